@@ -1,0 +1,38 @@
+"""The web side of Dialogue citoyen: one application factory, small registration steps."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+    )
+    from . import admin, api, auth, celery_app, cli, config, database, i18n, outbox_dispatch, public
+    from .extensions import babel, csrf, db, mail, migrate
+
+    config.configure(app, test_config)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    csrf.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    admin.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(public.bp)
+    cli.init_app(app)
+    celery_app.init_app(app)
+    outbox_dispatch.init_app(app)
+    return app

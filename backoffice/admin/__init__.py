@@ -1,0 +1,43 @@
+"""The Flask-Admin back office, built per app (a module-level ``Admin`` breaks a second app)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _L
+
+from workflows.models import Demarche, Department, Role, User
+
+from ..extensions import db
+from .demarches import DemarcheView
+from .home import HomeView
+from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
+
+
+def init_app(app: Flask) -> Admin:
+    admin = Admin(
+        app,
+        name="Dialogue citoyen",
+        theme=Bootstrap4Theme(base_template="admin/dialogue_base.html", fluid=True),
+        index_view=HomeView(name=_L("Home"), url="/admin"),
+    )
+    admin.add_view(DemarcheView(Demarche, db, name=_L("Démarches"), endpoint="demarche"))
+    people = _L("People")
+    admin.add_view(UserView(User, db, name=_L("Accounts"), category=people, endpoint="user"))
+    admin.add_view(
+        ElectedOfficialView(
+            User, db, name=_L("Elected officials"), category=people, endpoint="elected"
+        )
+    )
+    admin.add_view(
+        DepartmentView(
+            Department, db, name=_L("Departments"), category=people, endpoint="department"
+        )
+    )
+    admin.add_view(RoleView(Role, db, name=_L("Roles"), category=people, endpoint="role"))
+    if app.config["DIALOGUE_ENV"] == "development":
+        from ..devmail import DevMailView
+
+        admin.add_view(DevMailView(name=_L("Emails (dev)"), endpoint="devmail", url="mail"))
+    return admin

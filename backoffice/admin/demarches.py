@@ -1,0 +1,377 @@
+"""The démarches in the back office: lists scoped by role, forms that follow the stage,
+the démarche sheet with its allowed moves and its timeline.
+
+Every write goes through ``workflows``: ``create_draft``/``update_demarche`` for the forms
+and ``transition`` for the moves, so the back office and the API obey the same rules.
+"""
+
+from __future__ import annotations
+
+from flask import flash, has_app_context, make_response, redirect, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import gettext, lazy_gettext
+from flask_security import current_user
+from sqlalchemy import select
+from wtforms import SelectField
+
+from workflows import demarches as domain
+from workflows.access import visible_clause
+from workflows.clock import utcnow
+from workflows.errors import DomainError
+from workflows.models import AuditEntry, Demarche, Department
+from workflows.roles import RoleName
+from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS, Stage
+from workflows.territory import territories
+from workflows.transitions import move_options, transition
+
+from ..extensions import db
+from ..i18n import tr
+from .base import ProtectedModelView
+
+_L = lazy_gettext
+
+
+def _per_request(options):
+    """Filter options read from the database: Flask-Admin caches them when the view is
+    built (no app context then); ``DemarcheView`` refreshes them on each list request."""
+
+    def read():
+        return options() if has_app_context() else []
+
+    return read
+
+
+@_per_request
+def _stage_options():
+    return [(stage.value, tr(label)) for stage, label in STAGE_LABELS.items()]
+
+
+@_per_request
+def _department_options():
+    return [
+        (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))
+    ]
+
+
+@_per_request
+def _elected_options():
+    return [(u.id, u.display_name) for u in domain.elected_officials(db.session)]
+
+
+def _territory_options():
+    return [(t, t) for t in territories()]
+
+
+def _participation_choices():
+    return [("", gettext("— to be chosen —"))] + [
+        (level.value, tr(label)) for level, label in PARTICIPATION_LABELS.items()
+    ]
+
+
+class DemarcheView(ProtectedModelView):
+    """One view for every staff role; what it shows and allows depends on the user."""
+
+    roles = frozenset(RoleName)
+    details_template = "admin/demarche/details.html"
+
+    column_list = (
+        "title",
+        "stage",
+        "department",
+        "territory",
+        "elected_official",
+        "consultation_opens",
+        "consultation_closes",
+        "updated_at",
+    )
+    column_labels = {
+        "title": _L("Title"),
+        "stage": _L("Stage"),
+        "department": _L("Department"),
+        "territory": _L("Territory"),
+        "elected_official": _L("Sponsoring elected official"),
+        "consultation_opens": _L("Opens on"),
+        "consultation_closes": _L("Closes on"),
+        "updated_at": _L("Updated"),
+        "objectives": _L("Objectives"),
+        "public": _L("Public concerned"),
+        "participation_level": _L("Participation level"),
+        "desired_calendar": _L("Desired calendar"),
+        "budget": _L("Budget (€)"),
+        "presentation": _L("Public presentation"),
+        "synthesis_text": _L("Synthesis"),
+        "decision_text": _L("Department's decision"),
+    }
+    column_sortable_list = (
+        "title",
+        "stage",
+        "territory",
+        "consultation_opens",
+        "consultation_closes",
+        "updated_at",
+    )
+    column_default_sort = ("updated_at", True)
+    column_searchable_list = ("title",)
+    column_filters = (
+        FilterEqual(Demarche.stage, _L("Stage"), options=_stage_options),
+        FilterEqual(Demarche.department_id, _L("Department"), options=_department_options),
+        FilterEqual(Demarche.territory, _L("Territory"), options=_territory_options),
+        FilterEqual(
+            Demarche.elected_official_id,
+            _L("Sponsoring elected official"),
+            options=_elected_options,
+        ),
+    )
+    column_formatters = {
+        "stage": lambda v, c, m, n: tr(m.stage.label),
+        "consultation_opens": lambda v, c, m, n: _short_date(m.consultation_opens),
+        "consultation_closes": lambda v, c, m, n: _short_date(m.consultation_closes),
+        "updated_at": lambda v, c, m, n: _local(m.updated_at),
+    }
+
+    form_columns = tuple(domain.FIELDS)
+    form_overrides = {"territory": SelectField, "participation_level": SelectField}
+    form_args = {
+        "title": {"label": _L("Title")},
+        "department": {"label": _L("Department")},
+        "objectives": {
+            "label": _L("Objectives"),
+            "description": _L("What the démarche must produce, what is decided and by whom."),
+        },
+        "public": {"label": _L("Public concerned")},
+        "territory": {
+            "label": _L("Territory"),
+            "choices": [("", "—")] + _territory_options(),
+            "description": _L("A canton, or Haute-Garonne for the whole département."),
+        },
+        "participation_level": {
+            "label": _L("Participation level"),
+            "choices": _participation_choices,
+        },
+        "elected_official": {
+            "label": _L("Sponsoring elected official"),
+            "query_factory": lambda: domain.elected_officials(db.session),
+        },
+        "desired_calendar": {"label": _L("Desired calendar")},
+        "budget": {"label": _L("Budget (€)")},
+        "presentation": {
+            "label": _L("Public presentation"),
+            "description": _L("Shown to citizens on the démarche's public page."),
+        },
+        "consultation_opens": {"label": _L("Consultation opens on")},
+        "consultation_closes": {"label": _L("Consultation closes on")},
+        "synthesis_text": {"label": _L("Synthesis")},
+        "decision_text": {"label": _L("Department's decision")},
+    }
+    form_widget_args = {
+        name: {"rows": 5}
+        for name in (
+            "objectives",
+            "public",
+            "desired_calendar",
+            "presentation",
+            "synthesis_text",
+            "decision_text",
+        )
+    }
+
+    def _get_filter_groups(self):
+        self._refresh_filters_cache()
+        return super()._get_filter_groups()
+
+    # -- who sees and does what ------------------------------------------------------
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self.can_create
+
+    def get_query(self):
+        return super().get_query().filter(visible_clause(current_user))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(visible_clause(current_user))
+
+    def get_one(self, id):
+        try:
+            key = int(id)
+        except (TypeError, ValueError):
+            return None
+        query = select(Demarche).where(Demarche.id == key, visible_clause(current_user))
+        return db.session.scalars(query).unique().one_or_none()
+
+    # -- forms follow the stage ------------------------------------------------------
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        draft = Demarche(stage=Stage.DRAFT)
+        _keep_only(form, domain.editable_fields(current_user, draft))
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        _keep_only(form, domain.editable_fields(current_user, obj))
+        return form
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        model = self.get_one(request.args.get("id"))
+        if model is not None and not domain.editable_fields(current_user, model):
+            flash(gettext("Nothing can be changed at this stage."), "warning")
+            return redirect(self.get_url(".details_view", id=model.id))
+        return super().edit_view()
+
+    def create_model(self, form):
+        try:
+            draft = domain.create_draft(
+                db.session, current_user, _form_values(form), as_of=utcnow()
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _flash_refusal(exc, form)
+            return False
+        flash(gettext("Draft saved. Submit it to the mission when it is complete."), "success")
+        return draft
+
+    def update_model(self, form, model):
+        try:
+            changed = domain.update_demarche(
+                db.session, current_user, model, _form_values(form), as_of=utcnow()
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _flash_refusal(exc, form)
+            return False
+        if not changed:
+            flash(gettext("Nothing was changed."), "info")
+        return True
+
+    def get_save_return_url(self, model, is_created=False):
+        return self.get_url(".details_view", id=model.id)
+
+    # -- the démarche sheet: moves and timeline ----------------------------------------
+
+    @expose("/details/")
+    def details_view(self):
+        model = self.get_one(request.args.get("id"))
+        if model is None:
+            flash(gettext("This démarche does not exist or is not yours to see."), "error")
+            return redirect(self.get_url(".index_view"))
+        return self._render_sheet(model)
+
+    @expose("/move/", methods=("POST",))
+    def move_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            flash(gettext("This démarche does not exist or is not yours to see."), "error")
+            return redirect(self.get_url(".index_view"))
+        comment = request.form.get("comment", "")
+        try:
+            done = transition(
+                db.session,
+                model.id,
+                request.form.get("to", ""),
+                actor=current_user,
+                as_of=utcnow(),
+                comment=comment,
+                source="backoffice",
+                expected_from=request.form.get("from") or None,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            for message in exc.messages:
+                flash(tr(message), "error")
+            model = self.get_one(model.id)
+            page = self._render_sheet(model, comment=comment, failed_move=request.form.get("to"))
+            return make_response(page, exc.status)
+        flash(
+            gettext("The démarche is now at stage “%(stage)s”.", stage=tr(done.to_stage.label)),
+            "success",
+        )
+        return redirect(self.get_url(".details_view", id=model.id))
+
+    def _render_sheet(self, model: Demarche, comment: str = "", failed_move: str | None = None):
+        as_of = utcnow()
+        options = (
+            move_options(db.session, model, current_user, as_of)
+            if current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
+            else []
+        )
+        return self.render(
+            self.details_template,
+            model=model,
+            options=options,
+            timeline=_timeline(model),
+            editable=bool(domain.editable_fields(current_user, model)) and self.can_edit,
+            comment=comment,
+            failed_move=failed_move,
+            labels=self.column_labels,
+            return_url=self.get_url(".index_view"),
+        )
+
+
+def _timeline(model: Demarche) -> list[dict]:
+    """Transitions and edits of the démarche, oldest first."""
+    entries = [
+        {
+            "at": t.at,
+            "actor": t.actor,
+            "kind": "transition",
+            "from": t.from_stage,
+            "to": t.to_stage,
+            "comment": t.comment,
+            "source": t.source,
+        }
+        for t in model.transitions
+    ]
+    audits = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.demarche_id == model.id).order_by(AuditEntry.id)
+    )
+    entries += [
+        {"at": a.at, "actor": a.actor, "kind": a.action, "fields": a.data.get("fields", [])}
+        for a in audits
+    ]
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def _keep_only(form, names: set[str]) -> None:
+    for name in list(domain.FIELDS):
+        if name not in names and name in form:
+            del form[name]
+
+
+def _form_values(form) -> dict:
+    return {name: form[name].data for name in domain.FIELDS if name in form}
+
+
+def _flash_refusal(exc: DomainError, form) -> None:
+    """Field errors go under their field; the others are flashed above the form."""
+    shown = set()
+    for name, message in getattr(exc, "errors", {}).items():
+        if name in form:
+            form[name].errors = [*form[name].errors, tr(message)]
+            shown.add(message)
+    for message in exc.messages:
+        if message not in shown:
+            flash(tr(message), "error")
+    if shown:
+        flash(gettext("Please correct the fields marked below."), "error")
+
+
+def _short_date(value) -> str:
+    from flask_babel import format_date
+
+    return format_date(value, "short") if value else ""
+
+
+def _local(value) -> str:
+    from ..i18n import local_datetime
+
+    return local_datetime(value, "dd/MM/y HH:mm")

@@ -1,0 +1,149 @@
+"""Administrators manage accounts, their roles and departments, and the elected officials."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_babel import lazy_gettext
+from flask_security import current_user, hash_password
+from sqlalchemy import func, select
+from wtforms import PasswordField, ValidationError
+from wtforms.validators import Email, Optional
+
+from workflows import audit
+from workflows.clock import utcnow
+from workflows.models import Department, Role, User
+from workflows.roles import ROLE_LABELS, RoleName
+
+from ..extensions import db
+from ..i18n import tr
+from .base import ProtectedModelView
+
+_L = lazy_gettext
+
+
+class UserView(ProtectedModelView):
+    roles = frozenset({RoleName.ADMIN})
+    column_list = ("email", "name", "roles", "department", "active", "created_at")
+    column_labels = {
+        "email": _L("Email"),
+        "name": _L("Name"),
+        "position": _L("Position"),
+        "roles": _L("Roles"),
+        "department": _L("Department"),
+        "active": _L("Active"),
+        "created_at": _L("Created"),
+        "new_password": _L("New password"),
+    }
+    column_searchable_list = ("email", "name")
+    column_filters = ("active", "department.name", "roles.name")
+    column_formatters = {
+        "roles": lambda v, c, m, n: ", ".join(tr(ROLE_LABELS[RoleName(r.name)]) for r in m.roles),
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%d/%m/%Y") if m.created_at else "",
+    }
+    column_details_list = (
+        "email",
+        "name",
+        "position",
+        "roles",
+        "department",
+        "active",
+        "created_at",
+    )
+    form_columns = ("email", "name", "position", "department", "roles", "active")
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _L("New password"),
+            validators=[Optional()],
+            description=_L("Leave empty to keep the current password."),
+        )
+    }
+    form_args = {
+        "email": {"validators": [Email()]},
+        "roles": {"label": _L("Roles")},
+        "department": {
+            "label": _L("Department"),
+            "description": _L("Required for a department agent."),
+        },
+    }
+
+    def on_model_change(self, form, model, is_created):
+        model.email = (model.email or "").strip().lower()
+        duplicate = db.session.scalar(
+            select(User.id).where(func.lower(User.email) == model.email, User.id != model.id)
+        )
+        if duplicate is not None:
+            raise ValidationError(_L("An account already exists with this email address."))
+        names = {r.name for r in model.roles}
+        if RoleName.DEPARTMENT in names and model.department is None:
+            raise ValidationError(_L("A department agent must belong to a department."))
+        if is_created:
+            model.fs_uniquifier = uuid.uuid4().hex
+        password = form.new_password.data if "new_password" in form else None
+        if password:
+            model.password = hash_password(password)
+            model.fs_uniquifier = uuid.uuid4().hex  # logs the account out everywhere
+        db.session.flush()
+        audit.record(
+            db.session,
+            "user.create" if is_created else "user.update",
+            actor=current_user,
+            as_of=utcnow(),
+            target=f"user:{model.id}",
+            roles=sorted(names),
+            password_changed=bool(password),
+        )
+
+
+class ElectedOfficialView(UserView):
+    """The sponsoring elected officials: accounts with the ``elected`` role."""
+
+    column_list = ("name", "position", "email", "active")
+    form_columns = ("name", "position", "email", "active")
+
+    def get_query(self):
+        return super().get_query().filter(User.roles.any(Role.name == RoleName.ELECTED))
+
+    def get_count_query(self):
+        return super().get_count_query().filter(User.roles.any(Role.name == RoleName.ELECTED))
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.roles = [db.session.scalar(select(Role).where(Role.name == RoleName.ELECTED))]
+        super().on_model_change(form, model, is_created)
+
+
+class DepartmentView(ProtectedModelView):
+    roles = frozenset({RoleName.ADMIN})
+    column_list = ("name", "agents", "created_at")
+    column_labels = {"name": _L("Name"), "agents": _L("Agents"), "created_at": _L("Created")}
+    column_formatters = {
+        "agents": lambda v, c, m, n: len(m.agents),
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%d/%m/%Y") if m.created_at else "",
+    }
+    column_searchable_list = ("name",)
+    form_columns = ("name",)
+
+    def on_model_change(self, form, model, is_created):
+        model.name = (model.name or "").strip()
+        duplicate = db.session.scalar(
+            select(Department.id).where(Department.name == model.name, Department.id != model.id)
+        )
+        if duplicate is not None:
+            raise ValidationError(_L("A department with this name already exists."))
+
+
+class RoleView(ProtectedModelView):
+    """The four roles are fixed by the code (they carry the rights); they are listed here."""
+
+    roles = frozenset({RoleName.ADMIN})
+    can_create = False
+    can_edit = False
+    column_list = ("name", "label", "members")
+    column_labels = {"name": _L("Code"), "label": _L("Role"), "members": _L("Accounts")}
+    column_formatters = {
+        "label": lambda v, c, m, n: tr(ROLE_LABELS[RoleName(m.name)]),
+        "members": lambda v, c, m, n: db.session.scalar(
+            select(func.count(User.id)).where(User.roles.any(Role.id == m.id))
+        ),
+    }

@@ -1,0 +1,19 @@
+"""The JSON API under ``/api/v1`` (flask-smorest), bearer-token authenticated."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import csrf
+from . import demarches
+from .errors import Api
+
+
+def init_app(app: Flask) -> Api:
+    api = Api(app, spec_kwargs={"info": {"description": "Dialogue citoyen — API du back office"}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    for blueprint in (demarches.blp,):
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    return api

@@ -1,0 +1,118 @@
+"""The shapes of the API's requests and answers (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from workflows.stages import ParticipationLevel, Stage
+from workflows.territory import WHOLE_DEPARTEMENT
+
+LEVELS = [level.value for level in ParticipationLevel]
+STAGES = [stage.value for stage in Stage]
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class SaisineFields(StrictSchema):
+    title = fields.String(metadata={"description": "Title of the démarche (200 characters max)"})
+    objectives = fields.String(allow_none=True)
+    public = fields.String(allow_none=True, metadata={"description": "The public concerned"})
+    territory = fields.String(
+        allow_none=True,
+        metadata={"description": f"A canton of Haute-Garonne, or “{WHOLE_DEPARTEMENT}”"},
+    )
+    participation_level = fields.String(allow_none=True, metadata={"enum": LEVELS})
+    elected_official = fields.String(
+        allow_none=True,
+        metadata={"description": "Email of the sponsoring elected official (role elected)"},
+    )
+    desired_calendar = fields.String(allow_none=True)
+    budget = fields.Decimal(allow_none=True, metadata={"description": "In euros"})
+    department = fields.String(
+        allow_none=True,
+        metadata={"description": "Department name; mission only (agents create for their own)"},
+    )
+
+
+class DemarcheCreate(SaisineFields):
+    title = fields.String(required=True)
+
+
+class DemarchePatch(SaisineFields):
+    presentation = fields.String(allow_none=True)
+    consultation_opens = fields.Date(allow_none=True)
+    consultation_closes = fields.Date(allow_none=True)
+    synthesis_text = fields.String(allow_none=True)
+    decision_text = fields.String(allow_none=True)
+
+
+class TransitionIn(StrictSchema):
+    to = fields.String(required=True, metadata={"enum": STAGES})
+    comment = fields.String(load_default="")
+
+
+class TransitionOut(ma.Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    from_ = fields.String(data_key="from", attribute="from_stage")
+    to = fields.String(attribute="to_stage")
+    actor = fields.Function(lambda t: t.actor.display_name if t.actor else None)
+    actor_email = fields.Function(lambda t: t.actor.email if t.actor else None)
+    source = fields.String()
+    comment = fields.String()
+
+
+class MoveOut(ma.Schema):
+    to = fields.String()
+    possible = fields.Boolean()
+    comment_required = fields.Boolean()
+    unmet = fields.List(fields.String())
+
+
+class DemarcheOut(ma.Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    stage = fields.String()
+    title = fields.String()
+    department = fields.Function(lambda d: d.department.name if d.department else None)
+    objectives = fields.String()
+    public = fields.String()
+    territory = fields.String(allow_none=True)
+    participation_level = fields.String(allow_none=True)
+    elected_official = fields.Function(
+        lambda d: d.elected_official.email if d.elected_official else None
+    )
+    desired_calendar = fields.String()
+    budget = fields.Decimal(as_string=True, allow_none=True)
+    presentation = fields.String()
+    consultation_opens = fields.Date(allow_none=True)
+    consultation_closes = fields.Date(allow_none=True)
+    synthesis_text = fields.String()
+    decision_text = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class DemarcheDetail(DemarcheOut):
+    history = fields.List(fields.Nested(TransitionOut), attribute="transitions")
+    moves = fields.List(fields.Nested(MoveOut))
+
+
+class DemarcheList(ma.Schema):
+    items = fields.List(fields.Nested(DemarcheOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class DemarcheQuery(StrictSchema):
+    stage = fields.String(metadata={"enum": STAGES})
+    territory = fields.String()
+    department = fields.String()
+    elected_official = fields.String()
+    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))

@@ -1,0 +1,115 @@
+"""Command-line operations: ``flask --app wsgi users|demo|demarches|dev …``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from workflows import calendar
+from workflows.clock import utcnow
+from workflows.models import User
+from workflows.roles import RoleName
+
+from .auth import AccountError, create_user
+from .extensions import db
+
+users = AppGroup("users", help="Staff accounts and API tokens.")
+demo = AppGroup("demo", help="Demonstration data (development only).")
+demarches = AppGroup("demarches", help="Démarches and their calendar.")
+dev = AppGroup("dev", help="Development helpers.")
+
+
+def _as_of(value: str | None) -> datetime:
+    if not value:
+        return utcnow()
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            "give an offset, e.g. 2026-11-25T09:00:00+01:00", param_hint="--as-of"
+        )
+    return moment
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in RoleName]))
+@click.option("--department", help="Department of an agent (created if it does not exist).")
+@click.option("--password", help="Password; a random one is generated and printed if omitted.")
+@click.option("--name", default="", help="Full name shown in the back office and emails.")
+@click.option("--position", default="", help="Position, e.g. of an elected official.")
+def users_create(email, role, department, password, name, position):
+    """Create a staff account with one role."""
+    try:
+        user, generated = create_user(
+            email, role, department=department, password=password, name=name, position=position
+        )
+        db.session.commit()
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Created {user.email} ({role}"
+        + (f", {user.department.name}" if user.department else "")
+        + ")."
+    )
+    if generated:
+        click.echo(f"Password: {generated}")
+
+
+@users.command("token")
+@click.argument("email")
+def users_token(email):
+    """Issue a new API bearer token for EMAIL and print it (it is shown only once)."""
+    from .api.auth import issue_token
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    if not user.active:
+        raise click.ClickException(f"the account {email} is deactivated")
+    token = issue_token(user, utcnow())
+    db.session.commit()
+    click.echo(token)
+
+
+@demo.command("load")
+def demo_load():
+    """Load demonstration accounts and démarches (development only; safe to run twice)."""
+    from . import demo as demo_data
+
+    if current_app.config["DIALOGUE_ENV"] != "development":
+        raise click.ClickException(
+            "demo data holds known passwords: it loads only with DIALOGUE_ENV=development"
+        )
+    created = demo_data.load(db.session, as_of=utcnow())
+    db.session.commit()
+    click.echo("Demo data loaded." if created else "Demo data already present.")
+    click.echo(demo_data.accounts_table())
+
+
+@demarches.command("advance")
+@click.option("--as-of", "as_of", help="ISO datetime with offset (default: now).")
+def demarches_advance(as_of):
+    """Open and close consultations whose dates have come (what the beat does every 5 min)."""
+    report = calendar.advance(db.session, as_of=_as_of(as_of))
+    for line in report.lines():
+        click.echo(line)
+
+
+@dev.command("mailsink")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=1025, type=int)
+def dev_mailsink(host, port):
+    """A local SMTP server that keeps every email in instance/mail (read them at /admin/mail/)."""
+    from .devmail import serve
+
+    serve(host, port, current_app.config["MAIL_SINK_DIR"] or f"{current_app.instance_path}/mail")
+
+
+def init_app(app: Flask) -> None:
+    for group in (users, demo, demarches, dev):
+        app.cli.add_command(group)

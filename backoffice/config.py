@@ -1,0 +1,116 @@
+"""Configuration from the environment (12-factor), with embedded defaults for development.
+
+Contract (README, "Configuration"): DATABASE_URL, REDIS_URL, MAIL_SERVER, MAIL_PORT,
+MAIL_DEFAULT_SENDER, SECRET_KEY, BASE_URL, DIALOGUE_ENV.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEV_SECRET = "dev-only-secret-never-use-in-production"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def database_url(raw: str | None, instance: Path) -> str:
+    """SQLAlchemy URL for ``DATABASE_URL``; a plain ``postgresql://`` URL gets our driver."""
+    if not raw:
+        return f"sqlite:///{instance / 'dialogue.sqlite'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def broker_url(raw: str | None, instance: Path) -> str:
+    """Celery broker: Redis when REDIS_URL is set, else a SQLite file that needs no server."""
+    return raw or f"sqla+sqlite:///{instance / 'broker.sqlite'}"
+
+
+def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    mode = env.get("DIALOGUE_ENV", "production")
+    if mode not in ("development", "production"):
+        raise ConfigError(f"DIALOGUE_ENV must be development or production, not {mode!r}")
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if mode != "development":
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it (e.g. `python -c 'import secrets; "
+                "print(secrets.token_hex(32))'`), or set DIALOGUE_ENV=development to try "
+                "Dialogue citoyen locally on its embedded defaults."
+            )
+        secret = DEV_SECRET
+    redis_url = env.get("REDIS_URL") or None
+    return {
+        "DIALOGUE_ENV": mode,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance),
+        "REDIS_URL": redis_url,
+        "CELERY": {"broker_url": broker_url(redis_url, instance)},
+        "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "1025")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get(
+            "MAIL_DEFAULT_SENDER", "Dialogue citoyen <ne-pas-repondre@dialogue-citoyen.localhost>"
+        ),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT", secret),
+        "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
+        "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Flask-Babel: French UI, Paris time.
+    "BABEL_DEFAULT_LOCALE": "fr_FR",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    # Flask-Security: staff accounts are made by administrators, not self-registered.
+    "SECURITY_PASSWORD_HASH": "argon2",
+    "SECURITY_REGISTERABLE": False,
+    "SECURITY_RECOVERABLE": True,
+    "SECURITY_CHANGEABLE": True,
+    "SECURITY_SEND_REGISTER_EMAIL": False,
+    "SECURITY_POST_LOGIN_VIEW": "/admin/",
+    "SECURITY_POST_LOGOUT_VIEW": "/",
+    "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    # JSON API (flask-smorest): OpenAPI document at /api/v1/openapi.json.
+    "API_TITLE": "Dialogue citoyen",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    # Flask-Admin
+    "FLASK_ADMIN_SWATCH": "default",
+}
+
+
+def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    env = dict(os.environ)
+    if test_config is not None:
+        # Tests still honour DATABASE_URL and REDIS_URL (CI points them at real servers).
+        env.setdefault("DIALOGUE_ENV", "development")
+    app.config.from_mapping(from_environment(instance, env))
+    app.config.from_mapping(test_config or {})
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        # Several processes (web, worker, beat) share the file: wait for locks, don't fail.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")

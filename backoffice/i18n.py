@@ -1,0 +1,50 @@
+"""French rendering of the domain's messages, dates and labels (Flask-Babel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_currency, format_date, format_datetime, gettext
+
+from workflows.i18n import Msg
+
+
+def tr(msg: Msg | str | None) -> str:
+    """A domain message (or message id) in the current locale."""
+    if msg is None:
+        return ""
+    if isinstance(msg, str):
+        return gettext(msg)
+    return msg.render(gettext, lambda d: format_date(d, "long"))
+
+
+def local_datetime(value: datetime | None, fmt: str = "d MMMM y 'à' HH:mm") -> str:
+    """An aware datetime shown in Europe/Paris (Flask-Babel's configured timezone)."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def long_date(value: date | None) -> str:
+    return format_date(value, "long") if value else ""
+
+
+def euros(value: Decimal | None) -> str:
+    return format_currency(value, "EUR") if value is not None else ""
+
+
+def field_label(name: str) -> str:
+    """The French label of a démarche field (``workflows.demarches.FIELDS``)."""
+    from workflows.demarches import FIELDS
+
+    return tr(FIELDS[name].label) if name in FIELDS else name
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        tr=tr,
+        local_datetime=local_datetime,
+        long_date=long_date,
+        euros=euros,
+        field_label=field_label,
+    )

@@ -1,0 +1,245 @@
+"""Fixtures: the app on a real database (PostgreSQL when DATABASE_URL says so, else SQLite),
+schema built by the Alembic migrations, a real SMTP server, factories for people and démarches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from backoffice import create_app
+from backoffice.auth import create_user
+from backoffice.extensions import db
+from workflows import demarches as domain
+from workflows.clock import local_date, utcnow
+from workflows.models import Base, Demarche, User
+from workflows.transitions import transition
+
+from .support import SmtpRecorder, free_port
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpRecorder]:
+    recorder = SmtpRecorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    recorder.host, recorder.port = controller.hostname, controller.port  # type: ignore[attr-defined]
+    yield recorder
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, smtp, tmp_path_factory) -> dict:
+    from backoffice.config import database_url as sqlalchemy_url
+
+    instance = tmp_path_factory.mktemp("instance")
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SECURITY_PASSWORD_SALT": "test-salt",
+        # Cheap hashing: the tests make many accounts (production keeps argon2's defaults).
+        "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
+            "argon2__rounds": 1,
+            "argon2__memory_cost": 64,
+            "argon2__parallelism": 1,
+        },
+        "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url, instance),
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_TIMEOUT": 5,
+        "OUTBOX_DISPATCH": "none",
+        "BASE_URL": "http://dialogue.test",
+        "MAIL_SINK_DIR": str(instance / "mail"),
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    from flask_migrate import upgrade
+
+    application = create_app(app_config)
+    with application.app_context():
+        _drop_everything()
+        upgrade()  # the schema comes from the migrations, as in production
+        db.session.remove()
+        db.engine.dispose()
+        if db.engine.dialect.name == "sqlite":
+            template = Path(db.engine.url.database)
+            shutil.copy(template, template.with_suffix(".template"))
+    return application
+
+
+def _drop_everything() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        path = Path(db.engine.url.database)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def reset_database() -> None:
+    """Empty every table but the roles (installed by the migration)."""
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "roles")
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    else:
+        db.engine.dispose()
+        path = Path(db.engine.url.database)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copy(path.with_suffix(".template"), path)
+
+
+@pytest.fixture(autouse=True)
+def _clean(request, smtp):
+    smtp.clear()
+    if "app" in request.fixturenames or "ctx" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            reset_database()
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(ctx):
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: str,
+        *,
+        department: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> User:
+        n = next(counter)
+        if role == "department" and department is None:
+            department = "Direction des routes"
+        user, _ = create_user(
+            email or f"{role}{n}@dialogue.cd31.fr",
+            role,
+            department=department,
+            password=PASSWORD,
+            name=name or f"{role.title()} {n}",
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def people(make_user):
+    """One account per role, and an agent of another department."""
+
+    class People:
+        admin = make_user("admin", name="Alice Admin")
+        mission = make_user("mission", name="Marc Mission")
+        agent = make_user("department", department="Direction des routes", name="Rita Routes")
+        other_agent = make_user(
+            "department", department="Direction de l'action sociale", name="Samuel Social"
+        )
+        elected = make_user("elected", name="Élodie Élue")
+        other_elected = make_user("elected", name="Émile Élu")
+
+    return People
+
+
+def complete_saisine(elected: User) -> dict:
+    return {
+        "title": "Aménagement de la RD 820",
+        "objectives": "Choisir le tracé d'une piste cyclable.",
+        "public": "Riverains et cyclistes",
+        "territory": "Portet-sur-Garonne",
+        "participation_level": "concertation",
+        "elected_official": elected,
+        "desired_calendar": "Premier trimestre",
+        "budget": "150000",
+    }
+
+
+@pytest.fixture
+def make_demarche(people):
+    """A démarche brought to ``stage`` through the real transitions (as of now)."""
+
+    def make(stage: str = "draft", *, agent: User | None = None, **fields) -> Demarche:
+        agent = agent or people.agent
+        now = utcnow()
+        today = local_date(now)
+        values = {**complete_saisine(people.elected), **fields}
+        d = domain.create_draft(db.session, agent, values, as_of=now - timedelta(days=30))
+        path = {
+            "draft": [],
+            "submitted": ["submitted"],
+            "returned": ["submitted", "returned"],
+            "rejected": ["submitted", "rejected"],
+            "launch": ["submitted", "launch"],
+            "consultation": ["submitted", "launch", "consultation"],
+            "synthesis": ["submitted", "launch", "consultation", "synthesis"],
+            "feedback": ["submitted", "launch", "consultation", "synthesis", "feedback"],
+            "closed": ["submitted", "launch", "consultation", "synthesis", "feedback", "closed"],
+        }[stage]
+        for target in path:
+            if target == "consultation":
+                domain.update_demarche(
+                    db.session,
+                    people.mission,
+                    d,
+                    {
+                        "presentation": "Venez donner votre avis.",
+                        "consultation_opens": today - timedelta(days=1),
+                        "consultation_closes": today + timedelta(days=30),
+                    },
+                    as_of=now,
+                )
+            if target == "feedback":
+                domain.update_demarche(
+                    db.session,
+                    people.mission,
+                    d,
+                    {
+                        "synthesis_text": "Ce que nous avons entendu.",
+                        "decision_text": "Ce que le service décide.",
+                    },
+                    as_of=now,
+                )
+            actor = agent if target == "submitted" else people.mission
+            comment = "Motif" if target in ("returned", "rejected", "synthesis") else ""
+            transition(db.session, d.id, target, actor=actor, as_of=now, comment=comment)
+        db.session.commit()
+        return d
+
+    return make

@@ -1,0 +1,78 @@
+"""Helpers shared by the tests: a real SMTP server, CSRF-aware form posts, clocks."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Received:
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["subject"])
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        return part.get_content() if part else ""
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        return part.get_content() if part else ""
+
+
+@dataclass
+class SmtpRecorder:
+    """aiosmtpd handler keeping what it receives; ``replies`` scripts refusals (e.g. 451)."""
+
+    received: list[Received] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            if self.replies:
+                return self.replies.pop(0)
+            message = message_from_bytes(envelope.content, policy=default_policy)
+            self.received.append(Received(list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.rcpt_tos]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.received.clear()
+            self.replies.clear()
+
+
+def at(text: str) -> datetime:
+    """An aware datetime from ISO text; naive text is read as UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)

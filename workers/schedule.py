@@ -1,0 +1,8 @@
+"""The beat schedule: sweeps over rows, never long countdowns (DESIGN §5)."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "workers.sweep_outbox", "schedule": 60.0},
+    "advance-calendar": {"task": "workers.advance_calendar", "schedule": crontab(minute="*/5")},
+}

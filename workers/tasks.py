@@ -1,0 +1,28 @@
+"""Thin tasks: each takes ids or nothing, re-reads the database and calls the domain."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from backoffice.extensions import db
+from backoffice.notifications import send_notification
+from workflows import calendar, outbox
+from workflows.clock import utcnow
+
+
+@shared_task(name="workers.deliver_outbox")
+def deliver_outbox(ids: list[int]) -> dict[str, int]:
+    """Send the given outbox rows (those already sent or claimed are skipped)."""
+    return outbox.deliver(db.session, ids, send=send_notification)
+
+
+@shared_task(name="workers.sweep_outbox")
+def sweep_outbox() -> dict[str, int]:
+    """Send what is due and was never picked up, or whose worker died."""
+    return outbox.deliver(db.session, outbox.due_ids(db.session, utcnow()), send=send_notification)
+
+
+@shared_task(name="workers.advance_calendar")
+def advance_calendar() -> list[str]:
+    """Open and close the consultations whose dates have come."""
+    return calendar.advance(db.session, as_of=utcnow()).lines()

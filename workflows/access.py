@@ -1,0 +1,43 @@
+"""Who sees which démarches (DESIGN §1), as SQL filters usable by every list and lookup."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import Session
+
+from .errors import NotFound
+from .i18n import N_
+from .models import Demarche, User
+from .roles import RoleName
+
+
+def visible_clause(user: User) -> ColumnElement[bool]:
+    if user.is_mission:
+        return true()
+    clauses = []
+    if user.has_any_role(RoleName.DEPARTMENT) and user.department_id is not None:
+        clauses.append(Demarche.department_id == user.department_id)
+    if user.has_any_role(RoleName.ELECTED):
+        clauses.append(Demarche.elected_official_id == user.id)
+    if not clauses:
+        return false()
+    return clauses[0] if len(clauses) == 1 else clauses[0] | clauses[1]
+
+
+def can_see(user: User, d: Demarche) -> bool:
+    if user.is_mission:
+        return True
+    if user.has_any_role(RoleName.DEPARTMENT) and d.department_id == user.department_id:
+        return d.department_id is not None
+    return user.has_any_role(RoleName.ELECTED) and d.elected_official_id == user.id
+
+
+def get_visible(session: Session, user: User, demarche_id: int, *, lock: bool = False) -> Demarche:
+    """The démarche if ``user`` may see it; NotFound otherwise (its existence stays private)."""
+    query = select(Demarche).where(Demarche.id == demarche_id, visible_clause(user))
+    if lock:
+        query = query.with_for_update(of=Demarche)
+    d = session.scalars(query.execution_options(populate_existing=True)).unique().one_or_none()
+    if d is None:
+        raise NotFound(N_("no démarche %(id)s", id=demarche_id))
+    return d

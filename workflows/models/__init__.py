@@ -1,0 +1,21 @@
+"""Every model of the domain, importable from one place (and one metadata for Alembic)."""
+
+from .base import Base, UTCDateTime
+from .demarches import AuditEntry, Demarche, StageTransition
+from .outbox import OutboxMessage, OutboxStatus
+from .people import ApiToken, Department, Role, User, roles_users
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Demarche",
+    "Department",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Role",
+    "StageTransition",
+    "UTCDateTime",
+    "User",
+    "roles_users",
+]

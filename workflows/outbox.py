@@ -1,0 +1,160 @@
+"""Notifications that leave only after their cause committed, each at most once per key.
+
+``enqueue`` writes an outbox row in the caller's transaction and remembers its id in
+``session.info[NEW_IDS]``: the web side hands those ids to the workers after commit, and a
+periodic sweep (``due_ids``) catches whatever was never picked up. ``deliver`` claims a row,
+sends it through the injected sender and records the outcome, committing at each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from .clock import utcnow
+from .models import Demarche, OutboxMessage, OutboxStatus, User
+
+NEW_IDS = "outbox_new_ids"
+MAX_ATTEMPTS = 6
+#: A row claimed longer ago than this belongs to a worker that died: claim it again.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+class TemporaryDeliveryError(Exception):
+    """Try again later (SMTP 4xx, connection lost, timeout)."""
+
+
+class PermanentDeliveryError(Exception):
+    """Do not try again (SMTP 5xx: unknown mailbox, refused)."""
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8, 16 minutes between attempts."""
+    return timedelta(minutes=2 ** max(attempts - 1, 0))
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    template: str,
+    recipient: User,
+    as_of: datetime,
+    demarche: Demarche | None = None,
+    context: dict[str, Any] | None = None,
+) -> OutboxMessage | None:
+    """Add a message unless one with the same key exists (then return None)."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        return None
+    message = OutboxMessage(
+        key=key,
+        template=template,
+        recipient=recipient,
+        demarche=demarche,
+        context=context or {},
+        created_at=as_of,
+        next_attempt_at=as_of,
+    )
+    session.add(message)
+    session.flush()
+    session.info.setdefault(NEW_IDS, []).append(message.id)
+    return message
+
+
+def take_new_ids(session: Session) -> list[int]:
+    """The ids enqueued in the transaction that just ended (and forget them)."""
+    return session.info.pop(NEW_IDS, [])
+
+
+def due_ids(session: Session, as_of: datetime, limit: int = 500) -> list[int]:
+    """Rows to (re)send now: pending and due, or claimed by a worker that never finished."""
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.PENDING)
+                & (OutboxMessage.next_attempt_at <= as_of),
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                & (OutboxMessage.claimed_at < as_of - STALE_CLAIM),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def claim(session: Session, message_id: int, as_of: datetime) -> OutboxMessage | None:
+    """Take the row for this worker, atomically; None if it is not ours to send."""
+    claimable = or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= as_of),
+        (OutboxMessage.status == OutboxStatus.SENDING)
+        & (OutboxMessage.claimed_at < as_of - STALE_CLAIM),
+    )
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, claimable)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=as_of,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return None
+    return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def deliver(
+    session: Session,
+    ids: Iterable[int],
+    send: Callable[[OutboxMessage], str],
+    now: Callable[[], datetime] = utcnow,
+) -> dict[str, int]:
+    """Send each claimable message once; ``send`` returns the Message-ID or raises.
+
+    Commits after each claim and each outcome, so that a crash loses at most the message
+    in flight (which is then re-sent after ``STALE_CLAIM``: at least once, never lost).
+    """
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    for message_id in ids:
+        message = claim(session, message_id, now())
+        if message is None:
+            counts["skipped"] += 1
+            continue
+        if not message.recipient.active:
+            outcome = _finish(message, OutboxStatus.FAILED, now(), error="inactive recipient")
+        else:
+            try:
+                message_header = send(message)
+            except TemporaryDeliveryError as exc:
+                if message.attempts >= MAX_ATTEMPTS:
+                    outcome = _finish(message, OutboxStatus.FAILED, now(), error=str(exc))
+                else:
+                    message.status = OutboxStatus.PENDING
+                    message.next_attempt_at = now() + backoff(message.attempts)
+                    message.error = str(exc)
+                    outcome = "retry"
+            except PermanentDeliveryError as exc:
+                outcome = _finish(message, OutboxStatus.FAILED, now(), error=str(exc))
+            else:
+                outcome = _finish(message, OutboxStatus.SENT, now(), message_id=message_header)
+        session.commit()
+        counts[outcome] += 1
+    return counts
+
+
+def _finish(message: OutboxMessage, status: OutboxStatus, at: datetime, **fields: Any) -> str:
+    message.status = status
+    if status == OutboxStatus.SENT:
+        message.sent_at = at
+        message.error = ""
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return "sent" if status == OutboxStatus.SENT else "failed"

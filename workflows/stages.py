@@ -1,0 +1,233 @@
+"""The stage machine of a démarche (DESIGN §2): stages, allowed moves, roles and guards.
+
+The table is data: ``MOVES`` lists every allowed move with the roles that may make it;
+``GUARDS`` lists, per target stage, the conditions to enter it. Each guard returns the
+messages of what is missing, so that a refusal can say everything at once, in French.
+``workflows.transitions.transition`` is the only function that applies a move.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from .clock import local_date
+from .i18n import N_, Msg
+from .roles import MISSION_ROLES, RoleName
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from .models.demarches import Demarche
+
+
+class Stage(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    LAUNCH = "launch"
+    CONSULTATION = "consultation"
+    SYNTHESIS = "synthesis"
+    FEEDBACK = "feedback"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> Msg:
+        return STAGE_LABELS[self]
+
+
+STAGE_LABELS = {
+    Stage.DRAFT: N_("Draft"),
+    Stage.SUBMITTED: N_("Submitted"),
+    Stage.RETURNED: N_("Returned to the department"),
+    Stage.REJECTED: N_("Rejected"),
+    Stage.LAUNCH: N_("Launch"),
+    Stage.CONSULTATION: N_("Consultation"),
+    Stage.SYNTHESIS: N_("Synthesis"),
+    Stage.FEEDBACK: N_("Feedback to citizens"),
+    Stage.CLOSED: N_("Closed"),
+}
+
+#: The stages of the saisine, before the mission accepts the démarche.
+SAISINE_STAGES = frozenset({Stage.DRAFT, Stage.SUBMITTED, Stage.RETURNED})
+#: The order in which an accepted démarche lives (for calendars and timelines).
+LIFE = (Stage.LAUNCH, Stage.CONSULTATION, Stage.SYNTHESIS, Stage.FEEDBACK, Stage.CLOSED)
+
+
+class ParticipationLevel(enum.StrEnum):
+    INFORMATION = "information"
+    CONSULTATION = "consultation"
+    CONCERTATION = "concertation"
+    CO_CONSTRUCTION = "co-construction"
+
+    @property
+    def label(self) -> Msg:
+        return PARTICIPATION_LABELS[self]
+
+
+PARTICIPATION_LABELS = {
+    ParticipationLevel.INFORMATION: N_("Information"),
+    ParticipationLevel.CONSULTATION: N_("Consultation"),
+    ParticipationLevel.CONCERTATION: N_("Concertation"),
+    ParticipationLevel.CO_CONSTRUCTION: N_("Co-construction"),
+}
+
+#: Default bounds of a consultation until the charter's rules carry them (DESIGN §3).
+CONSULTATION_MIN_DAYS = 21
+CONSULTATION_MAX_MONTHS = 3
+
+MISSION = MISSION_ROLES
+SUBMITTERS = MISSION_ROLES | {RoleName.DEPARTMENT}
+
+
+@dataclass(frozen=True)
+class Move:
+    source: Stage
+    target: Stage
+    roles: frozenset[str]
+    label: Msg
+    needs_comment: bool = False
+
+
+MOVES: tuple[Move, ...] = (
+    Move(Stage.DRAFT, Stage.SUBMITTED, SUBMITTERS, N_("Submit the saisine")),
+    Move(Stage.RETURNED, Stage.SUBMITTED, SUBMITTERS, N_("Submit the saisine again")),
+    Move(Stage.SUBMITTED, Stage.LAUNCH, MISSION, N_("Accept the saisine")),
+    Move(Stage.SUBMITTED, Stage.RETURNED, MISSION, N_("Return to the department"), True),
+    Move(Stage.SUBMITTED, Stage.REJECTED, MISSION, N_("Reject the saisine"), True),
+    Move(Stage.LAUNCH, Stage.CONSULTATION, MISSION, N_("Open the consultation")),
+    Move(Stage.CONSULTATION, Stage.SYNTHESIS, MISSION, N_("Close the consultation")),
+    Move(Stage.SYNTHESIS, Stage.FEEDBACK, MISSION, N_("Start the feedback to citizens")),
+    Move(Stage.FEEDBACK, Stage.CLOSED, MISSION, N_("Close the démarche")),
+)
+
+_MOVES = {(m.source, m.target): m for m in MOVES}
+
+
+def find_move(source: Stage, target: Stage) -> Move | None:
+    return _MOVES.get((source, target))
+
+
+def moves_from(stage: Stage) -> list[Move]:
+    return [m for m in MOVES if m.source == stage]
+
+
+@dataclass(frozen=True)
+class MoveContext:
+    """What a guard may look at besides the démarche itself."""
+
+    session: Session
+    as_of: datetime
+    comment: str
+
+
+Guard = Callable[["Demarche", MoveContext], Iterable[Msg]]
+
+# Fields a saisine needs before the mission can review it, with the message when missing.
+SAISINE_REQUIRED = (
+    ("title", N_("title missing")),
+    ("department_id", N_("department missing")),
+    ("objectives", N_("objectives missing")),
+    ("public", N_("public concerned missing")),
+    ("territory", N_("territory missing")),
+    ("desired_calendar", N_("desired calendar missing")),
+    ("participation_level", N_("participation level missing")),
+    ("elected_official_id", N_("sponsoring elected official missing")),
+)
+
+
+def saisine_complete(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    for attr, missing in SAISINE_REQUIRED:
+        value = getattr(d, attr)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            yield missing
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus calendar months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def consultation_dates(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    opens, closes = d.consultation_opens, d.consultation_closes
+    if opens is None or closes is None:
+        yield N_("consultation dates missing")
+        return
+    if closes <= opens:
+        yield N_("the consultation must close after it opens")
+        return
+    # Both days count: a consultation from the 1st to the 21st lasts 21 days.
+    length = (closes - opens).days + 1
+    if length < CONSULTATION_MIN_DAYS:
+        yield N_(
+            "the consultation must last at least %(days)s days (it lasts %(actual)s)",
+            days=CONSULTATION_MIN_DAYS,
+            actual=length,
+        )
+    if closes > add_months(opens, CONSULTATION_MAX_MONTHS):
+        yield N_(
+            "the consultation may last at most %(months)s months",
+            months=CONSULTATION_MAX_MONTHS,
+        )
+    today = local_date(ctx.as_of)
+    if opens > today:
+        yield N_("the consultation opens on %(date)s, not before", date=opens)
+    if closes < today:
+        yield N_("the closing date %(date)s has already passed", date=closes)
+
+
+def presentation_written(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    if not (d.presentation or "").strip():
+        yield N_("public presentation missing")
+
+
+def closing_passed_or_reason(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    closes = d.consultation_closes
+    if closes is not None and local_date(ctx.as_of) > closes:
+        return
+    if not ctx.comment.strip():
+        yield N_(
+            "the consultation is open until %(date)s: give the reason for closing it early",
+            date=closes,
+        )
+
+
+def synthesis_validated(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    # Until syntheses are built by the workers, the mission's written synthesis stands for it.
+    if not (d.synthesis_text or "").strip():
+        yield N_("validated synthesis missing")
+
+
+def decisions_written(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    # Until decisions are recorded per item, the department's written decision stands for them.
+    if not (d.decision_text or "").strip():
+        yield N_("the department's decision is missing")
+
+
+GUARDS: dict[Stage, tuple[Guard, ...]] = {
+    Stage.SUBMITTED: (saisine_complete,),
+    Stage.CONSULTATION: (consultation_dates, presentation_written),
+    Stage.SYNTHESIS: (closing_passed_or_reason,),
+    Stage.FEEDBACK: (synthesis_validated, decisions_written),
+}
+
+
+def unmet_conditions(d: Demarche, move: Move, ctx: MoveContext) -> list[Msg]:
+    """Everything that keeps ``d`` from making ``move`` now (empty when it may)."""
+    unmet: list[Msg] = []
+    if move.needs_comment and not ctx.comment.strip():
+        unmet.append(N_("a comment is required for this decision"))
+    for guard in GUARDS.get(move.target, ()):
+        unmet.extend(guard(d, ctx))
+    return unmet

@@ -1,0 +1,154 @@
+"""The one function that moves a démarche from one stage to another.
+
+Back office, API, CLI and scheduled tasks all call ``transition``: it checks the actor's
+rights and the guards, changes the stage only if nobody else did meanwhile, writes the
+append-only audit row and the notifications' outbox rows. The caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from . import notifications
+from .access import get_visible
+from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
+from .i18n import N_, Msg
+from .models import Demarche, StageTransition, User
+from .stages import MOVES, Move, MoveContext, Stage, find_move, moves_from, unmet_conditions
+
+SOURCES = ("backoffice", "api", "task", "cli")
+_MOVERS = frozenset().union(*(m.roles for m in MOVES))
+
+
+def parse_stage(value: str | Stage) -> Stage:
+    try:
+        return Stage(value)
+    except ValueError:
+        raise InvalidFields(
+            {
+                "to": N_(
+                    "unknown stage “%(value)s”; expected one of: %(stages)s",
+                    value=value,
+                    stages=", ".join(Stage),
+                )
+            }
+        ) from None
+
+
+def transition(
+    session: Session,
+    demarche_id: int,
+    to: str | Stage,
+    *,
+    actor: User | None,
+    as_of: datetime,
+    comment: str = "",
+    source: str = "backoffice",
+    expected_from: str | Stage | None = None,
+) -> StageTransition:
+    """Move the démarche to stage ``to``; ``actor`` None means the system (a scheduled task).
+
+    Raises PermissionDenied (403), NotFound (404), TransitionRefused or Conflict (409),
+    InvalidFields (422) and changes nothing then.
+    """
+    assert source in SOURCES, source
+    target = parse_stage(to)
+    comment = (comment or "").strip()
+    if actor is not None and not actor.has_any_role(*_MOVERS):
+        raise PermissionDenied(N_("your role does not allow changing the stage of a démarche"))
+    d = _load(session, demarche_id, actor)
+    if expected_from is not None and d.stage != Stage(expected_from):
+        raise Conflict(changed_meanwhile(d.stage))
+    move = find_move(d.stage, target)
+    if move is None:
+        raise TransitionRefused(
+            N_(
+                "a démarche at stage “%(source)s” cannot move to “%(target)s”",
+                source=d.stage.label,
+                target=target.label,
+            )
+        )
+    if actor is not None and not actor.has_any_role(*move.roles):
+        raise PermissionDenied(N_("your role does not allow this change of stage"))
+    unmet = unmet_conditions(d, move, MoveContext(session, as_of, comment))
+    if unmet:
+        raise TransitionRefused(*unmet)
+
+    # Compare-and-set: of two users racing, the second changes nothing and gets a conflict.
+    result = session.execute(
+        update(Demarche)
+        .where(Demarche.id == d.id, Demarche.stage == d.stage)
+        .values(stage=target, updated_at=as_of)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        current = session.scalar(select(Demarche.stage).where(Demarche.id == d.id))
+        raise Conflict(changed_meanwhile(current))
+    row = StageTransition(
+        demarche_id=d.id,
+        from_stage=d.stage,
+        to_stage=target,
+        actor_id=actor.id if actor else None,
+        source=source,
+        comment=comment,
+        at=as_of,
+    )
+    session.add(row)
+    set_committed_value(d, "stage", target)
+    set_committed_value(d, "updated_at", as_of)
+    session.flush()
+    notifications.on_transition(session, d, row)
+    return row
+
+
+def changed_meanwhile(stage: Stage | None) -> Msg:
+    if stage is None:
+        return N_("the démarche no longer exists")
+    return N_(
+        "the démarche changed meanwhile: it is now at stage “%(stage)s”; reload the page",
+        stage=Stage(stage).label,
+    )
+
+
+def _load(session: Session, demarche_id: int, actor: User | None) -> Demarche:
+    if actor is not None:
+        return get_visible(session, actor, demarche_id, lock=True)
+    query = select(Demarche).where(Demarche.id == demarche_id).with_for_update(of=Demarche)
+    d = session.scalars(query.execution_options(populate_existing=True)).unique().one_or_none()
+    if d is None:
+        raise NotFound(N_("no démarche %(id)s", id=demarche_id))
+    return d
+
+
+@dataclass(frozen=True)
+class MoveOption:
+    """A move the actor's role may make from the current stage, with what blocks it now."""
+
+    move: Move
+    unmet: list[Msg]
+    comment_required: bool
+
+    @property
+    def possible(self) -> bool:
+        return not self.unmet
+
+
+def move_options(session: Session, d: Demarche, actor: User, as_of: datetime) -> list[MoveOption]:
+    """For the back office: the moves ``actor`` may make now, each with its unmet guards.
+
+    Guards are judged as if a comment were given (the form asks for one); whether the
+    comment is required (a refusal, an early closing) is told apart.
+    """
+    options = []
+    for move in moves_from(d.stage):
+        if not actor.has_any_role(*move.roles):
+            continue
+        with_comment = unmet_conditions(d, move, MoveContext(session, as_of, comment="…"))
+        without = unmet_conditions(d, move, MoveContext(session, as_of, comment=""))
+        options.append(MoveOption(move, with_comment, len(without) > len(with_comment)))
+    return options
