@@ -80,11 +80,14 @@ def build_message(to: str, subject: str, text: str, html: str) -> flask_mail.Mes
 TEMPORARY_ERRORS = (smtplib.SMTPException, OSError)
 
 
-def send(message: flask_mail.Message) -> str:
-    """Send one message; map SMTP outcomes to the domain's temporary/permanent errors."""
-    mail = current_app.extensions["mail_sender"]
+def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None) -> str:
+    """Send one message (over ``conn`` if given); SMTP outcomes become the domain's errors."""
     try:
-        mail.send(message)
+        if conn is None:
+            with connection() as conn:
+                conn.send(message)
+        else:
+            conn.send(message)
     except smtplib.SMTPResponseException as exc:
         error = f"{exc.smtp_code} {exc.smtp_error!r}"
         if 400 <= exc.smtp_code < 500:

@@ -64,6 +64,7 @@ def app_config(database_url, smtp, tmp_path_factory) -> dict:
         "MAIL_SERVER": smtp.host,
         "MAIL_PORT": smtp.port,
         "MAIL_TIMEOUT": 5,
+        "MAIL_SUPPRESS_SEND": False,  # tests read what a real SMTP server received
         "OUTBOX_DISPATCH": "none",
         "BASE_URL": "http://dialogue.test",
         "MAIL_SINK_DIR": str(instance / "mail"),
@@ -83,7 +84,10 @@ def app(app_config):
         if db.engine.dialect.name == "sqlite":
             template = Path(db.engine.url.database)
             shutil.copy(template, template.with_suffix(".template"))
-    return application
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _drop_everything() -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import flash, has_app_context, make_response, redirect, request
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import gettext, lazy_gettext
 from flask_security import current_user
 from sqlalchemy import select
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 
 from workflows import demarches as domain
 from workflows.access import visible_clause
@@ -64,8 +64,8 @@ def _territory_options():
 
 
 def _participation_choices():
-    return [("", gettext("— to be chosen —"))] + [
-        (level.value, tr(label)) for level, label in PARTICIPATION_LABELS.items()
+    return [SelectChoice("", gettext("— to be chosen —"))] + [
+        SelectChoice(level.value, tr(label)) for level, label in PARTICIPATION_LABELS.items()
     ]
 
 
@@ -115,9 +115,9 @@ class DemarcheView(ProtectedModelView):
     column_searchable_list = ("title",)
     column_filters = (
         FilterEqual(Demarche.stage, _L("Stage"), options=_stage_options),
-        FilterEqual(Demarche.department_id, _L("Department"), options=_department_options),
+        IntEqualFilter(Demarche.department_id, _L("Department"), options=_department_options),
         FilterEqual(Demarche.territory, _L("Territory"), options=_territory_options),
-        FilterEqual(
+        IntEqualFilter(
             Demarche.elected_official_id,
             _L("Sponsoring elected official"),
             options=_elected_options,
@@ -142,7 +142,7 @@ class DemarcheView(ProtectedModelView):
         "public": {"label": _L("Public concerned")},
         "territory": {
             "label": _L("Territory"),
-            "choices": [("", "—")] + _territory_options(),
+            "choices": [SelectChoice("", "—")] + [SelectChoice(t) for t in territories()],
             "description": _L("A canton, or Haute-Garonne for the whole département."),
         },
         "participation_level": {

@@ -21,7 +21,7 @@ from workflows.errors import (
     PermissionDenied,
     TransitionRefused,
 )
-from workflows.models import AuditEntry, OutboxMessage, StageTransition
+from workflows.models import AuditEntry, OutboxMessage, StageTransition, User
 from workflows.stages import Stage
 from workflows.transitions import transition
 
@@ -112,6 +112,7 @@ def test_a_stale_form_gets_a_conflict(make_demarche, people):
 def test_two_users_racing_make_one_move(app, make_demarche, people):
     """Two sessions load the same submitted saisine; one accepts, the other returns it."""
     d = make_demarche("submitted")
+    demarche_id, mission_id = d.id, people.mission.id  # read here: threads share no session
     engine = db.engine
     results: dict[str, str] = {}
     barrier = threading.Barrier(2, timeout=10)

@@ -1,0 +1,157 @@
+"""The Flask-Admin back office: login, roles, CSRF, forms that follow the stage, moves."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from tests.conftest import PASSWORD
+from tests.support import csrf_from
+from workflows.models import Demarche, StageTransition
+from workflows.stages import Stage
+
+
+def login(client, user):
+    page = client.get("/login")
+    response = client.post("/login", data={
+        "email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text),
+    })
+    assert response.status_code == 302, response.text
+    return response
+
+
+def test_every_back_office_page_wants_a_login(client, people):
+    for url in ("/admin/", "/admin/demarche/", "/admin/user/", "/admin/demarche/new/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_the_login_page_speaks_french(client):
+    page = client.get("/login").text
+    assert '<html lang="fr">' in page
+    assert "Mot de passe" in page and "Connexion" in page
+
+
+def test_only_administrators_manage_accounts(client, people):
+    login(client, people.mission)
+    assert client.get("/admin/user/").status_code == 403
+    assert "Accès refusé" in client.get("/admin/department/").text
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/admin/").text)})
+    login(client, people.admin)
+    page = client.get("/admin/user/").text
+    assert people.agent.email in page and "Agent de service" in page
+
+
+def test_an_agent_creates_a_draft_from_the_form(client, people):
+    login(client, people.agent)
+    form = client.get("/admin/demarche/new/").text
+    assert 'name="department"' not in form  # an agent writes for their own department
+    assert 'name="synthesis_text"' not in form
+    response = client.post("/admin/demarche/new/", data={
+        "csrf_token": csrf_from(form), "title": "Voie verte du canal", "territory": "Blagnac",
+        "participation_level": "consultation", "elected_official": str(people.elected.id),
+    })
+    assert response.status_code == 302
+    d = db.session.scalar(select(Demarche))
+    assert (d.title, d.department, d.territory, d.stage) == (
+        "Voie verte du canal", people.agent.department, "Blagnac", Stage.DRAFT)
+    sheet = client.get(response.headers["Location"]).text
+    assert "Déposer la saisine" in sheet
+    # The move is shown, disabled, with what is missing, in French.
+    assert "objectifs manquants" in sheet and "calendrier souhaité manquant" in sheet
+
+
+def test_a_form_without_csrf_token_is_refused(client, people):
+    login(client, people.agent)
+    response = client.post("/admin/demarche/new/", data={"title": "Sans jeton"})
+    assert response.status_code == 400
+    assert "Le formulaire a expiré" in response.text
+    assert db.session.scalar(select(Demarche)) is None
+
+
+def test_the_mission_accepts_a_saisine_and_the_timeline_shows_it(client, people, make_demarche):
+    d = make_demarche("submitted")
+    login(client, people.mission)
+    sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
+    for label in ("Accepter la saisine", "Renvoyer au service", "Refuser la saisine"):
+        assert label in sheet
+    response = client.post("/admin/demarche/move/", data={
+        "csrf_token": csrf_from(sheet), "id": d.id, "to": "launch", "from": "submitted",
+        "comment": "Bonne idée",
+    })
+    assert response.status_code == 302
+    sheet = client.get(response.headers["Location"]).text
+    assert "La démarche est maintenant à l’étape « Lancement »" in sheet
+    timeline = sheet[sheet.index("Historique"):]
+    assert re.search(r"Marc Mission</strong>\s*: Saisine déposée → <strong>Lancement</strong>",
+                     timeline)
+    assert "Bonne idée" in timeline and "Rita Routes" in timeline
+
+
+def test_a_refused_move_explains_itself_and_keeps_the_comment(client, people, make_demarche):
+    d = make_demarche("submitted")
+    login(client, people.mission)
+    token = csrf_from(client.get(f"/admin/demarche/details/?id={d.id}").text)
+    response = client.post("/admin/demarche/move/", data={
+        "csrf_token": token, "id": d.id, "to": "returned", "from": "submitted", "comment": " ",
+    })
+    assert response.status_code == 409
+    assert "un motif est obligatoire pour cette décision" in response.text
+    stale = client.post("/admin/demarche/move/", data={
+        "csrf_token": token, "id": d.id, "to": "launch", "from": "draft", "comment": "vieux",
+    })
+    assert stale.status_code == 409
+    assert "la démarche a changé entre-temps" in stale.text
+    assert 'vieux</textarea>' in stale.text
+    assert db.session.scalars(select(StageTransition)).all() == d.transitions[:1]
+
+
+def test_agent_text_is_escaped(client, people, make_demarche):
+    d = make_demarche("submitted", objectives="<script>alert('x')</script>")
+    login(client, people.mission)
+    sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
+    assert "<script>alert('x')</script>" not in sheet
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in sheet
+
+
+def test_departments_see_their_own_and_officials_read_theirs(client, people, make_demarche):
+    mine = make_demarche("draft", title="Routes")
+    theirs = make_demarche("draft", title="Social", agent=people.other_agent,
+                           elected_official=people.other_elected)
+    login(client, people.agent)
+    listing = client.get("/admin/demarche/").text
+    assert "Routes" in listing and "Social" not in listing
+    assert "n’existe pas ou ne vous est pas accessible" in client.get(
+        f"/admin/demarche/details/?id={theirs.id}", follow_redirects=True).text
+    client.post("/logout", data={"csrf_token": csrf_from(listing)})
+
+    login(client, people.elected)
+    listing = client.get("/admin/demarche/").text
+    assert "Routes" in listing and "Social" not in listing
+    sheet = client.get(f"/admin/demarche/details/?id={mine.id}").text
+    assert "Aucun changement d’étape ne vous est ouvert" in sheet
+    assert client.get("/admin/demarche/new/").status_code == 302  # no create for officials
+    assert client.get(f"/admin/demarche/edit/?id={mine.id}").status_code == 302
+
+
+def test_the_mission_filters_by_stage_department_territory_and_official(client, people,
+                                                                        make_demarche):
+    make_demarche("submitted", title="Alpha", territory="Revel")
+    make_demarche("draft", title="Beta", agent=people.other_agent, territory="Muret",
+                  elected_official=people.other_elected)
+    login(client, people.mission)
+    listing = client.get("/admin/demarche/").text
+    assert "Alpha" in listing and "Beta" in listing
+    # Flask-Admin filters: flt<n>_<index> in the order of DemarcheView.column_filters.
+    by_stage = client.get("/admin/demarche/?flt0_0=submitted").text
+    assert "Alpha" in by_stage and "Beta" not in by_stage
+    by_territory = client.get("/admin/demarche/?flt0_2=Muret").text
+    assert "Beta" in by_territory and "Alpha" not in by_territory
+    by_official = client.get(f"/admin/demarche/?flt0_3={people.other_elected.id}").text
+    assert "Beta" in by_official and "Alpha" not in by_official
+    by_department = client.get(
+        f"/admin/demarche/?flt0_1={people.agent.department_id}").text
+    assert "Alpha" in by_department and "Beta" not in by_department
+    assert "Élodie Élue" in listing  # the officials are offered as filter options
