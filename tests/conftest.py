@@ -47,10 +47,15 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app_config(database_url, smtp, tmp_path_factory) -> dict:
+    from backoffice.config import broker_url
     from backoffice.config import database_url as sqlalchemy_url
 
     instance = tmp_path_factory.mktemp("instance")
+    redis_url = os.environ.get("REDIS_URL")
     return {
+        # Real Redis when REDIS_URL is set (CI), else the embedded SQLite broker.
+        "CELERY": {"broker_url": broker_url(redis_url, instance)},
+        "INSTANCE_PATH": str(instance),
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SECURITY_PASSWORD_SALT": "test-salt",

@@ -1,0 +1,45 @@
+# Dialogue citoyen — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
+
+.PHONY: run test install translations messages lint bench clean
+
+## run: install, migrate, load the demo data, start web + worker + beat + mail sink
+run: install translations
+	$(DEV) flask --app wsgi db upgrade
+	$(DEV) flask --app wsgi demo load
+	@echo "Dialogue citoyen on http://127.0.0.1:5000/admin/ — emails at http://127.0.0.1:5000/admin/mail/ (Ctrl-C stops everything)"
+	$(DEV) honcho start -f Procfile.dev
+
+## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite)
+test: install translations
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -q -d backoffice/translations
+
+## messages: extract the message ids and update the French catalog (then translate it)
+messages: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _L -k lazy_gettext --no-location \
+		--sort-output --project "Dialogue citoyen" -o backoffice/translations/messages.pot .
+	$(BIN)/pybabel update -q --no-location -i backoffice/translations/messages.pot \
+		-d backoffice/translations
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,114 @@
+"""A real Celery worker process, on the configured broker (Redis in CI), sends the emails of
+committed transitions once, and nothing for a transaction that rolled back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from workflows.clock import utcnow
+from workflows.models import OutboxMessage, OutboxStatus
+from workflows.transitions import transition
+
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture
+def worker(app, app_config, database_url, smtp):
+    """``celery -A workers worker`` in its own process, with the test's database and SMTP."""
+    env = {
+        **os.environ,
+        "DIALOGUE_ENV": "development",
+        "SECRET_KEY": app_config["SECRET_KEY"],
+        "DATABASE_URL": database_url,
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": str(smtp.port),
+        "BASE_URL": app_config["BASE_URL"],
+        "INSTANCE_PATH": app_config["INSTANCE_PATH"],
+        "OUTBOX_DISPATCH": "celery",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool=solo",
+         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()  # keep the pipe drained so that the worker never blocks on its logs
+    if not wait_for(lambda: any(" ready." in line for line in lines), timeout=60):
+        process.kill()
+        pytest.fail("worker not ready:\n" + "".join(lines))
+    app.config["OUTBOX_DISPATCH"] = "celery"
+    yield app.extensions["celery"]
+    app.config["OUTBOX_DISPATCH"] = "none"
+    process.terminate()
+    process.wait(timeout=30)
+    reader.join(timeout=5)
+    process.stdout.close()
+
+
+def wait_for(condition, timeout=30.0):
+    """Poll for an effect of another process (not a deadline: the tests never sleep for time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_committed_transition_is_emailed_once_by_the_worker(worker, make_demarche, people,
+                                                              smtp):
+    d = make_demarche("draft")
+    transition(db.session, d.id, "submitted", actor=people.agent, as_of=utcnow())
+    db.session.commit()  # after commit, the ids go to the worker through the broker
+
+    assert wait_for(lambda: len(smtp.received) >= 3), smtp.received
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(
+        [people.agent.email, people.mission.email, people.elected.email]
+    )
+    receipt = smtp.to(people.agent.email)[0]
+    assert receipt.subject == f"Accusé de réception de votre saisine « {d.title} »"
+
+    # Sending the same ids again (a redelivered task) sends nothing more.
+    ids = [m.id for m in db.session.scalars(select(OutboxMessage))]
+    worker.send_task("workers.deliver_outbox", args=[ids])
+    worker.send_task("workers.sweep_outbox")
+    sentinel = make_demarche("draft", title="Sentinelle")
+    transition(db.session, sentinel.id, "submitted", actor=people.agent, as_of=utcnow())
+    db.session.commit()
+    assert wait_for(lambda: len(smtp.received) >= 6)
+    counts = Counter((r.rcpt_tos[0], r.subject) for r in smtp.received)
+    assert set(counts.values()) == {1}, counts
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).where(
+        OutboxMessage.status != OutboxStatus.SENT)) == 0
+
+
+def test_a_rolled_back_transition_sends_nothing(worker, make_demarche, people, smtp):
+    ghost = make_demarche("draft", title="Fantôme")
+    transition(db.session, ghost.id, "submitted", actor=people.agent, as_of=utcnow())
+    db.session.rollback()
+
+    # The worker handles tasks in order: once the sentinel's emails are in, any email of
+    # the rolled-back transition would be in too.
+    sentinel = make_demarche("draft", title="Sentinelle")
+    transition(db.session, sentinel.id, "submitted", actor=people.agent, as_of=utcnow())
+    db.session.commit()
+    assert wait_for(lambda: len(smtp.received) >= 3)
+    worker.send_task("workers.sweep_outbox")
+    worker.send_task("workers.advance_calendar")
+    marker = make_demarche("draft", title="Marqueur")
+    transition(db.session, marker.id, "submitted", actor=people.agent, as_of=utcnow())
+    db.session.commit()
+    assert wait_for(lambda: len(smtp.received) >= 6)
+    assert not [r for r in smtp.received if "Fantôme" in r.subject]
+    assert len(smtp.received) == 6
