@@ -28,13 +28,13 @@ $(STAMP): pyproject.toml
 	touch $@
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -q -d backoffice/translations
+	$(BIN)/pybabel -q compile -d backoffice/translations
 
 ## messages: extract the message ids and update the French catalog (then translate it)
 messages: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _L -k lazy_gettext --no-location \
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _L -k lazy_gettext --no-location \
 		--sort-output --project "Dialogue citoyen" -o backoffice/translations/messages.pot .
-	$(BIN)/pybabel update -q --no-location -i backoffice/translations/messages.pot \
+	$(BIN)/pybabel -q update --no-location -i backoffice/translations/messages.pot \
 		-d backoffice/translations
 
 lint: install

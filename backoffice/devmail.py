@@ -21,9 +21,16 @@ from workflows.roles import MISSION_ROLES
 from .admin.base import ProtectedView
 
 
+def maildir(directory: str) -> mailbox.Maildir:
+    """The sink's Maildir, with its tmp/new/cur folders even if ``directory`` existed."""
+    for sub in ("tmp", "new", "cur"):
+        Path(directory, sub).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(directory, create=False)
+
+
 class MaildirHandler:
     def __init__(self, directory: str) -> None:
-        self.box = mailbox.Maildir(directory, create=True)
+        self.box = maildir(directory)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         self.box.add(envelope.content)
@@ -35,7 +42,7 @@ class MaildirHandler:
 def serve(host: str, port: int, directory: str) -> None:
     from aiosmtpd.controller import Controller
 
-    Path(directory).mkdir(parents=True, exist_ok=True)
+    Path(directory).parent.mkdir(parents=True, exist_ok=True)
     controller = Controller(MaildirHandler(directory), hostname=host, port=port)
     controller.start()
     print(f"mail sink: SMTP on {host}:{port}, keeping emails in {directory}", flush=True)
@@ -61,8 +68,7 @@ class DevMailView(ProtectedView):
     roles = MISSION_ROLES
 
     def _box(self) -> mailbox.Maildir:
-        directory = current_app.config["MAIL_SINK_DIR"] or f"{current_app.instance_path}/mail"
-        return mailbox.Maildir(directory, create=True)
+        return maildir(current_app.config["MAIL_SINK_DIR"] or f"{current_app.instance_path}/mail")
 
     @expose("/")
     def index(self):
@@ -79,7 +85,7 @@ class DevMailView(ProtectedView):
                     "date": parsedate_to_datetime(date) if date else None,
                 }
             )
-        rows.sort(key=lambda r: (r["date"] is None, r["date"]), reverse=True)
+        rows.sort(key=lambda r: r["key"], reverse=True)  # Maildir keys start with the arrival time
         return self.render("admin/devmail/list.html", rows=rows[:200], total=len(rows))
 
     @expose("/message/")

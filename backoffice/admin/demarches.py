@@ -12,6 +12,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import gettext, lazy_gettext
 from flask_security import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField
 
@@ -124,6 +125,9 @@ class DemarcheView(ProtectedModelView):
         ),
     )
     column_formatters = {
+        "title": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            v.get_url(".details_view", id=m.id), m.title
+        ),
         "stage": lambda v, c, m, n: tr(m.stage.label),
         "consultation_opens": lambda v, c, m, n: _short_date(m.consultation_opens),
         "consultation_closes": lambda v, c, m, n: _short_date(m.consultation_closes),
@@ -134,7 +138,7 @@ class DemarcheView(ProtectedModelView):
     form_overrides = {"territory": SelectField, "participation_level": SelectField}
     form_args = {
         "title": {"label": _L("Title")},
-        "department": {"label": _L("Department")},
+        "department": {"label": _L("Department"), "blank_text": _L("— to be chosen —")},
         "objectives": {
             "label": _L("Objectives"),
             "description": _L("What the démarche must produce, what is decided and by whom."),
@@ -152,6 +156,7 @@ class DemarcheView(ProtectedModelView):
         "elected_official": {
             "label": _L("Sponsoring elected official"),
             "query_factory": lambda: domain.elected_officials(db.session),
+            "blank_text": _L("— to be chosen —"),
         },
         "desired_calendar": {"label": _L("Desired calendar")},
         "budget": {"label": _L("Budget (€)")},

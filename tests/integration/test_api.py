@@ -59,7 +59,9 @@ def test_an_agent_creates_and_submits_a_saisine_of_their_department(api, people)
     moved = agent.post(f"/api/v1/demarches/{body['id']}/transitions", json={"to": "submitted"})
     assert moved.status_code == 201
     assert (moved.json["from"], moved.json["to"], moved.json["actor_email"]) == (
-        "draft", "submitted", people.agent.email
+        "draft",
+        "submitted",
+        people.agent.email,
     )
     history = agent.get(f"/api/v1/demarches/{body['id']}").json["history"]
     assert [(h["from"], h["to"], h["actor"], h["comment"]) for h in history] == [
@@ -68,47 +70,57 @@ def test_an_agent_creates_and_submits_a_saisine_of_their_department(api, people)
 
 
 def test_an_agent_cannot_create_for_another_department(api, people):
-    response = api(people.agent).post("/api/v1/demarches", json=saisine(
-        people, department="Direction de l'action sociale"))
-    assert response.status_code == 403
-    assert response.json["message"] == (
-        "vous ne pouvez créer de démarche que pour votre service"
+    response = api(people.agent).post(
+        "/api/v1/demarches", json=saisine(people, department="Direction de l'action sociale")
     )
+    assert response.status_code == 403
+    assert response.json["message"] == ("vous ne pouvez créer de démarche que pour votre service")
 
 
 def test_bad_fields_get_422_in_french_and_nothing_is_saved(api, people):
-    response = api(people.agent).post("/api/v1/demarches", json=saisine(
-        people, territory="Paris", participation_level="vote", elected_official="x@y.fr"))
+    response = api(people.agent).post(
+        "/api/v1/demarches",
+        json=saisine(
+            people, territory="Paris", participation_level="vote", elected_official="x@y.fr"
+        ),
+    )
     assert response.status_code == 422
     errors = response.json["errors"]
-    assert errors["territory"] == ["territoire inconnu : « Paris » ; indiquez un canton de la "
-                                   "Haute-Garonne, ou Haute-Garonne pour tout le département"]
+    assert errors["territory"] == [
+        "territoire inconnu : « Paris » ; indiquez un canton de la "
+        "Haute-Garonne, ou Haute-Garonne pour tout le département"
+    ]
     assert errors["participation_level"][0].startswith("niveau de participation inconnu")
     assert errors["elected_official"] == ["aucun·e élu·e n’a l’adresse « x@y.fr »"]
     missing = api(people.agent).post("/api/v1/demarches", json={"objectives": "x", "color": 1})
     assert missing.status_code == 422
-    assert missing.json["errors"] == {"title": ["Champ obligatoire manquant."],
-                                      "color": ["Champ inconnu."]}
+    assert missing.json["errors"] == {
+        "title": ["Champ obligatoire manquant."],
+        "color": ["Champ inconnu."],
+    }
     assert db.session.scalar(select(func.count(Demarche.id))) == 0
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"title": 12}', b"null"])
 def test_garbage_never_gets_a_500(api, people, body):
-    response = api(people.agent).post("/api/v1/demarches", data=body,
-                                      content_type="application/json")
+    response = api(people.agent).post(
+        "/api/v1/demarches", data=body, content_type="application/json"
+    )
     assert 400 <= response.status_code < 500
     assert response.json["message"]
 
 
 def test_refused_moves_answer_409_with_the_unmet_conditions(api, people, make_demarche):
     d = make_demarche("launch")
-    response = api(people.mission).post(f"/api/v1/demarches/{d.id}/transitions",
-                                        json={"to": "consultation"})
+    response = api(people.mission).post(
+        f"/api/v1/demarches/{d.id}/transitions", json={"to": "consultation"}
+    )
     assert response.status_code == 409
-    assert response.json["errors"] == ["dates de consultation manquantes",
-                                       "présentation publique manquante"]
-    skip = api(people.mission).post(f"/api/v1/demarches/{d.id}/transitions",
-                                    json={"to": "closed"})
+    assert response.json["errors"] == [
+        "dates de consultation manquantes",
+        "présentation publique manquante",
+    ]
+    skip = api(people.mission).post(f"/api/v1/demarches/{d.id}/transitions", json={"to": "closed"})
     assert skip.status_code == 409
     assert skip.json["message"] == (
         "une démarche à l’étape « Lancement » ne peut pas passer à l’étape « Clôturée »"
@@ -121,8 +133,10 @@ def test_a_return_needs_a_comment(api, people, make_demarche):
     refused = mission.post(f"/api/v1/demarches/{d.id}/transitions", json={"to": "returned"})
     assert refused.status_code == 409
     assert refused.json["errors"] == ["un motif est obligatoire pour cette décision"]
-    done = mission.post(f"/api/v1/demarches/{d.id}/transitions",
-                        json={"to": "returned", "comment": "Précisez le calendrier."})
+    done = mission.post(
+        f"/api/v1/demarches/{d.id}/transitions",
+        json={"to": "returned", "comment": "Précisez le calendrier."},
+    )
     assert done.status_code == 201 and done.json["comment"] == "Précisez le calendrier."
 
 
@@ -131,15 +145,17 @@ def test_roles_that_may_not_move_get_403(api, people, make_demarche):
     for user in (people.agent, people.elected):
         response = api(user).post(f"/api/v1/demarches/{d.id}/transitions", json={"to": "launch"})
         assert response.status_code == 403, user
-    other = api(people.other_agent).post(f"/api/v1/demarches/{d.id}/transitions",
-                                         json={"to": "submitted"})
+    other = api(people.other_agent).post(
+        f"/api/v1/demarches/{d.id}/transitions", json={"to": "submitted"}
+    )
     assert other.status_code == 404  # another department's démarche is not theirs to see
 
 
 def test_an_unknown_stage_is_422(api, people, make_demarche):
     d = make_demarche("submitted")
-    response = api(people.mission).post(f"/api/v1/demarches/{d.id}/transitions",
-                                        json={"to": "published"})
+    response = api(people.mission).post(
+        f"/api/v1/demarches/{d.id}/transitions", json={"to": "published"}
+    )
     assert response.status_code == 422
     assert response.json["errors"]["to"][0].startswith("étape inconnue : « published »")
 
@@ -148,10 +164,14 @@ def test_patch_follows_the_stage(api, people, make_demarche):
     d = make_demarche("launch")
     opens = local_date(utcnow())
     agent = api(people.agent)
-    ok = agent.patch(f"/api/v1/demarches/{d.id}", json={
-        "presentation": "Donnez votre avis", "consultation_opens": opens.isoformat(),
-        "consultation_closes": (opens + timedelta(days=30)).isoformat(),
-    })
+    ok = agent.patch(
+        f"/api/v1/demarches/{d.id}",
+        json={
+            "presentation": "Donnez votre avis",
+            "consultation_opens": opens.isoformat(),
+            "consultation_closes": (opens + timedelta(days=30)).isoformat(),
+        },
+    )
     assert ok.status_code == 200, ok.json
     assert ok.json["consultation_opens"] == opens.isoformat()
     frozen = agent.patch(f"/api/v1/demarches/{d.id}", json={"title": "Autre"})
@@ -159,16 +179,18 @@ def test_patch_follows_the_stage(api, people, make_demarche):
     assert frozen.json["errors"] == ["« Titre » n’est plus modifiable à l’étape « Lancement »"]
     bad_date = agent.patch(f"/api/v1/demarches/{d.id}", json={"consultation_opens": "31/12/2026"})
     assert bad_date.status_code == 422
-    opened = api(people.mission).post(f"/api/v1/demarches/{d.id}/transitions",
-                                      json={"to": "consultation"})
+    opened = api(people.mission).post(
+        f"/api/v1/demarches/{d.id}/transitions", json={"to": "consultation"}
+    )
     assert opened.status_code == 201, opened.json
 
 
 def test_lists_are_scoped_filtered_and_paginated(api, people, make_demarche):
     mine = make_demarche("submitted", title="Routes A")
     make_demarche("draft", title="Routes B")
-    make_demarche("draft", title="Social", agent=people.other_agent,
-                  elected_official=people.other_elected)
+    make_demarche(
+        "draft", title="Social", agent=people.other_agent, elected_official=people.other_elected
+    )
     everything = api(people.mission).get("/api/v1/demarches").json
     assert everything["total"] == 3
     routes = api(people.agent).get("/api/v1/demarches").json
@@ -179,8 +201,9 @@ def test_lists_are_scoped_filtered_and_paginated(api, people, make_demarche):
     assert [i["id"] for i in submitted["items"]] == [mine.id]
     page = api(people.mission).get("/api/v1/demarches?per_page=2&page=2").json
     assert (page["total"], len(page["items"])) == (3, 1)
-    by_official = api(people.mission).get(
-        f"/api/v1/demarches?elected_official={people.elected.email}").json
+    by_official = (
+        api(people.mission).get(f"/api/v1/demarches?elected_official={people.elected.email}").json
+    )
     assert by_official["total"] == 2
 
 
@@ -191,8 +214,10 @@ def test_the_api_wants_a_valid_bearer_token(client, people):
     token = issue_token(people.agent, utcnow())
     people.agent.active = False
     db.session.commit()
-    assert client.get("/api/v1/demarches",
-                      headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/v1/demarches", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
 
 
 def test_the_api_ignores_the_session_cookie(client, people):
@@ -219,6 +244,9 @@ def test_racing_api_calls_make_one_move(api, people, make_demarche):
     first = mission.post(f"/api/v1/demarches/{d.id}/transitions", json={"to": "launch"})
     second = mission.post(f"/api/v1/demarches/{d.id}/transitions", json={"to": "launch"})
     assert (first.status_code, second.status_code) == (201, 409)
-    count = db.session.scalar(select(func.count(StageTransition.id)).where(
-        StageTransition.demarche_id == d.id, StageTransition.to_stage == "launch"))
+    count = db.session.scalar(
+        select(func.count(StageTransition.id)).where(
+            StageTransition.demarche_id == d.id, StageTransition.to_stage == "launch"
+        )
+    )
     assert count == 1

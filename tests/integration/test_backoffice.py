@@ -15,9 +15,14 @@ from workflows.stages import Stage
 
 def login(client, user):
     page = client.get("/login")
-    response = client.post("/login", data={
-        "email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text),
-    })
+    response = client.post(
+        "/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert response.status_code == 302, response.text
     return response
 
@@ -49,14 +54,24 @@ def test_an_agent_creates_a_draft_from_the_form(client, people):
     form = client.get("/admin/demarche/new/").text
     assert 'name="department"' not in form  # an agent writes for their own department
     assert 'name="synthesis_text"' not in form
-    response = client.post("/admin/demarche/new/", data={
-        "csrf_token": csrf_from(form), "title": "Voie verte du canal", "territory": "Blagnac",
-        "participation_level": "consultation", "elected_official": str(people.elected.id),
-    })
+    response = client.post(
+        "/admin/demarche/new/",
+        data={
+            "csrf_token": csrf_from(form),
+            "title": "Voie verte du canal",
+            "territory": "Blagnac",
+            "participation_level": "consultation",
+            "elected_official": str(people.elected.id),
+        },
+    )
     assert response.status_code == 302
     d = db.session.scalar(select(Demarche))
     assert (d.title, d.department, d.territory, d.stage) == (
-        "Voie verte du canal", people.agent.department, "Blagnac", Stage.DRAFT)
+        "Voie verte du canal",
+        people.agent.department,
+        "Blagnac",
+        Stage.DRAFT,
+    )
     sheet = client.get(response.headers["Location"]).text
     assert "Déposer la saisine" in sheet
     # The move is shown, disabled, with what is missing, in French.
@@ -77,16 +92,23 @@ def test_the_mission_accepts_a_saisine_and_the_timeline_shows_it(client, people,
     sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
     for label in ("Accepter la saisine", "Renvoyer au service", "Refuser la saisine"):
         assert label in sheet
-    response = client.post("/admin/demarche/move/", data={
-        "csrf_token": csrf_from(sheet), "id": d.id, "to": "launch", "from": "submitted",
-        "comment": "Bonne idée",
-    })
+    response = client.post(
+        "/admin/demarche/move/",
+        data={
+            "csrf_token": csrf_from(sheet),
+            "id": d.id,
+            "to": "launch",
+            "from": "submitted",
+            "comment": "Bonne idée",
+        },
+    )
     assert response.status_code == 302
     sheet = client.get(response.headers["Location"]).text
     assert "La démarche est maintenant à l’étape « Lancement »" in sheet
-    timeline = sheet[sheet.index("Historique"):]
-    assert re.search(r"Marc Mission</strong>\s*: Saisine déposée → <strong>Lancement</strong>",
-                     timeline)
+    timeline = sheet[sheet.index("Historique") :]
+    assert re.search(
+        r"Marc Mission</strong>\s*: Saisine déposée → <strong>Lancement</strong>", timeline
+    )
     assert "Bonne idée" in timeline and "Rita Routes" in timeline
 
 
@@ -94,37 +116,58 @@ def test_a_refused_move_explains_itself_and_keeps_the_comment(client, people, ma
     d = make_demarche("submitted")
     login(client, people.mission)
     token = csrf_from(client.get(f"/admin/demarche/details/?id={d.id}").text)
-    response = client.post("/admin/demarche/move/", data={
-        "csrf_token": token, "id": d.id, "to": "returned", "from": "submitted", "comment": " ",
-    })
+    response = client.post(
+        "/admin/demarche/move/",
+        data={
+            "csrf_token": token,
+            "id": d.id,
+            "to": "returned",
+            "from": "submitted",
+            "comment": " ",
+        },
+    )
     assert response.status_code == 409
     assert "un motif est obligatoire pour cette décision" in response.text
-    stale = client.post("/admin/demarche/move/", data={
-        "csrf_token": token, "id": d.id, "to": "launch", "from": "draft", "comment": "vieux",
-    })
+    stale = client.post(
+        "/admin/demarche/move/",
+        data={
+            "csrf_token": token,
+            "id": d.id,
+            "to": "launch",
+            "from": "draft",
+            "comment": "vieux",
+        },
+    )
     assert stale.status_code == 409
     assert "la démarche a changé entre-temps" in stale.text
-    assert 'vieux</textarea>' in stale.text
+    assert "vieux</textarea>" in stale.text
     assert db.session.scalars(select(StageTransition)).all() == d.transitions[:1]
 
 
 def test_agent_text_is_escaped(client, people, make_demarche):
-    d = make_demarche("submitted", objectives="<script>alert('x')</script>")
+    d = make_demarche("submitted", title="<b>Gras</b>", objectives="<script>alert('x')</script>")
     login(client, people.mission)
     sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
     assert "<script>alert('x')</script>" not in sheet
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in sheet
+    listing = client.get("/admin/demarche/").text
+    assert "<b>Gras</b>" not in listing and "&lt;b&gt;Gras&lt;/b&gt;</a>" in listing
+    home = client.get("/admin/").text
+    assert "<b>Gras</b>" not in home and "&lt;b&gt;Gras&lt;/b&gt;" in home
 
 
 def test_departments_see_their_own_and_officials_read_theirs(client, people, make_demarche):
     mine = make_demarche("draft", title="Routes")
-    theirs = make_demarche("draft", title="Social", agent=people.other_agent,
-                           elected_official=people.other_elected)
+    theirs = make_demarche(
+        "draft", title="Social", agent=people.other_agent, elected_official=people.other_elected
+    )
     login(client, people.agent)
     listing = client.get("/admin/demarche/").text
     assert "Routes" in listing and "Social" not in listing
-    assert "n’existe pas ou ne vous est pas accessible" in client.get(
-        f"/admin/demarche/details/?id={theirs.id}", follow_redirects=True).text
+    assert (
+        "n’existe pas ou ne vous est pas accessible"
+        in client.get(f"/admin/demarche/details/?id={theirs.id}", follow_redirects=True).text
+    )
     client.post("/logout", data={"csrf_token": csrf_from(listing)})
 
     login(client, people.elected)
@@ -136,11 +179,17 @@ def test_departments_see_their_own_and_officials_read_theirs(client, people, mak
     assert client.get(f"/admin/demarche/edit/?id={mine.id}").status_code == 302
 
 
-def test_the_mission_filters_by_stage_department_territory_and_official(client, people,
-                                                                        make_demarche):
+def test_the_mission_filters_by_stage_department_territory_and_official(
+    client, people, make_demarche
+):
     make_demarche("submitted", title="Alpha", territory="Revel")
-    make_demarche("draft", title="Beta", agent=people.other_agent, territory="Muret",
-                  elected_official=people.other_elected)
+    make_demarche(
+        "draft",
+        title="Beta",
+        agent=people.other_agent,
+        territory="Muret",
+        elected_official=people.other_elected,
+    )
     login(client, people.mission)
     listing = client.get("/admin/demarche/").text
     assert "Alpha" in listing and "Beta" in listing
@@ -151,7 +200,6 @@ def test_the_mission_filters_by_stage_department_territory_and_official(client, 
     assert "Beta" in by_territory and "Alpha" not in by_territory
     by_official = client.get(f"/admin/demarche/?flt0_3={people.other_elected.id}").text
     assert "Beta" in by_official and "Alpha" not in by_official
-    by_department = client.get(
-        f"/admin/demarche/?flt0_1={people.agent.department_id}").text
+    by_department = client.get(f"/admin/demarche/?flt0_1={people.agent.department_id}").text
     assert "Alpha" in by_department and "Beta" not in by_department
     assert "Élodie Élue" in listing  # the officials are offered as filter options

@@ -20,10 +20,17 @@ def test_a_consultation_opens_on_its_day_and_closes_after_its_last(make_demarche
     d = make_demarche("launch")
     opens = date.today() + timedelta(days=20)
     closes = opens + timedelta(days=29)
-    domain.update_demarche(db.session, people.mission, d, {
-        "presentation": "Donnez votre avis", "consultation_opens": opens,
-        "consultation_closes": closes,
-    }, as_of=paris(date.today()))
+    domain.update_demarche(
+        db.session,
+        people.mission,
+        d,
+        {
+            "presentation": "Donnez votre avis",
+            "consultation_opens": opens,
+            "consultation_closes": closes,
+        },
+        as_of=paris(date.today()),
+    )
     db.session.commit()
 
     assert calendar.advance(db.session, as_of=paris(opens - timedelta(days=1), 23)).moved == []

@@ -12,8 +12,17 @@ from workflows.stages import Stage
 
 def test_users_create_makes_the_department_and_prints_a_password(app, ctx):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "Rita@Routes.cd31.fr", "--role", "department",
-                                 "--department", "Direction des routes"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Rita@Routes.cd31.fr",
+            "--role",
+            "department",
+            "--department",
+            "Direction des routes",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Created rita@routes.cd31.fr (department, Direction des routes)." in result.output
     password = result.output.split("Password: ")[1].strip()
@@ -49,8 +58,13 @@ def test_demo_load_is_idempotent_and_shows_the_accounts(app, ctx):
     assert "Demo data loaded." in first.output and "mission@demo.cd31.fr" in first.output
     count = db.session.scalar(select(func.count(Demarche.id)))
     stages = set(db.session.scalars(select(Demarche.stage)))
-    assert stages >= {Stage.DRAFT, Stage.SUBMITTED, Stage.RETURNED, Stage.CONSULTATION,
-                      Stage.SYNTHESIS}
+    assert stages >= {
+        Stage.DRAFT,
+        Stage.SUBMITTED,
+        Stage.RETURNED,
+        Stage.CONSULTATION,
+        Stage.SYNTHESIS,
+    }
     second = runner.invoke(args=["demo", "load"])
     assert "already present" in second.output
     assert db.session.scalar(select(func.count(Demarche.id))) == count

@@ -17,8 +17,9 @@ from workflows.transitions import transition
 def deliver_due(as_of=None):
     """What the sweep does, at ``as_of``."""
     moment = as_of or utcnow()
-    return outbox.deliver(db.session, outbox.due_ids(db.session, moment),
-                          send=send_notification, now=lambda: moment)
+    return outbox.deliver(
+        db.session, outbox.due_ids(db.session, moment), send=send_notification, now=lambda: moment
+    )
 
 
 def test_submitting_emails_a_french_acknowledgement_with_a_link(make_demarche, people, smtp):
@@ -52,8 +53,14 @@ def test_a_return_carries_the_missions_remarks_escaped_in_html(make_demarche, pe
     d = make_demarche("submitted")
     deliver_due()
     smtp.clear()
-    transition(db.session, d.id, "returned", actor=people.mission, as_of=utcnow(),
-               comment="Précisez le public <script>alert(1)</script> & le budget")
+    transition(
+        db.session,
+        d.id,
+        "returned",
+        actor=people.mission,
+        as_of=utcnow(),
+        comment="Précisez le public <script>alert(1)</script> & le budget",
+    )
     db.session.commit()
     deliver_due()
     [returned] = smtp.to(people.agent.email)
@@ -70,8 +77,9 @@ def test_a_temporary_refusal_is_retried_later_and_sent_once(make_demarche, peopl
     smtp.replies = ["451 4.3.0 Try again later"]
     first = deliver_due()
     assert first["retry"] == 1 and first["sent"] == 2
-    waiting = db.session.scalar(select(OutboxMessage).where(OutboxMessage.attempts == 1,
-                                                            OutboxMessage.status == "pending"))
+    waiting = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.attempts == 1, OutboxMessage.status == "pending")
+    )
     assert "451" in waiting.error
     assert deliver_due() == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}  # not due yet
     assert deliver_due(utcnow() + timedelta(minutes=2))["sent"] == 1
@@ -88,7 +96,10 @@ def test_a_permanent_refusal_is_recorded_and_not_retried(make_demarche, people, 
     failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
     assert failed.recipient == people.agent and failed.error.startswith("550")
     assert deliver_due(utcnow() + timedelta(days=1)) == {
-        "sent": 0, "retry": 0, "failed": 0, "skipped": 0
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "skipped": 0,
     }
 
 

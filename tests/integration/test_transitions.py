@@ -21,7 +21,7 @@ from workflows.errors import (
     PermissionDenied,
     TransitionRefused,
 )
-from workflows.models import AuditEntry, OutboxMessage, StageTransition, User
+from workflows.models import AuditEntry, OutboxMessage, StageTransition
 from workflows.stages import Stage
 from workflows.transitions import transition
 

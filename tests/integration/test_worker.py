@@ -36,9 +36,23 @@ def worker(app, app_config, database_url, smtp):
         "OUTBOX_DISPATCH": "celery",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
@@ -65,8 +79,7 @@ def wait_for(condition, timeout=30.0):
     return False
 
 
-def test_a_committed_transition_is_emailed_once_by_the_worker(worker, make_demarche, people,
-                                                              smtp):
+def test_a_committed_transition_is_emailed_once_by_the_worker(worker, make_demarche, people, smtp):
     d = make_demarche("draft")
     transition(db.session, d.id, "submitted", actor=people.agent, as_of=utcnow())
     db.session.commit()  # after commit, the ids go to the worker through the broker
@@ -89,8 +102,10 @@ def test_a_committed_transition_is_emailed_once_by_the_worker(worker, make_demar
     counts = Counter((r.rcpt_tos[0], r.subject) for r in smtp.received)
     assert set(counts.values()) == {1}, counts
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).where(
-        OutboxMessage.status != OutboxStatus.SENT)) == 0
+    assert (
+        db.session.scalar(select(func.count()).where(OutboxMessage.status != OutboxStatus.SENT))
+        == 0
+    )
 
 
 def test_a_rolled_back_transition_sends_nothing(worker, make_demarche, people, smtp):

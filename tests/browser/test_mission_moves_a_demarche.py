@@ -1,0 +1,65 @@
+"""A mission member logs in, opens a saisine and accepts it, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from tests.conftest import PASSWORD
+from workflows.models import Demarche, StageTransition
+from workflows.stages import Stage
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, user):
+    page.goto("/admin/")
+    assert page.locator("h1").inner_text() == "Connexion"
+    page.get_by_label("Adresse email").fill(user.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_the_mission_accepts_a_saisine(page, people, make_demarche):
+    d = make_demarche("submitted", title="Piste cyclable de la RD 820")
+    log_in(page, people.mission)
+    assert "Bonjour Marc Mission" in page.locator("h1").inner_text()
+
+    page.get_by_role("link", name="Piste cyclable de la RD 820").first.click()
+    assert page.locator(".badge").first.inner_text() == "Saisine déposée"
+    accept = page.locator("form", has=page.get_by_role("button", name="Accepter la saisine"))
+    accept.get_by_label("Commentaire (facultatif)").fill("Démarche bienvenue.")
+    accept.get_by_role("button", name="Accepter la saisine").click()
+
+    page.wait_for_load_state()
+    assert "La démarche est maintenant à l’étape « Lancement »" in page.content()
+    assert page.locator(".badge").first.inner_text() == "Lancement"
+    assert "Démarche bienvenue." in page.locator(".timeline").inner_text()
+    # Now only the launch's move is offered, disabled until the sheet is complete.
+    open_button = page.get_by_role("button", name="Ouvrir la consultation")
+    assert open_button.is_disabled()
+    assert "dates de consultation manquantes" in page.content()
+
+    db.session.expire_all()
+    assert db.session.get(Demarche, d.id).stage == Stage.LAUNCH
+    last = db.session.scalars(select(StageTransition).order_by(StageTransition.id.desc())).first()
+    assert (last.actor_id, last.source, last.comment) == (
+        people.mission.id,
+        "backoffice",
+        "Démarche bienvenue.",
+    )
+
+
+def test_a_reason_is_required_to_return_a_saisine(page, people, make_demarche):
+    make_demarche("submitted", title="Saisine incomplète")
+    log_in(page, people.mission)
+    page.get_by_role("link", name="Saisine incomplète").first.click()
+    back = page.locator("form", has=page.get_by_role("button", name="Renvoyer au service"))
+    reason = back.get_by_label("Motif (obligatoire)")
+    assert reason.get_attribute("required") is not None  # the browser asks before sending
+    reason.fill("Précisez le public concerné.")
+    back.get_by_role("button", name="Renvoyer au service").click()
+    page.wait_for_load_state()
+    assert page.locator(".badge").first.inner_text() == "Renvoyée au service"
