@@ -21,7 +21,7 @@ from workflows.errors import (
     PermissionDenied,
     TransitionRefused,
 )
-from workflows.models import AuditEntry, OutboxMessage, StageTransition
+from workflows.models import AuditEntry, OutboxMessage, StageTransition, User
 from workflows.stages import Stage
 from workflows.transitions import transition
 
@@ -119,12 +119,12 @@ def test_two_users_racing_make_one_move(app, make_demarche, people):
 
     def act(name: str, target: str) -> None:
         with app.app_context(), Session(engine) as session:
-            actor = session.get(type(people.mission), people.mission.id)
+            actor = session.get(User, mission_id)
             try:
                 barrier.wait()
                 transition(
                     session,
-                    d.id,
+                    demarche_id,
                     target,
                     actor=actor,
                     as_of=utcnow(),
