@@ -2,10 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install translations messages lint bench clean
+.PHONY: run test install translations messages lint lock clean
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -20,10 +20,10 @@ test: install translations
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -36,6 +36,13 @@ messages: install
 		--sort-output --project "Dialogue citoyen" -o backoffice/translations/messages.pot .
 	$(BIN)/pybabel -q update --no-location -i backoffice/translations/messages.pot \
 		-d backoffice/translations
+
+## lock: refresh constraints.txt from the newest releases allowed by pyproject.toml
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -e '.[dev,run]'
+	(head -2 constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e') > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 lint: install
 	$(BIN)/ruff check .

@@ -50,7 +50,7 @@ class UserView(ProtectedModelView):
         "active",
         "created_at",
     )
-    form_columns = ("email", "name", "position", "department", "roles", "active")
+    form_columns = ("email", "name", "position", "department", "roles", "active", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
             _L("New password"),
@@ -69,20 +69,20 @@ class UserView(ProtectedModelView):
 
     def on_model_change(self, form, model, is_created):
         model.email = (model.email or "").strip().lower()
-        duplicate = db.session.scalar(
-            select(User.id).where(func.lower(User.email) == model.email, User.id != model.id)
-        )
+        password = form.new_password.data if "new_password" in form else None
+        if is_created or password:
+            model.fs_uniquifier = uuid.uuid4().hex  # a new password logs out everywhere
+        if password:
+            model.password = hash_password(password)
+        with db.session.no_autoflush:
+            duplicate = db.session.scalar(
+                select(User.id).where(func.lower(User.email) == model.email, User.id != model.id)
+            )
         if duplicate is not None:
             raise ValidationError(_L("An account already exists with this email address."))
         names = {r.name for r in model.roles}
         if RoleName.DEPARTMENT in names and model.department is None:
             raise ValidationError(_L("A department agent must belong to a department."))
-        if is_created:
-            model.fs_uniquifier = uuid.uuid4().hex
-        password = form.new_password.data if "new_password" in form else None
-        if password:
-            model.password = hash_password(password)
-            model.fs_uniquifier = uuid.uuid4().hex  # logs the account out everywhere
         db.session.flush()
         audit.record(
             db.session,
@@ -99,7 +99,7 @@ class ElectedOfficialView(UserView):
     """The sponsoring elected officials: accounts with the ``elected`` role."""
 
     column_list = ("name", "position", "email", "active")
-    form_columns = ("name", "position", "email", "active")
+    form_columns = ("name", "position", "email", "active", "new_password")
 
     def get_query(self):
         return super().get_query().filter(User.roles.any(Role.name == RoleName.ELECTED))
@@ -109,7 +109,9 @@ class ElectedOfficialView(UserView):
 
     def on_model_change(self, form, model, is_created):
         if is_created:
-            model.roles = [db.session.scalar(select(Role).where(Role.name == RoleName.ELECTED))]
+            with db.session.no_autoflush:
+                elected = db.session.scalar(select(Role).where(Role.name == RoleName.ELECTED))
+            model.roles = [elected]
         super().on_model_change(form, model, is_created)
 
 

@@ -203,3 +203,56 @@ def test_the_mission_filters_by_stage_department_territory_and_official(
     by_department = client.get(f"/admin/demarche/?flt0_1={people.agent.department_id}").text
     assert "Alpha" in by_department and "Beta" not in by_department
     assert "Élodie Élue" in listing  # the officials are offered as filter options
+
+
+def test_the_admin_adds_an_elected_official_and_an_agent(client, people):
+    from workflows.models import Role, User
+
+    login(client, people.admin)
+    form = client.get("/admin/elected/new/").text
+    response = client.post(
+        "/admin/elected/new/",
+        data={
+            "csrf_token": csrf_from(form),
+            "name": "Sébastien Vincini",
+            "position": "Président du Conseil départemental",
+            "email": "President@cd31.fr",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302, response.text
+    official = db.session.scalar(select(User).where(User.email == "president@cd31.fr"))
+    assert official.role_names == {"elected"}
+    assert "Sébastien Vincini" in client.get("/admin/elected/").text
+
+    form = client.get("/admin/user/new/").text
+    department_role = db.session.scalar(select(Role).where(Role.name == "department"))
+    orphan = client.post(
+        "/admin/user/new/",
+        data={
+            "csrf_token": csrf_from(form),
+            "email": "agent@cd31.fr",
+            "name": "Agent",
+            "roles": str(department_role.id),
+            "active": "y",
+            "new_password": "un mot de passe",
+        },
+    )
+    assert "Un agent de service doit être rattaché à un service." in orphan.text
+    assert db.session.scalar(select(User).where(User.email == "agent@cd31.fr")) is None
+    created = client.post(
+        "/admin/user/new/",
+        data={
+            "csrf_token": csrf_from(form),
+            "email": "agent@cd31.fr",
+            "name": "Agent",
+            "roles": str(department_role.id),
+            "department": str(people.agent.department_id),
+            "active": "y",
+            "new_password": "un mot de passe",
+        },
+    )
+    assert created.status_code == 302, created.text
+    agent = db.session.scalar(select(User).where(User.email == "agent@cd31.fr"))
+    assert agent.department == people.agent.department
+    assert agent.verify_and_update_password("un mot de passe")

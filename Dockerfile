@@ -1,0 +1,20 @@
+# One image for the three app services (web, worker, beat); see docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    DIALOGUE_ENV=production INSTANCE_PATH=/var/lib/dialogue
+WORKDIR /app
+
+COPY pyproject.toml constraints.txt README.md ./
+COPY backoffice backoffice
+COPY workflows workflows
+COPY workers workers
+RUN pip install -c constraints.txt -e '.[run]'
+
+COPY . .
+RUN pybabel compile -d backoffice/translations \
+    && useradd --system --home-dir /var/lib/dialogue --create-home dialogue
+USER dialogue
+
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "wsgi:app"]
