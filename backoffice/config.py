@@ -84,6 +84,8 @@ DEFAULTS: dict[str, Any] = {
     "SECURITY_RECOVERABLE": True,
     "SECURITY_CHANGEABLE": True,
     "SECURITY_SEND_REGISTER_EMAIL": False,
+    # Syntax only: no DNS lookups (closed networks, and a slow resolver must not block login).
+    "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
     "SECURITY_POST_LOGIN_VIEW": "/admin/",
     "SECURITY_POST_LOGOUT_VIEW": "/",
     "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,

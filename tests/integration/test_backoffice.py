@@ -256,3 +256,13 @@ def test_the_admin_adds_an_elected_official_and_an_agent(client, people):
     agent = db.session.scalar(select(User).where(User.email == "agent@cd31.fr"))
     assert agent.department == people.agent.department
     assert agent.verify_and_update_password("un mot de passe")
+
+
+def test_a_forgotten_password_is_reset_by_email_in_french(client, people, smtp):
+    page = client.get("/reset").text
+    response = client.post("/reset", data={"email": people.agent.email,
+                                           "csrf_token": csrf_from(page)})
+    assert response.status_code in (200, 302)
+    [received] = smtp.to(people.agent.email)
+    assert "mot de passe" in received.subject.lower()
+    assert "http://localhost/reset/" in received.text
