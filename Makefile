@@ -34,7 +34,7 @@ translations: install
 messages: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _L -k lazy_gettext --no-location \
 		--sort-output --project "Dialogue citoyen" -o backoffice/translations/messages.pot .
-	$(BIN)/pybabel -q update --no-location -i backoffice/translations/messages.pot \
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i backoffice/translations/messages.pot \
 		-d backoffice/translations
 
 ## lock: refresh constraints.txt from the newest releases allowed by pyproject.toml

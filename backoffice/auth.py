@@ -13,9 +13,9 @@ from typing import Any
 import flask_mail
 from flask import Flask
 from flask_security import MailUtil, SQLAlchemySessionUserDatastore, hash_password
-from sqlalchemy import func, select
 
-from workflows.models import Department, Role, User
+from workflows.accounts import account_problems, department_named
+from workflows.models import Role, User
 from workflows.roles import RoleName
 
 from . import mail
@@ -60,28 +60,23 @@ def create_user(
         role_name = RoleName(role)
     except ValueError:
         raise AccountError(f"unknown role {role!r}: choose one of {', '.join(RoleName)}") from None
-    email = email.strip()
-    datastore = security.datastore
     try:
-        normalized = security.mail_util.normalize(email)
+        email = security.mail_util.normalize(email.strip()).lower()
     except Exception as exc:  # EmailValidateException: the address is not valid
         raise AccountError(f"invalid email address {email!r}") from exc
-    if db.session.scalar(select(User).where(func.lower(User.email) == normalized.lower())):
-        raise AccountError(f"an account already exists for {email}")
-    if role_name == RoleName.DEPARTMENT and not department:
-        raise AccountError("a department agent needs --department NAME")
+    problems = account_problems(
+        db.session, email=email, role_names=[role_name], department=department
+    )
+    if problems:
+        raise AccountError("; ".join(str(p) for p in problems))
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
-    dept = None
-    if department:
-        dept = db.session.scalar(select(Department).where(Department.name == department.strip()))
-        if dept is None:
-            dept = Department(name=department.strip())
-            db.session.add(dept)
+    dept = department_named(db.session, department) if department else None
+    datastore = security.datastore
     role_row = datastore.find_or_create_role(role_name.value)
     user = datastore.create_user(
-        email=normalized.lower(),
+        email=email,
         password=hash_password(password),
         name=name,
         position=position,

@@ -7,11 +7,10 @@ from datetime import datetime
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
 from workflows import calendar
+from workflows.accounts import find_user
 from workflows.clock import utcnow
-from workflows.models import User
 from workflows.roles import RoleName
 
 from .auth import AccountError, create_user
@@ -66,7 +65,7 @@ def users_token(email):
     """Issue a new API bearer token for EMAIL and print it (it is shown only once)."""
     from .api.auth import issue_token
 
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = find_user(db.session, email)
     if user is None:
         raise click.ClickException(f"no account for {email}")
     if not user.active:

@@ -5,16 +5,10 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from workflows.models import OutboxMessage, StageTransition
-from workflows.stages import LIFE, Stage
+from workflows.stages import next_stage
 
 from .extensions import db
 from .mail import build_message, render_email, send
-
-
-def next_stage(stage: Stage) -> Stage | None:
-    if stage in LIFE and stage != Stage.CLOSED:
-        return LIFE[LIFE.index(stage) + 1]
-    return None
 
 
 def render_notification(message: OutboxMessage) -> tuple[str, str, str]:

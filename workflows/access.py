@@ -9,6 +9,7 @@ from .errors import NotFound
 from .i18n import N_
 from .models import Demarche, User
 from .roles import RoleName
+from .stages import Stage
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:
@@ -41,3 +42,12 @@ def get_visible(session: Session, user: User, demarche_id: int, *, lock: bool = 
     if d is None:
         raise NotFound(N_("no démarche %(id)s", id=demarche_id))
     return d
+
+
+def awaiting_stages(user: User) -> tuple[Stage, ...]:
+    """The stages at which a démarche waits for this user's action (the home page's list)."""
+    if user.is_mission:
+        return (Stage.SUBMITTED,)
+    if user.has_any_role(RoleName.DEPARTMENT):
+        return (Stage.DRAFT, Stage.RETURNED, Stage.SYNTHESIS)
+    return ()

@@ -58,6 +58,13 @@ SAISINE_STAGES = frozenset({Stage.DRAFT, Stage.SUBMITTED, Stage.RETURNED})
 LIFE = (Stage.LAUNCH, Stage.CONSULTATION, Stage.SYNTHESIS, Stage.FEEDBACK, Stage.CLOSED)
 
 
+def next_stage(stage: Stage) -> Stage | None:
+    """The stage that normally follows ``stage`` in an accepted démarche's life."""
+    if stage in LIFE and stage != Stage.CLOSED:
+        return LIFE[LIFE.index(stage) + 1]
+    return None
+
+
 class ParticipationLevel(enum.StrEnum):
     INFORMATION = "information"
     CONSULTATION = "consultation"

@@ -6,22 +6,12 @@ from flask_admin import expose
 from flask_security import current_user
 from sqlalchemy import func, select
 
-from workflows.access import visible_clause
+from workflows.access import awaiting_stages, visible_clause
 from workflows.models import Demarche
-from workflows.roles import RoleName
-from workflows.stages import STAGE_LABELS, Stage
+from workflows.stages import STAGE_LABELS
 
 from ..extensions import db
 from .base import ProtectedIndexView
-
-
-def awaiting_stages(user) -> tuple[Stage, ...]:
-    """The stages at which a démarche waits for this user's action."""
-    if user.is_mission:
-        return (Stage.SUBMITTED,)
-    if user.has_any_role(RoleName.DEPARTMENT):
-        return (Stage.DRAFT, Stage.RETURNED, Stage.SYNTHESIS)
-    return ()
 
 
 class HomeView(ProtectedIndexView):

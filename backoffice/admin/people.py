@@ -11,6 +11,7 @@ from wtforms import PasswordField, ValidationError
 from wtforms.validators import Email, Optional
 
 from workflows import audit
+from workflows.accounts import account_problems
 from workflows.clock import utcnow
 from workflows.models import Department, Role, User
 from workflows.roles import ROLE_LABELS, RoleName
@@ -74,15 +75,17 @@ class UserView(ProtectedModelView):
             model.fs_uniquifier = uuid.uuid4().hex  # a new password logs out everywhere
         if password:
             model.password = hash_password(password)
-        with db.session.no_autoflush:
-            duplicate = db.session.scalar(
-                select(User.id).where(func.lower(User.email) == model.email, User.id != model.id)
-            )
-        if duplicate is not None:
-            raise ValidationError(_L("An account already exists with this email address."))
         names = {r.name for r in model.roles}
-        if RoleName.DEPARTMENT in names and model.department is None:
-            raise ValidationError(_L("A department agent must belong to a department."))
+        with db.session.no_autoflush:
+            problems = account_problems(
+                db.session,
+                email=model.email,
+                role_names=names,
+                department=model.department,
+                user_id=model.id,
+            )
+        if problems:
+            raise ValidationError("; ".join(tr(p) for p in problems))
         db.session.flush()
         audit.record(
             db.session,

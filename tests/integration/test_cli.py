@@ -33,7 +33,7 @@ def test_users_create_makes_the_department_and_prints_a_password(app, ctx):
     again = runner.invoke(args=["users", "create", "rita@routes.cd31.fr", "--role", "mission"])
     assert again.exit_code == 1 and "already exists" in again.output
     no_dept = runner.invoke(args=["users", "create", "x@cd31.fr", "--role", "department"])
-    assert no_dept.exit_code == 1 and "--department" in no_dept.output
+    assert no_dept.exit_code == 1 and "must belong to a department" in no_dept.output
     bad_role = runner.invoke(args=["users", "create", "y@cd31.fr", "--role", "king"])
     assert bad_role.exit_code == 2
     assert db.session.scalar(select(func.count(Department.id))) == 1
