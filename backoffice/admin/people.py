@@ -14,7 +14,7 @@ from workflows import audit
 from workflows.accounts import account_problems
 from workflows.clock import utcnow
 from workflows.models import Department, Role, User
-from workflows.roles import ROLE_LABELS, RoleName
+from workflows.roles import RoleName
 
 from ..extensions import db
 from ..i18n import tr
@@ -39,7 +39,7 @@ class UserView(ProtectedModelView):
     column_searchable_list = ("email", "name")
     column_filters = ("active", "department.name", "roles.name")
     column_formatters = {
-        "roles": lambda v, c, m, n: ", ".join(tr(ROLE_LABELS[RoleName(r.name)]) for r in m.roles),
+        "roles": lambda v, c, m, n: ", ".join(tr(RoleName(r.name).label) for r in m.roles),
         "created_at": lambda v, c, m, n: m.created_at.strftime("%d/%m/%Y") if m.created_at else "",
     }
     column_details_list = (
@@ -61,7 +61,7 @@ class UserView(ProtectedModelView):
     }
     form_args = {
         "email": {"validators": [Email()]},
-        "roles": {"label": _L("Roles")},
+        "roles": {"label": _L("Roles"), "get_label": lambda role: tr(RoleName(role.name).label)},
         "department": {
             "label": _L("Department"),
             "description": _L("Required for a department agent."),
@@ -147,7 +147,7 @@ class RoleView(ProtectedModelView):
     column_list = ("name", "label", "members")
     column_labels = {"name": _L("Code"), "label": _L("Role"), "members": _L("Accounts")}
     column_formatters = {
-        "label": lambda v, c, m, n: tr(ROLE_LABELS[RoleName(m.name)]),
+        "label": lambda v, c, m, n: tr(RoleName(m.name).label),
         "members": lambda v, c, m, n: db.session.scalar(
             select(func.count(User.id)).where(User.roles.any(Role.id == m.id))
         ),
