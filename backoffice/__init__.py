@@ -18,7 +18,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
     )
-    from . import admin, api, auth, celery_app, cli, config, database, i18n, outbox_dispatch, public
+    from . import (
+        admin,
+        api,
+        auth,
+        celery_app,
+        cli,
+        config,
+        database,
+        errors,
+        i18n,
+        outbox_dispatch,
+        public,
+    )
     from .extensions import babel, csrf, db, mail, migrate
 
     config.configure(app, test_config)
@@ -32,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     api.init_app(app)
     app.register_blueprint(public.bp)
+    errors.init_app(app)
     cli.init_app(app)
     celery_app.init_app(app)
     outbox_dispatch.init_app(app)

@@ -14,7 +14,9 @@ import flask_mail
 from flask import Flask
 from flask_security import MailUtil, SQLAlchemySessionUserDatastore, hash_password
 
+from workflows import audit
 from workflows.accounts import account_problems, department_named
+from workflows.clock import utcnow
 from workflows.models import Role, User
 from workflows.roles import RoleName
 
@@ -42,6 +44,20 @@ class AccountError(ValueError):
     pass
 
 
+def normalize_email(email: str) -> str:
+    """The address as accounts store it (lower case), or AccountError when it is not valid."""
+    try:
+        return security.mail_util.normalize(email.strip()).lower()
+    except Exception as exc:  # Flask-Security's EmailValidateException
+        raise AccountError(f"invalid email address {email!r}") from exc
+
+
+def password_problems(password: str) -> list[str]:
+    """Flask-Security's password policy (length …), in the current language."""
+    problems, _ = security.password_util.validate(password, True)
+    return [str(p) for p in problems or ()]
+
+
 def create_user(
     email: str,
     role: str,
@@ -50,6 +66,7 @@ def create_user(
     password: str | None = None,
     name: str = "",
     position: str = "",
+    actor: User | None = None,
 ) -> tuple[User, str | None]:
     """Create a staff account (flushes, does not commit).
 
@@ -60,10 +77,7 @@ def create_user(
         role_name = RoleName(role)
     except ValueError:
         raise AccountError(f"unknown role {role!r}: choose one of {', '.join(RoleName)}") from None
-    try:
-        email = security.mail_util.normalize(email.strip()).lower()
-    except Exception as exc:  # EmailValidateException: the address is not valid
-        raise AccountError(f"invalid email address {email!r}") from exc
+    email = normalize_email(email)
     problems = account_problems(
         db.session, email=email, role_names=[role_name], department=department
     )
@@ -72,6 +86,8 @@ def create_user(
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
+    elif problems := password_problems(password):
+        raise AccountError(" ".join(problems))
     dept = department_named(db.session, department) if department else None
     datastore = security.datastore
     role_row = datastore.find_or_create_role(role_name.value)
@@ -84,6 +100,15 @@ def create_user(
         roles=[role_row],
         fs_uniquifier=uuid.uuid4().hex,
         active=True,
+        confirmed_at=utcnow(),  # staff addresses are vouched for by whoever creates them
     )
     db.session.flush()
+    audit.record(
+        db.session,
+        "user.create",
+        actor=actor,
+        as_of=utcnow(),
+        target=f"user:{user.id}",
+        roles=[role_name.value],
+    )
     return user, generated

@@ -25,7 +25,12 @@ dev = AppGroup("dev", help="Development helpers.")
 def _as_of(value: str | None) -> datetime:
     if not value:
         return utcnow()
-    moment = datetime.fromisoformat(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "an ISO datetime expected, e.g. 2026-11-25T09:00:00+01:00", param_hint="--as-of"
+        ) from None
     if moment.tzinfo is None:
         raise click.BadParameter(
             "give an offset, e.g. 2026-11-25T09:00:00+01:00", param_hint="--as-of"
@@ -73,6 +78,20 @@ def users_token(email):
     token = issue_token(user, utcnow())
     db.session.commit()
     click.echo(token)
+
+
+@users.command("revoke-tokens")
+@click.argument("email")
+def users_revoke_tokens(email):
+    """Revoke every API token of EMAIL."""
+    from .api.auth import revoke_tokens
+
+    user = find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    count = revoke_tokens(user)
+    db.session.commit()
+    click.echo(f"Revoked {count} token(s) of {user.email}.")
 
 
 @demo.command("load")

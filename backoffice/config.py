@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -65,7 +66,7 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         ),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT", secret),
+        "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
         "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
     }
@@ -84,8 +85,14 @@ DEFAULTS: dict[str, Any] = {
     "SECURITY_RECOVERABLE": True,
     "SECURITY_CHANGEABLE": True,
     "SECURITY_SEND_REGISTER_EMAIL": False,
-    # Syntax only: no DNS lookups (closed networks, and a slow resolver must not block login).
-    "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
+    # Syntax only: no DNS lookups (closed networks, and a slow resolver must not block login);
+    # ASCII local parts, which every SMTP relay accepts.
+    "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False, "allow_smtputf8": False},
+    # The same answer whether an account exists or not (no account enumeration).
+    "SECURITY_RETURN_GENERIC_RESPONSES": True,
+    "SECURITY_PASSWORD_LENGTH_MIN": 10,
+    # Spreadsheet imports can be large; anything bigger is refused with 413.
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SECURITY_POST_LOGIN_VIEW": "/admin/",
     "SECURITY_POST_LOGOUT_VIEW": "/",
     "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
@@ -116,3 +123,16 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         # Several processes (web, worker, beat) share the file: wait for locks, don't fail.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    if "TRUSTED_HOSTS" not in app.config or app.config["TRUSTED_HOSTS"] is None:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config, env)
+
+
+def trusted_hosts(config: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Hosts the app answers for: BASE_URL's (links in emails, e.g. password resets, are built
+    from the request's Host, which must not be the attacker's), plus TRUSTED_HOSTS, plus
+    localhost in development."""
+    hosts = [urlsplit(config["BASE_URL"]).hostname or "localhost"]
+    hosts += [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+    if config["DIALOGUE_ENV"] == "development":
+        hosts += ["localhost", "127.0.0.1"]
+    return sorted(set(hosts))

@@ -99,6 +99,8 @@ def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None)
         if 400 <= code < 500:
             raise TemporaryDeliveryError(error) from exc
         raise PermanentDeliveryError(error) from exc
+    except UnicodeEncodeError as exc:  # an address no SMTP relay can take
+        raise PermanentDeliveryError(f"address not deliverable: {exc}") from exc
     except TEMPORARY_ERRORS as exc:
         raise TemporaryDeliveryError(f"{type(exc).__name__}: {exc}") from exc
     return message.msgId

@@ -33,8 +33,33 @@ def can_see(user: User, d: Demarche) -> bool:
     return user.has_any_role(RoleName.ELECTED) and d.elected_official_id == user.id
 
 
+#: Ids are 32-bit integers in PostgreSQL; anything else names no row.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """A row id from user input, or None when it cannot name a row."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def acts_for_department(user: User, d: Demarche) -> bool:
+    """Whether ``user`` writes for ``d`` as an agent of its department (seeing it is not enough:
+    an official who is also an agent elsewhere only reads the démarches they sponsor)."""
+    return (
+        user.has_any_role(RoleName.DEPARTMENT)
+        and user.department_id is not None
+        and user.department_id == d.department_id
+    )
+
+
 def get_visible(session: Session, user: User, demarche_id: int, *, lock: bool = False) -> Demarche:
     """The démarche if ``user`` may see it; NotFound otherwise (its existence stays private)."""
+    if parse_id(demarche_id) is None:
+        raise NotFound(N_("no démarche %(id)s", id=demarche_id))
     query = select(Demarche).where(Demarche.id == demarche_id, visible_clause(user))
     if lock:
         query = query.with_for_update(of=Demarche)

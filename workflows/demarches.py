@@ -7,6 +7,7 @@ field: only ``workflows.transitions.transition`` changes it.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,9 +16,11 @@ from typing import Any
 
 from slugify import slugify
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .access import acts_for_department
 from .clock import local_date
 from .errors import Conflict, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
@@ -27,7 +30,8 @@ from .stages import SAISINE_STAGES, ParticipationLevel, Stage
 from .territory import canonical_territory
 
 MAX_TEXT = 20_000
-MAX_BUDGET = Decimal("10000000000")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_BUDGET = Decimal("9999999999.99")  # the column is Numeric(12, 2)
 
 _S = Stage
 _BEFORE_CONSULTATION = frozenset({_S.DRAFT, _S.SUBMITTED, _S.RETURNED, _S.LAUNCH})
@@ -58,6 +62,8 @@ def _text(max_length: int, required: Msg | None = None) -> Callable[[Session, An
         if not isinstance(value, str):
             raise Invalid(N_("text expected"))
         value = value.strip()
+        if "\x00" in value:
+            raise Invalid(N_("invalid character in the text"))
         if required is not None and not value:
             raise Invalid(required)
         if len(value) > max_length:
@@ -102,6 +108,8 @@ def _elected_official(session: Session, value: Any) -> User | None:
         return None
     if isinstance(value, User):
         user = value
+    elif "\x00" in str(value):
+        user = None
     else:
         user = session.scalar(
             select(User).where(func.lower(User.email) == str(value).strip().lower())
@@ -116,6 +124,8 @@ def _department(session: Session, value: Any) -> Department | None:
         return None
     if isinstance(value, Department):
         return value
+    if "\x00" in str(value):
+        raise Invalid(N_("unknown department “%(value)s”", value=value))
     department = session.scalar(select(Department).where(Department.name == str(value).strip()))
     if department is None:
         raise Invalid(N_("unknown department “%(value)s”", value=value))
@@ -132,11 +142,14 @@ def _budget(session: Session, value: Any) -> Decimal | None:
             value = value.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
             value = value.replace("€", "").replace(",", ".")
         amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise InvalidOperation
+        amount = amount.quantize(Decimal("0.01"))
     except InvalidOperation:
         raise Invalid(N_("an amount in euros expected")) from None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_BUDGET:
-        raise Invalid(N_("an amount in euros expected"))
-    return amount.quantize(Decimal("0.01"))
+    if amount < 0 or amount > MAX_BUDGET:
+        raise Invalid(N_("an amount in euros expected, at most %(max)s", max=MAX_BUDGET))
+    return amount
 
 
 def _date(session: Session, value: Any) -> date | None:
@@ -144,12 +157,16 @@ def _date(session: Session, value: Any) -> date | None:
         return None
     if isinstance(value, datetime):
         raise Invalid(N_("a date expected (YYYY-MM-DD)"))
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise Invalid(N_("a date expected (YYYY-MM-DD)")) from None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise Invalid(N_("a date expected (YYYY-MM-DD)")) from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise Invalid(
+            N_("a date between %(first)s and %(last)s expected", first=MIN_YEAR, last=MAX_YEAR)
+        )
+    return value
 
 
 _ALL_BEFORE_CLOSE = frozenset({*_BEFORE_CONSULTATION, _S.CONSULTATION})
@@ -212,13 +229,18 @@ _RELATIONS = {"department", "elected_official"}
 
 def editable_fields(actor: User, d: Demarche) -> set[str]:
     """The fields ``actor`` may change on ``d`` at its current stage."""
-    return {name for name, f in FIELDS.items() if d.stage in _stages_for(actor, f)}
+    return {name for name, f in FIELDS.items() if d.stage in _stages_for(actor, f, d)}
 
 
-def _stages_for(actor: User, f: Field) -> frozenset[Stage]:
+def creatable_fields(actor: User) -> set[str]:
+    """The fields ``actor`` may fill in a new draft (an agent's drafts are their department's)."""
+    return editable_fields(actor, Demarche(stage=Stage.DRAFT, department_id=actor.department_id))
+
+
+def _stages_for(actor: User, f: Field, d: Demarche) -> frozenset[Stage]:
     if actor.is_mission:
         return f.mission
-    if actor.has_any_role(RoleName.DEPARTMENT):
+    if acts_for_department(actor, d):
         return f.department
     return frozenset()
 
@@ -267,6 +289,21 @@ def _unique_slug(session: Session, title: str, demarche_id: int | None) -> str:
         slug = f"{base}-{n}"
 
 
+def _insert_with_unique_slug(session: Session, d: Demarche) -> None:
+    """Insert ``d`` with a free slug; two users creating the same title at once both succeed."""
+    slug = _unique_slug(session, d.title, None)
+    for _ in range(5):
+        d.slug = slug
+        try:
+            with session.begin_nested():
+                session.add(d)
+        except IntegrityError:
+            slug = f"{_unique_slug(session, d.title, None)}-{secrets.token_hex(2)}"
+        else:
+            return
+    raise Conflict(N_("too many démarches are being created with this title; try again"))
+
+
 def _apply(d: Demarche, values: dict[str, Any]) -> set[str]:
     changed = set()
     for name, value in values.items():
@@ -310,9 +347,7 @@ def create_draft(
     )
     _apply(draft, values)
     _check_dates(draft, as_of, set(values))
-    draft.slug = _unique_slug(session, draft.title, None)
-    session.add(draft)
-    session.flush()
+    _insert_with_unique_slug(session, draft)
     audit.record(session, "demarche.create", actor=actor, as_of=as_of, demarche=draft)
     return draft
 
@@ -336,7 +371,7 @@ def update_demarche(
     editable = editable_fields(actor, d)
     frozen = [name for name in changes if name not in editable]
     if frozen:
-        never = [n for n in frozen if not _stages_for(actor, FIELDS[n])]
+        never = [n for n in frozen if not _stages_for(actor, FIELDS[n], d)]
         if never:
             raise PermissionDenied(
                 *(N_("your role may not change “%(field)s”", field=FIELDS[n].label) for n in never)

@@ -34,6 +34,9 @@ class Msg:
     def __str__(self) -> str:
         return self.render(lambda text, **params: text % params if params else text)
 
+    def __hash__(self) -> int:
+        return hash((self.text, tuple(sorted(self.params.items()))))
+
 
 def N_(text: str, **params: Any) -> Msg:  # noqa: N802 - the conventional gettext marker
     return Msg(text, params)

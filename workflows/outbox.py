@@ -8,6 +8,7 @@ sends it through the injected sender and records the outcome, committing at each
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, User
+
+log = logging.getLogger(__name__)
 
 NEW_IDS = "outbox_new_ids"
 MAX_ATTEMPTS = 6
@@ -143,6 +146,10 @@ def deliver(
                     outcome = "retry"
             except PermanentDeliveryError as exc:
                 outcome = _finish(message, OutboxStatus.FAILED, now(), error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug must not stall the row or the batch
+                log.exception("outbox message %s could not be sent", message.id)
+                error = f"{type(exc).__name__}: {exc}"
+                outcome = _finish(message, OutboxStatus.FAILED, now(), error=error)
             else:
                 outcome = _finish(message, OutboxStatus.SENT, now(), message_id=message_header)
         session.commit()

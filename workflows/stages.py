@@ -8,6 +8,7 @@ messages of what is missing, so that a refusal can say everything at once, in Fr
 
 from __future__ import annotations
 
+import calendar
 import enum
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -158,12 +159,9 @@ def add_months(day: date, months: int) -> date:
     """``day`` plus calendar months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    if year > date.max.year:
+        return date.max
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def consultation_dates(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:

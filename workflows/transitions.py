@@ -15,23 +15,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import notifications
-from .access import get_visible
+from .access import acts_for_department, get_visible
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
 from .i18n import N_, Msg
 from .models import Demarche, StageTransition, User
+from .roles import MISSION_ROLES, RoleName
 from .stages import MOVES, Move, MoveContext, Stage, find_move, moves_from, unmet_conditions
 
 SOURCES = ("backoffice", "api", "task", "cli")
 _MOVERS = frozenset().union(*(m.roles for m in MOVES))
 
 
-def parse_stage(value: str | Stage) -> Stage:
+MAX_COMMENT = 5000
+
+
+def parse_stage(value: str | Stage, field: str = "to") -> Stage:
     try:
         return Stage(value)
     except ValueError:
         raise InvalidFields(
             {
-                "to": N_(
+                field: N_(
                     "unknown stage “%(value)s”; expected one of: %(stages)s",
                     value=value,
                     stages=", ".join(Stage),
@@ -58,11 +62,12 @@ def transition(
     """
     assert source in SOURCES, source
     target = parse_stage(to)
-    comment = (comment or "").strip()
+    seen = parse_stage(expected_from, "from") if expected_from is not None else None
+    comment = clean_comment(comment)
     if actor is not None and not actor.has_any_role(*_MOVERS):
         raise PermissionDenied(N_("your role does not allow changing the stage of a démarche"))
     d = _load(session, demarche_id, actor)
-    if expected_from is not None and d.stage != Stage(expected_from):
+    if seen is not None and d.stage != seen:
         raise Conflict(changed_meanwhile(d.stage))
     move = find_move(d.stage, target)
     if move is None:
@@ -73,7 +78,7 @@ def transition(
                 target=target.label,
             )
         )
-    if actor is not None and not actor.has_any_role(*move.roles):
+    if actor is not None and not may_make(actor, move, d):
         raise PermissionDenied(N_("your role does not allow this change of stage"))
     unmet = unmet_conditions(d, move, MoveContext(session, as_of, comment))
     if unmet:
@@ -104,6 +109,22 @@ def transition(
     session.flush()
     notifications.on_transition(session, d, row)
     return row
+
+
+def clean_comment(comment: str | None) -> str:
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise InvalidFields({"comment": N_("at most %(max)s characters", max=MAX_COMMENT)})
+    if "\x00" in comment:
+        raise InvalidFields({"comment": N_("invalid character in the text")})
+    return comment
+
+
+def may_make(actor: User, move: Move, d: Demarche) -> bool:
+    """The mission makes any move; an agent only those open to agents, for their own department."""
+    if actor.is_mission:
+        return bool(move.roles & MISSION_ROLES)
+    return RoleName.DEPARTMENT in move.roles and acts_for_department(actor, d)
 
 
 def changed_meanwhile(stage: Stage | None) -> Msg:
@@ -146,7 +167,7 @@ def move_options(session: Session, d: Demarche, actor: User, as_of: datetime) ->
     """
     options = []
     for move in moves_from(d.stage):
-        if not actor.has_any_role(*move.roles):
+        if not may_make(actor, move, d):
             continue
         with_comment = unmet_conditions(d, move, MoveContext(session, as_of, comment="…"))
         without = unmet_conditions(d, move, MoveContext(session, as_of, comment=""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import flash, has_app_context, make_response, redirect, request
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext, lazy_gettext
 from flask_security import current_user
 from markupsafe import Markup
@@ -17,12 +17,12 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField
 
 from workflows import demarches as domain
-from workflows.access import visible_clause
+from workflows.access import parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.models import AuditEntry, Demarche, Department
 from workflows.roles import RoleName
-from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS, Stage
+from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
 from workflows.territory import territories
 from workflows.transitions import move_options, transition
 
@@ -31,6 +31,19 @@ from ..i18n import tr
 from .base import ProtectedModelView
 
 _L = lazy_gettext
+
+
+class ChoiceFilter(FilterEqual):
+    """An equality filter that ignores values outside its options (a forged URL is no 500)."""
+
+    def validate(self, value):
+        options = self.options() if callable(self.options) else self.options
+        return str(value) in {str(key) for key, _ in options or ()}
+
+
+class IdChoiceFilter(ChoiceFilter):
+    def clean(self, value):
+        return int(value)
 
 
 def _per_request(options):
@@ -115,10 +128,10 @@ class DemarcheView(ProtectedModelView):
     column_default_sort = ("updated_at", True)
     column_searchable_list = ("title",)
     column_filters = (
-        FilterEqual(Demarche.stage, _L("Stage"), options=_stage_options),
-        IntEqualFilter(Demarche.department_id, _L("Department"), options=_department_options),
-        FilterEqual(Demarche.territory, _L("Territory"), options=_territory_options),
-        IntEqualFilter(
+        ChoiceFilter(Demarche.stage, _L("Stage"), options=_stage_options),
+        IdChoiceFilter(Demarche.department_id, _L("Department"), options=_department_options),
+        ChoiceFilter(Demarche.territory, _L("Territory"), options=_territory_options),
+        IdChoiceFilter(
             Demarche.elected_official_id,
             _L("Sponsoring elected official"),
             options=_elected_options,
@@ -202,9 +215,8 @@ class DemarcheView(ProtectedModelView):
         return super().get_count_query().filter(visible_clause(current_user))
 
     def get_one(self, id):
-        try:
-            key = int(id)
-        except (TypeError, ValueError):
+        key = parse_id(id)
+        if key is None:
             return None
         query = select(Demarche).where(Demarche.id == key, visible_clause(current_user))
         return db.session.scalars(query).unique().one_or_none()
@@ -213,8 +225,7 @@ class DemarcheView(ProtectedModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        draft = Demarche(stage=Stage.DRAFT)
-        _keep_only(form, domain.editable_fields(current_user, draft))
+        _keep_only(form, domain.creatable_fields(current_user))
         return form
 
     def edit_form(self, obj=None):
@@ -245,6 +256,8 @@ class DemarcheView(ProtectedModelView):
 
     def update_model(self, form, model):
         try:
+            # Lock the row as the API does: a move committed meanwhile decides what is editable.
+            db.session.refresh(model, with_for_update=True)
             changed = domain.update_demarche(
                 db.session, current_user, model, _form_values(form), as_of=utcnow()
             )

@@ -16,6 +16,7 @@ from workflows.clock import utcnow
 from workflows.models import Department, Role, User
 from workflows.roles import RoleName
 
+from ..auth import AccountError, normalize_email, password_problems
 from ..extensions import db
 from ..i18n import tr
 from .base import ProtectedModelView
@@ -69,8 +70,15 @@ class UserView(ProtectedModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        model.email = (model.email or "").strip().lower()
+        try:
+            model.email = normalize_email(model.email or "")
+        except AccountError as exc:
+            raise ValidationError(_L("Invalid email address.")) from exc
         password = form.new_password.data if "new_password" in form else None
+        if password:
+            problems = password_problems(password)
+            if problems:
+                raise ValidationError(" ".join(problems))
         if is_created or password:
             model.fs_uniquifier = uuid.uuid4().hex  # a new password logs out everywhere
         if password:
@@ -131,11 +139,22 @@ class DepartmentView(ProtectedModelView):
 
     def on_model_change(self, form, model, is_created):
         model.name = (model.name or "").strip()
-        duplicate = db.session.scalar(
-            select(Department.id).where(Department.name == model.name, Department.id != model.id)
-        )
+        same_name = select(Department.id).where(Department.name == model.name)
+        if model.id is not None:
+            same_name = same_name.where(Department.id != model.id)
+        with db.session.no_autoflush:
+            duplicate = db.session.scalar(same_name)
         if duplicate is not None:
             raise ValidationError(_L("A department with this name already exists."))
+        db.session.flush()
+        audit.record(
+            db.session,
+            "department.create" if is_created else "department.update",
+            actor=current_user,
+            as_of=utcnow(),
+            target=f"department:{model.id}",
+            name=model.name,
+        )
 
 
 class RoleView(ProtectedModelView):

@@ -24,6 +24,15 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def revoke_tokens(user: User) -> int:
+    """Delete every token of ``user`` (flushes); returns how many there were."""
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    for token in tokens:
+        db.session.delete(token)
+    db.session.flush()
+    return len(tokens)
+
+
 def issue_token(user: User, as_of: datetime) -> str:
     """A new token for ``user`` (flushes); the clear token is shown once, never stored."""
     token = secrets.token_urlsafe(32)

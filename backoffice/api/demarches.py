@@ -11,6 +11,7 @@ from workflows.access import get_visible, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.models import Demarche, Department, User
+from workflows.territory import canonical_territory
 from workflows.transitions import move_options, transition
 
 from ..extensions import db
@@ -60,7 +61,7 @@ def list_demarches(args):
     if "stage" in args:
         query = query.where(Demarche.stage == args["stage"])
     if "territory" in args:
-        query = query.where(Demarche.territory == args["territory"])
+        query = query.where(Demarche.territory == canonical_territory(args["territory"]))
     if "department" in args:
         query = query.join(Department, Demarche.department).where(
             Department.name == args["department"]

@@ -40,6 +40,7 @@ STATUS_NAMES = {
     404: lazy_gettext("Not found"),
     405: lazy_gettext("Method not allowed"),
     409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Payload too large"),
     415: lazy_gettext("Unsupported media type"),
     422: lazy_gettext("Unprocessable entity"),
     500: lazy_gettext("Internal server error"),

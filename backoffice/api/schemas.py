@@ -110,9 +110,9 @@ class DemarcheList(ma.Schema):
 
 
 class DemarcheQuery(StrictSchema):
-    stage = fields.String(metadata={"enum": STAGES})
+    stage = fields.String(validate=ma.validate.OneOf(STAGES), metadata={"enum": STAGES})
     territory = fields.String()
     department = fields.String()
     elected_official = fields.String()
-    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))

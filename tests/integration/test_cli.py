@@ -41,7 +41,21 @@ def test_users_create_makes_the_department_and_prints_a_password(app, ctx):
 
 def test_users_token_prints_a_working_bearer_token(app, ctx, client):
     runner = app.test_cli_runner()
-    runner.invoke(args=["users", "create", "m@cd31.fr", "--role", "mission", "--password", "pw"])
+    weak = runner.invoke(
+        args=["users", "create", "m@cd31.fr", "--role", "mission", "--password", "pw"]
+    )
+    assert weak.exit_code == 1 and "10" in weak.output  # Flask-Security's length rule
+    runner.invoke(
+        args=[
+            "users",
+            "create",
+            "m@cd31.fr",
+            "--role",
+            "mission",
+            "--password",
+            "a long passphrase",
+        ]
+    )
     result = runner.invoke(args=["users", "token", "m@cd31.fr"])
     token = result.output.strip()
     assert result.exit_code == 0 and len(token) > 30

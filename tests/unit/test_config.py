@@ -27,3 +27,17 @@ def test_development_runs_on_embedded_defaults(tmp_path):
     assert config["MAIL_SERVER"] == "127.0.0.1" and config["MAIL_PORT"] == 1025
     with pytest.raises(ConfigError, match="DIALOGUE_ENV"):
         from_environment(tmp_path, {"DIALOGUE_ENV": "staging"})
+
+
+def test_an_empty_password_salt_falls_back_to_the_secret_key(tmp_path):
+    config = from_environment(tmp_path, {"SECRET_KEY": "s3cret", "SECURITY_PASSWORD_SALT": ""})
+    assert config["SECURITY_PASSWORD_SALT"] == "s3cret"
+
+
+def test_trusted_hosts_come_from_base_url(tmp_path):
+    from backoffice.config import trusted_hosts
+
+    config = from_environment(tmp_path, {"SECRET_KEY": "s", "BASE_URL": "https://dialogue.cd31.fr"})
+    assert trusted_hosts(config, {"TRUSTED_HOSTS": "intra.cd31.fr"}) == [
+        "dialogue.cd31.fr", "intra.cd31.fr"
+    ]
