@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+from contextlib import closing
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from backoffice import create_app
 from backoffice.auth import create_user
 from backoffice.extensions import db
 from workflows import demarches as domain
+from workflows.items import add_item
 from workflows.clock import local_date, utcnow
 from workflows.models import Base, Demarche, User
 from workflows.transitions import transition
@@ -114,11 +117,14 @@ def reset_database() -> None:
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     else:
+        # SQLite's online backup copies the migrated template into the live database, even
+        # with connections open elsewhere (a worker process, a leftover from a failed test).
         db.engine.dispose()
         path = Path(db.engine.url.database)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        shutil.copy(path.with_suffix(".template"), path)
+        with closing(sqlite3.connect(path.with_suffix(".template"))) as source, closing(
+            sqlite3.connect(path, timeout=30)
+        ) as target:
+            source.backup(target)
 
 
 @pytest.fixture(autouse=True)
@@ -223,6 +229,14 @@ def make_demarche(people):
         }[stage]
         for target in path:
             if target == "consultation":
+                add_item(
+                    db.session,
+                    people.mission,
+                    d,
+                    title="Engagement n°1",
+                    text="Le Département répond à chaque question.",
+                    as_of=now,
+                )
                 domain.update_demarche(
                     db.session,
                     people.mission,

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .clock import utcnow
-from .models import Demarche, OutboxMessage, OutboxStatus, User
+from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def enqueue(
     *,
     key: str,
     template: str,
-    recipient: User,
+    recipient: User | Participant,
     as_of: datetime,
     demarche: Demarche | None = None,
     context: dict[str, Any] | None = None,
@@ -53,10 +53,12 @@ def enqueue(
     """Add a message unless one with the same key exists (then return None)."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return None
+    to_user = isinstance(recipient, User)
     message = OutboxMessage(
         key=key,
         template=template,
-        recipient=recipient,
+        recipient=recipient if to_user else None,
+        participant=None if to_user else recipient,
         demarche=demarche,
         context=context or {},
         created_at=as_of,
@@ -131,8 +133,8 @@ def deliver(
         if message is None:
             counts["skipped"] += 1
             continue
-        if not message.recipient.active:
-            outcome = _finish(message, OutboxStatus.FAILED, now(), error="inactive recipient")
+        if message.address is None:
+            outcome = _finish(message, OutboxStatus.FAILED, now(), error="no address (erased)")
         else:
             try:
                 message_header = send(message)

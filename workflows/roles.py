@@ -12,6 +12,7 @@ class RoleName(enum.StrEnum):
     MISSION = "mission"
     DEPARTMENT = "department"
     ELECTED = "elected"
+    CITIZEN = "citizen"
 
     @property
     def label(self) -> Msg:
@@ -23,7 +24,8 @@ ROLE_LABELS = {
     RoleName.MISSION: N_("Participatory democracy mission"),
     RoleName.DEPARTMENT: N_("Department agent"),
     RoleName.ELECTED: N_("Elected official"),
+    RoleName.CITIZEN: N_("Citizen"),
 }
 
-STAFF_ROLES = frozenset(RoleName)
+STAFF_ROLES = frozenset(RoleName) - {RoleName.CITIZEN}
 MISSION_ROLES = frozenset({RoleName.MISSION, RoleName.ADMIN})

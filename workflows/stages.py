@@ -208,6 +208,11 @@ def closing_passed_or_reason(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
         )
 
 
+def items_prepared(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    if not d.items:
+        yield N_("no item to comment: prepare at least one")
+
+
 def synthesis_validated(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
     # Until syntheses are built by the workers, the mission's written synthesis stands for it.
     if not (d.synthesis_text or "").strip():
@@ -222,7 +227,7 @@ def decisions_written(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
 
 GUARDS: dict[Stage, tuple[Guard, ...]] = {
     Stage.SUBMITTED: (saisine_complete,),
-    Stage.CONSULTATION: (consultation_dates, presentation_written),
+    Stage.CONSULTATION: (consultation_dates, presentation_written, items_prepared),
     Stage.SYNTHESIS: (closing_passed_or_reason,),
     Stage.FEEDBACK: (synthesis_validated, decisions_written),
 }

@@ -21,7 +21,7 @@ from workflows.access import parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.models import AuditEntry, Demarche, Department
-from workflows.roles import RoleName
+from workflows.roles import STAFF_ROLES, RoleName
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
 from workflows.territory import territories
 from workflows.transitions import move_options, transition
@@ -86,7 +86,7 @@ def _participation_choices():
 class DemarcheView(ProtectedModelView):
     """One view for every staff role; what it shows and allows depends on the user."""
 
-    roles = frozenset(RoleName)
+    roles = STAFF_ROLES
     details_template = "admin/demarche/details.html"
 
     column_list = (

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from backoffice.api.auth import issue_token
 from backoffice.extensions import db
 from workflows.clock import local_date, utcnow
+from workflows.items import add_item
 from workflows.models import Demarche, StageTransition
 
 
@@ -179,6 +180,8 @@ def test_patch_follows_the_stage(api, people, make_demarche):
     assert frozen.json["errors"] == ["« Titre » n’est plus modifiable à l’étape « Lancement »"]
     bad_date = agent.patch(f"/api/v1/demarches/{d.id}", json={"consultation_opens": "31/12/2026"})
     assert bad_date.status_code == 422
+    add_item(db.session, people.agent, d, title="Engagement", as_of=utcnow())
+    db.session.commit()
     opened = api(people.mission).post(
         f"/api/v1/demarches/{d.id}/transitions", json={"to": "consultation"}
     )

@@ -8,6 +8,7 @@ from backoffice.extensions import db
 from workflows import calendar
 from workflows import demarches as domain
 from workflows.clock import PARIS
+from workflows.items import add_item
 from workflows.models import Demarche
 from workflows.stages import Stage
 
@@ -53,5 +54,11 @@ def test_a_launch_without_its_sheet_stays_and_says_why(make_demarche, people):
     db.session.commit()
     report = calendar.advance(db.session, as_of=paris(date.today(), 12))
     assert report.moved == []
-    assert report.blocked == [(d.id, Stage.CONSULTATION, "public presentation missing")]
+    assert report.blocked == [
+        (
+            d.id,
+            Stage.CONSULTATION,
+            "public presentation missing; no item to comment: prepare at least one",
+        )
+    ]
     assert db.session.get(Demarche, d.id).stage == Stage.LAUNCH

@@ -74,6 +74,7 @@ def test_a_refused_move_says_every_missing_condition_and_changes_nothing(make_de
     assert [str(m) for m in refused.value.messages] == [
         "consultation dates missing",
         "public presentation missing",
+        "no item to comment: prepare at least one",
     ]
     db.session.rollback()
     assert db.session.get(type(d), d.id).stage == Stage.LAUNCH

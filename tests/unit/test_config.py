@@ -39,5 +39,6 @@ def test_trusted_hosts_come_from_base_url(tmp_path):
 
     config = from_environment(tmp_path, {"SECRET_KEY": "s", "BASE_URL": "https://dialogue.cd31.fr"})
     assert trusted_hosts(config, {"TRUSTED_HOSTS": "intra.cd31.fr"}) == [
-        "dialogue.cd31.fr", "intra.cd31.fr"
+        "dialogue.cd31.fr",
+        "intra.cd31.fr",
     ]

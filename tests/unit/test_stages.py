@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from tests.support import at
-from workflows.models import Demarche
+from workflows.models import Demarche, Item
 from workflows.stages import (
     MOVES,
     MoveContext,

@@ -1,11 +1,39 @@
 """Every model of the domain, importable from one place (and one metadata for Alembic)."""
 
 from .base import Base, UTCDateTime
+from .consultation import (
+    Channel,
+    Contribution,
+    ContributionImport,
+    ContributionKind,
+    ContributionReport,
+    ContributionStatus,
+    Event,
+    EventKind,
+    ImportStatus,
+    Item,
+    Participant,
+    Registration,
+    RegistrationStatus,
+)
 from .demarches import AuditEntry, Demarche, StageTransition
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, Role, User, roles_users
 
 __all__ = [
+    "Channel",
+    "Contribution",
+    "ContributionImport",
+    "ContributionKind",
+    "ContributionReport",
+    "ContributionStatus",
+    "Event",
+    "EventKind",
+    "ImportStatus",
+    "Item",
+    "Participant",
+    "Registration",
+    "RegistrationStatus",
     "ApiToken",
     "AuditEntry",
     "Base",

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Numeric, String, Text, event
+from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..stages import ParticipationLevel, Stage
-from .base import Base
+from .base import Base, portable_enum
 from .people import Department, User
 
-
-def _enum(cls: type, name: str) -> Enum:
-    """A portable enum column: a string with a CHECK constraint, not a native PG type."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
+if TYPE_CHECKING:
+    from .consultation import Event, Item
 
 
 class Demarche(Base):
@@ -32,7 +22,9 @@ class Demarche(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    stage: Mapped[Stage] = mapped_column(_enum(Stage, "stage"), default=Stage.DRAFT, index=True)
+    stage: Mapped[Stage] = mapped_column(
+        portable_enum(Stage, "stage"), default=Stage.DRAFT, index=True
+    )
 
     # The saisine, written by the department.
     title: Mapped[str] = mapped_column(String(200))
@@ -41,7 +33,7 @@ class Demarche(Base):
     public: Mapped[str] = mapped_column(Text, default="")
     territory: Mapped[str | None] = mapped_column(String(80), index=True)
     participation_level: Mapped[ParticipationLevel | None] = mapped_column(
-        _enum(ParticipationLevel, "participation_level")
+        portable_enum(ParticipationLevel, "participation_level")
     )
     elected_official_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     desired_calendar: Mapped[str] = mapped_column(Text, default="")
@@ -51,6 +43,8 @@ class Demarche(Base):
     presentation: Mapped[str] = mapped_column(Text, default="")
     consultation_opens: Mapped[date | None] = mapped_column(Date)
     consultation_closes: Mapped[date | None] = mapped_column(Date)
+    # Contributions wait for the mission's review before they are published (a priori).
+    hold_for_review: Mapped[bool] = mapped_column(default=False)
     synthesis_text: Mapped[str] = mapped_column(Text, default="")
     decision_text: Mapped[str] = mapped_column(Text, default="")
 
@@ -66,6 +60,12 @@ class Demarche(Base):
     transitions: Mapped[list[StageTransition]] = relationship(
         back_populates="demarche", order_by="StageTransition.id", passive_deletes="all"
     )
+    items: Mapped[list[Item]] = relationship(
+        back_populates="demarche", order_by="(Item.position, Item.id)"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="demarche", order_by="Event.starts_at"
+    )
 
     def __str__(self) -> str:
         return self.title
@@ -78,8 +78,8 @@ class StageTransition(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     demarche_id: Mapped[int] = mapped_column(ForeignKey("demarches.id"), index=True)
-    from_stage: Mapped[Stage] = mapped_column(_enum(Stage, "from_stage"))
-    to_stage: Mapped[Stage] = mapped_column(_enum(Stage, "to_stage"))
+    from_stage: Mapped[Stage] = mapped_column(portable_enum(Stage, "from_stage"))
+    to_stage: Mapped[Stage] = mapped_column(portable_enum(Stage, "to_stage"))
     # Null when the system made the move (a scheduled sweep).
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(20))  # backoffice | api | task | cli

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
-from .demarches import Demarche, _enum
+from .base import Base, portable_enum
+from .consultation import Participant
+from .demarches import Demarche
 from .people import User
 
 
@@ -31,12 +32,14 @@ class OutboxMessage(Base):
     # Unique per cause and recipient, so that scheduling twice cannot send twice.
     key: Mapped[str] = mapped_column(String(160), unique=True)
     template: Mapped[str] = mapped_column(String(60))
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # To an account, or to a participant without one (an event registration, a paper form).
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
     demarche_id: Mapped[int | None] = mapped_column(ForeignKey("demarches.id"), index=True)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     status: Mapped[OutboxStatus] = mapped_column(
-        _enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
+        portable_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
@@ -44,7 +47,16 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(300), default="")  # as sent, for the history
     error: Mapped[str] = mapped_column(Text, default="")
 
-    recipient: Mapped[User] = relationship(lazy="joined")
+    recipient: Mapped[User | None] = relationship(lazy="joined")
+    participant: Mapped[Participant | None] = relationship(lazy="joined")
     demarche: Mapped[Demarche | None] = relationship(lazy="joined")
+
+    @property
+    def address(self) -> str | None:
+        """Where it goes, read at send time: an erased person has none any more."""
+        if self.recipient is not None:
+            return self.recipient.email if self.recipient.active else None
+        return self.participant.email if self.participant is not None else None

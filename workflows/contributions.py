@@ -1,0 +1,326 @@
+"""Contributions: who may say what, where and when; threads; moderation; reports.
+
+``contribute`` is the one way a contribution is recorded — online by a citizen, on behalf of
+a channel by the mission (a paper form, a workshop), or by an import — so the same rules hold
+everywhere: the right item of the right démarche, the consultation open for online
+contributions, the author kept (for the feedback), the commune mapped to its canton.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .access import acts_for_department
+from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
+from .i18n import N_, Msg
+from .models import (
+    Channel,
+    Contribution,
+    ContributionKind,
+    ContributionReport,
+    ContributionStatus,
+    Demarche,
+    Event,
+    Item,
+    Participant,
+    User,
+)
+from .roles import RoleName
+from .stages import Stage
+from .territory import AmbiguousCommune, find_commune
+
+MAX_BODY = 10_000
+MAX_TITLE = 300
+#: Stages in which contributions from other channels (workshops, mail, imports) are recorded.
+RECORDING_STAGES = frozenset({Stage.CONSULTATION, Stage.SYNTHESIS})
+#: Stages whose démarches (and their published contributions) the public sees.
+PUBLIC_STAGES = frozenset(
+    {Stage.LAUNCH, Stage.CONSULTATION, Stage.SYNTHESIS, Stage.FEEDBACK, Stage.CLOSED}
+)
+
+_BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+
+
+def to_text(value: str | None) -> str:
+    """Plain text from user or imported input: HTML reduced to its text, spaces tidied."""
+    value = (value or "").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    if "<" in value and ">" in value:
+        soup = BeautifulSoup(value, "html.parser")
+        for br in soup.find_all("br"):
+            br.replace_with("\n")
+        for block in soup.find_all(["p", "div", "li", "h1", "h2", "h3", "h4", "blockquote"]):
+            block.insert_after("\n\n")
+        value = soup.get_text()
+    value = "\n".join(line.strip() for line in value.split("\n"))
+    return _BLANK_LINES.sub("\n\n", value).strip()
+
+
+def parse_kind(value: str | ContributionKind) -> ContributionKind:
+    try:
+        return ContributionKind(value)
+    except ValueError:
+        raise InvalidFields(
+            {"kind": N_("unknown kind “%(value)s”: comment, question or proposal", value=value)}
+        ) from None
+
+
+def parse_channel(value: str | Channel) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidFields(
+            {
+                "channel": N_(
+                    "unknown channel “%(value)s”: online, workshop, meeting, mail or import",
+                    value=value,
+                )
+            }
+        ) from None
+
+
+def commune_fields(value: str | None, field: str = "commune") -> tuple[str | None, str | None]:
+    """(INSEE code, canton code) of a commune given by name, postal or INSEE code."""
+    try:
+        commune = find_commune(value)
+    except AmbiguousCommune as exc:
+        raise InvalidFields(
+            {
+                field: N_(
+                    "the postal code %(code)s is shared by several communes (%(names)s): "
+                    "give the name",
+                    code=exc.value,
+                    names=", ".join(exc.names[:5]) + ("…" if len(exc.names) > 5 else ""),
+                )
+            }
+        ) from None
+    if commune is None:
+        if value is not None and str(value).strip():
+            raise InvalidFields(
+                {field: N_("unknown commune of Haute-Garonne “%(value)s”", value=value)}
+            )
+        return None, None
+    return commune.insee_code, commune.canton_code
+
+
+def may_record_for_channels(actor: User, demarche: Demarche) -> bool:
+    """The mission, or an agent of the démarche's department, records workshops, mail …"""
+    return actor.is_mission or acts_for_department(actor, demarche)
+
+
+def not_open_message(demarche: Demarche) -> Msg:
+    return N_(
+        "the consultation is not open: the démarche is at stage “%(stage)s”",
+        stage=demarche.stage.label,
+    )
+
+
+def contribute(
+    session: Session,
+    demarche: Demarche,
+    *,
+    item_id: int | None,
+    body: str,
+    kind: str | ContributionKind = ContributionKind.COMMENT,
+    channel: str | Channel = Channel.ONLINE,
+    author: Participant | None,
+    actor: User | None,
+    as_of: datetime,
+    parent_id: int | None = None,
+    commune: str | None = None,
+    title: str | None = None,
+    contributed_at: datetime | None = None,
+    event: Event | None = None,
+    source: str | None = None,
+    alignment: int | None = None,
+    endorsements: int | None = None,
+) -> Contribution:
+    """Record one contribution (flushes). ``actor`` None: the system (an import task)."""
+    kind, channel = parse_kind(kind), parse_channel(channel)
+    online = channel == Channel.ONLINE
+    if actor is not None and not online and not may_record_for_channels(actor, demarche):
+        raise PermissionDenied(N_("only the mission records contributions from other channels"))
+    if actor is not None and online and not actor.has_any_role(RoleName.CITIZEN):
+        if not actor.is_mission:
+            raise PermissionDenied(N_("contributions online are made from a citizen account"))
+    if online and demarche.stage != Stage.CONSULTATION:
+        raise Conflict(not_open_message(demarche))
+    if not online and demarche.stage not in RECORDING_STAGES:
+        raise Conflict(
+            N_(
+                "contributions are recorded during the consultation and its "
+                "synthesis; the démarche is at stage “%(stage)s”",
+                stage=demarche.stage.label,
+            )
+        )
+    errors: dict[str, Msg] = {}
+    text = to_text(body)
+    if not text:
+        errors["body"] = N_("the text is empty")
+    elif len(text) > MAX_BODY:
+        errors["body"] = N_("at most %(max)s characters", max=MAX_BODY)
+    clean_title = to_text(title)[:MAX_TITLE] or None
+    item = session.get(Item, item_id) if isinstance(item_id, int) else None
+    if item is None or item.demarche_id != demarche.id:
+        errors["item_id"] = N_("no item %(id)s in this démarche", id=item_id)
+    parent = None
+    if parent_id is not None:
+        parent = session.get(Contribution, parent_id) if isinstance(parent_id, int) else None
+        if parent is None or parent.item_id != (item.id if item else None):
+            errors["parent_id"] = N_("no contribution %(id)s on this item to answer", id=parent_id)
+        elif parent.status != ContributionStatus.PUBLISHED and source is None:
+            errors["parent_id"] = N_("this contribution cannot be answered")
+        elif kind != ContributionKind.COMMENT:
+            errors["kind"] = N_("an answer to a contribution is a comment")
+    if alignment not in (None, -1, 0, 1):
+        errors["alignment"] = N_("agreement is 1, 0 or -1")
+    insee, canton = None, None
+    try:
+        insee, canton = commune_fields(commune)
+    except InvalidFields as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidFields(errors)
+    if author is not None and insee is None and author.commune_insee:
+        insee, canton = commune_fields(author.commune_insee)
+    held = online and demarche.hold_for_review and not (actor and actor.is_mission)
+    contribution = Contribution(
+        demarche_id=demarche.id,
+        item_id=item.id,
+        parent_id=parent.id if parent else None,
+        participant=author,
+        event=event,
+        kind=kind,
+        channel=channel,
+        title=clean_title,
+        body=text,
+        commune_insee=insee,
+        canton_code=canton,
+        alignment=alignment,
+        endorsements=endorsements,
+        status=ContributionStatus.PENDING if held else ContributionStatus.PUBLISHED,
+        contributed_at=contributed_at or as_of,
+        created_at=as_of,
+        source=source,
+    )
+    session.add(contribution)
+    session.flush()
+    return contribution
+
+
+def get_contribution(session: Session, contribution_id: object) -> Contribution:
+    contribution = (
+        session.get(Contribution, contribution_id) if isinstance(contribution_id, int) else None
+    )
+    if contribution is None:
+        raise NotFound(N_("no contribution %(id)s", id=contribution_id))
+    return contribution
+
+
+MODERATION = {
+    # action: (allowed from, status after, reason required)
+    "hide": (
+        {ContributionStatus.PUBLISHED, ContributionStatus.PENDING},
+        ContributionStatus.HIDDEN,
+        True,
+    ),
+    "restore": ({ContributionStatus.HIDDEN}, ContributionStatus.PUBLISHED, False),
+    "publish": ({ContributionStatus.PENDING}, ContributionStatus.PUBLISHED, False),
+}
+
+
+def moderate(
+    session: Session,
+    contribution: Contribution,
+    action: str,
+    *,
+    actor: User,
+    reason: str = "",
+    as_of: datetime,
+) -> Contribution:
+    """Hide (with a public reason), restore or publish a contribution; audited."""
+    if not actor.is_mission:
+        raise PermissionDenied(N_("only the mission moderates contributions"))
+    if action not in MODERATION:
+        raise InvalidFields({"action": N_("unknown moderation action")})
+    allowed, after, needs_reason = MODERATION[action]
+    reason = to_text(reason)[:1000]
+    if needs_reason and not reason:
+        raise InvalidFields({"reason": N_("give the reason, shown publicly")})
+    if contribution.status not in allowed:
+        raise Conflict(
+            N_("this contribution is already “%(status)s”", status=contribution.status.label)
+        )
+    contribution.status = after
+    contribution.moderation_reason = reason if after == ContributionStatus.HIDDEN else ""
+    contribution.moderated_at = as_of
+    contribution.moderated_by_id = actor.id
+    for report in session.scalars(
+        select(ContributionReport).where(
+            ContributionReport.contribution_id == contribution.id,
+            ContributionReport.resolved_at.is_(None),
+        )
+    ):
+        report.resolved_at = as_of
+    audit.record(
+        session,
+        f"contribution.{action}",
+        actor=actor,
+        as_of=as_of,
+        demarche=contribution.demarche,
+        target=f"contribution:{contribution.id}",
+        reason=reason,
+    )
+    session.flush()
+    return contribution
+
+
+def report(
+    session: Session, contribution: Contribution, *, reporter: User, reason: str, as_of: datetime
+) -> ContributionReport:
+    """Flag a published contribution to the moderation (once per person; audited)."""
+    if contribution.status != ContributionStatus.PUBLISHED:
+        raise Conflict(N_("this contribution is not published"))
+    reason = to_text(reason)[:1000]
+    existing = session.scalar(
+        select(ContributionReport).where(
+            ContributionReport.contribution_id == contribution.id,
+            ContributionReport.reporter_id == reporter.id,
+        )
+    )
+    if existing is not None:
+        return existing
+    flagged = ContributionReport(
+        contribution_id=contribution.id, reporter_id=reporter.id, reason=reason, created_at=as_of
+    )
+    session.add(flagged)
+    audit.record(
+        session,
+        "contribution.report",
+        actor=reporter,
+        as_of=as_of,
+        demarche=contribution.demarche,
+        target=f"contribution:{contribution.id}",
+    )
+    session.flush()
+    return flagged
+
+
+def open_reports(session: Session, contribution_ids: list[int]) -> dict[int, int]:
+    """Number of unresolved reports per contribution."""
+    if not contribution_ids:
+        return {}
+    rows = session.execute(
+        select(ContributionReport.contribution_id, func.count())
+        .where(
+            ContributionReport.contribution_id.in_(contribution_ids),
+            ContributionReport.resolved_at.is_(None),
+        )
+        .group_by(ContributionReport.contribution_id)
+    )
+    return dict(rows.all())

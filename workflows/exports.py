@@ -1,0 +1,136 @@
+"""Exporting a démarche's contributions (CSV, XLSX), with or without personal data.
+
+Every cell that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return) is
+prefixed with an apostrophe (OWASP's advice against CSV injection). Including personal data
+is an explicit choice, and every export is audited with that choice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from . import audit
+from .errors import InvalidFields, PermissionDenied
+from .i18n import N_
+from .models import Contribution, Demarche, User
+from .territory import canton_names, communes
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+COLUMNS = [
+    "id",
+    "item",
+    "kind",
+    "channel",
+    "title",
+    "text",
+    "date",
+    "commune",
+    "canton",
+    "status",
+    "moderation_reason",
+    "in_reply_to",
+    "agreement",
+    "endorsements",
+]
+PERSONAL_COLUMNS = ["author_email", "author_name"]
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A value a spreadsheet will show, never run."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def rows(session: Session, demarche: Demarche, *, personal: bool) -> Iterator[list[Any]]:
+    names = {c.insee_code: c.name for c in communes()}
+    cantons = canton_names()
+    yield COLUMNS + (PERSONAL_COLUMNS if personal else [])
+    query = (
+        select(Contribution)
+        .where(Contribution.demarche_id == demarche.id)
+        .options(joinedload(Contribution.item), joinedload(Contribution.participant))
+        .order_by(Contribution.contributed_at, Contribution.id)
+        .execution_options(yield_per=2000)
+    )
+    for c in session.scalars(query):
+        row = [
+            c.id,
+            c.item.title,
+            c.kind.value,
+            c.channel.value,
+            c.title or "",
+            c.body,
+            c.contributed_at.isoformat(),
+            names.get(c.commune_insee, ""),
+            cantons.get(c.canton_code, ""),
+            c.status.value,
+            c.moderation_reason,
+            c.parent_id or "",
+            "" if c.alignment is None else c.alignment,
+            "" if c.endorsements is None else c.endorsements,
+        ]
+        if personal:
+            author = c.participant
+            row += [author.email or "" if author else "", author.name or "" if author else ""]
+        yield [safe_cell(v) for v in row]
+
+
+def to_csv(table: Iterator[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")  # what French spreadsheets open by default
+    writer.writerows(table)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Iterator[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("contributions")
+    for row in table:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def export(
+    session: Session,
+    demarche: Demarche,
+    *,
+    fmt: str,
+    personal: bool,
+    actor: User,
+    as_of: datetime,
+) -> tuple[bytes, str, str]:
+    """(content, mimetype, filename) of the export; audited."""
+    if fmt not in FORMATS:
+        raise InvalidFields({"format": N_("unknown format “%(value)s”: csv or xlsx", value=fmt)})
+    if personal and not actor.is_mission:
+        raise PermissionDenied(N_("only the mission exports personal data"))
+    table = rows(session, demarche, personal=personal)
+    content = to_csv(table) if fmt == "csv" else to_xlsx(table)
+    audit.record(
+        session,
+        "contributions.export",
+        actor=actor,
+        as_of=as_of,
+        demarche=demarche,
+        format=fmt,
+        personal=personal,
+    )
+    session.commit()
+    suffix = "-donnees-personnelles" if personal else ""
+    return content, FORMATS[fmt], f"contributions-{demarche.slug}{suffix}.{fmt}"

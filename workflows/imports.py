@@ -1,0 +1,605 @@
+"""Importing contributions from spreadsheets (CSV, XLSX) and Decidim open-data exports.
+
+Reading and checking come first and write nothing (``preview``); then ``apply`` writes what
+the preview accepted, in batches. Every row carries its identity in its source (a hash of a
+spreadsheet row, a Decidim id), so importing the same file twice adds nothing, and a bad row
+is refused with its line number and a French reason without losing the good ones. Rows are
+checked with the same helpers as ``contributions.contribute`` (text, kind, channel, commune,
+author) and inserted in bulk, which is what makes a 100,000-row file take seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .clock import PARIS
+from .contributions import (
+    MAX_BODY,
+    MAX_TITLE,
+    RECORDING_STAGES,
+    commune_fields,
+    parse_kind,
+    to_text,
+)
+from .errors import Conflict, InvalidFields
+from .i18n import N_, Msg
+from .models import (
+    Channel,
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    Demarche,
+    Item,
+    Participant,
+    User,
+)
+from .participants import clean_name, normalize_email
+
+FORMATS = ("csv", "xlsx", "decidim")
+BATCH = 2000
+
+# Spreadsheet headers, French or English, and what they mean.
+HEADERS = {
+    "item": "item",
+    "element": "item",
+    "engagement": "item",
+    "question": "item",
+    "text": "text",
+    "texte": "text",
+    "contribution": "text",
+    "body": "text",
+    "date": "date",
+    "channel": "channel",
+    "canal": "channel",
+    "commune": "commune",
+    "code-postal": "commune",
+    "code-insee": "commune",
+    "email": "email",
+    "courriel": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "name": "name",
+    "nom": "name",
+    "auteur": "name",
+    "kind": "kind",
+    "type": "kind",
+    "title": "title",
+    "titre": "title",
+}
+CHANNELS = {
+    "online": Channel.ONLINE,
+    "en-ligne": Channel.ONLINE,
+    "internet": Channel.ONLINE,
+    "workshop": Channel.WORKSHOP,
+    "atelier": Channel.WORKSHOP,
+    "atelier-citoyen": Channel.WORKSHOP,
+    "meeting": Channel.MEETING,
+    "reunion": Channel.MEETING,
+    "rencontre": Channel.MEETING,
+    "rencontre-territoriale": Channel.MEETING,
+    "mail": Channel.MAIL,
+    "courrier": Channel.MAIL,
+    "lettre": Channel.MAIL,
+    "import": Channel.IMPORT,
+}
+KINDS = {
+    "commentaire": ContributionKind.COMMENT,
+    "question": ContributionKind.QUESTION,
+    "proposition": ContributionKind.PROPOSAL,
+}
+
+
+@dataclass
+class Row:
+    """One row to import, checked; ``parent`` is the source of the row it answers."""
+
+    line: int
+    source: str
+    values: dict[str, Any]
+    item_key: str  # an item id ("id:3") or a new item's source
+    email: str | None = None
+    name: str | None = None
+    parent: str | None = None
+
+
+@dataclass
+class Preview:
+    rows_read: int = 0
+    rows: list[Row] = field(default_factory=list)
+    duplicates: int = 0
+    refused: list[tuple[int, Msg]] = field(default_factory=list)
+    new_items: dict[str, str] = field(default_factory=dict)  # source → title
+
+    @property
+    def rows_to_import(self) -> int:
+        return len(self.rows)
+
+    def refuse(self, line: int, reason: Msg) -> None:
+        self.refused.append((line, reason))
+
+
+class ImportFileError(InvalidFields):
+    def __init__(self, message: Msg) -> None:
+        super().__init__({"file": message})
+
+
+# -- reading files ----------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(N_("the file is neither UTF-8 nor Windows-1252 text"))
+
+
+def _csv_rows(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    text = _decode(raw)
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames:
+        raise ImportFileError(N_("the file is empty"))
+    for record in reader:
+        # line_num counts physical lines: a quoted field may hold line breaks.
+        yield reader.line_num, {k: (v or "") for k, v in record.items() if k is not None}
+
+
+def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a non-XLSX file
+        raise ImportFileError(N_("the file is not an XLSX workbook")) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header:
+        raise ImportFileError(N_("the file is empty"))
+    names = [str(h or "").strip() for h in header]
+    for number, values in enumerate(rows, start=2):
+        if values is None or all(v in (None, "") for v in values):
+            continue
+        yield number, dict(zip(names, values, strict=False))
+    workbook.close()
+
+
+def _spreadsheet_records(raw: bytes, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    records = _xlsx_rows(raw) if fmt == "xlsx" else _csv_rows(raw)
+    for line, record in records:
+        yield line, {HEADERS.get(slugify(k), slugify(k)): v for k, v in record.items()}
+
+
+# -- checking values --------------------------------------------------------------------
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=PARIS)
+    if isinstance(value, date):
+        return datetime.combine(value, time(12), tzinfo=PARIS)
+    text = str(value).strip()
+    for pattern in ("%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        try:
+            moment = datetime.strptime(text, pattern)
+            return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+        except ValueError:
+            continue
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidFields({"date": N_("unreadable date “%(value)s”", value=text)}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+
+
+def _channel(value: Any, default: Channel) -> Channel:
+    if value in (None, ""):
+        return default
+    channel = CHANNELS.get(slugify(str(value)))
+    if channel is None:
+        raise InvalidFields({"channel": N_("unknown channel “%(value)s”", value=value)})
+    return channel
+
+
+def _kind(value: Any) -> ContributionKind:
+    if value in (None, ""):
+        return ContributionKind.COMMENT
+    return KINDS.get(slugify(str(value))) or parse_kind(str(value).strip().lower())
+
+
+def _common(values: dict[str, Any], record: dict[str, Any], default_channel: Channel) -> None:
+    """Text, date, channel, commune: checked as ``contribute`` checks them."""
+    body = to_text(str(record.get("text") or ""))
+    if not body:
+        raise InvalidFields({"text": N_("the text is empty")})
+    if len(body) > MAX_BODY:
+        raise InvalidFields({"text": N_("at most %(max)s characters", max=MAX_BODY)})
+    values["body"] = body
+    values["contributed_at"] = _parse_date(record.get("date"))
+    values["channel"] = _channel(record.get("channel"), default_channel)
+    values["commune_insee"], values["canton_code"] = commune_fields(record.get("commune"))
+
+
+def _reason(exc: InvalidFields) -> Msg:
+    return next(iter(exc.errors.values()))
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256("\x1f".join(str(p or "") for p in parts).encode()).hexdigest()[:40]
+
+
+# -- preview ----------------------------------------------------------------------------
+
+
+class Importer:
+    """Reads one file for one démarche into a Preview, then applies it."""
+
+    def __init__(
+        self, session: Session, demarche: Demarche, fmt: str, item_id: int | None = None
+    ) -> None:
+        if fmt not in FORMATS:
+            raise ImportFileError(N_("unknown format “%(value)s”: csv, xlsx or decidim", value=fmt))
+        self.session, self.demarche, self.fmt = session, demarche, fmt
+        self.items = session.scalars(select(Item).where(Item.demarche_id == demarche.id)).all()
+        self.forced_item = None
+        if item_id is not None:
+            self.forced_item = next((i for i in self.items if i.id == item_id), None)
+            if self.forced_item is None:
+                raise InvalidFields({"item_id": N_("no item %(id)s in this démarche", id=item_id)})
+
+    # Items of a spreadsheet row: the title (any case or accents) or the position.
+    def _sheet_item(self, value: Any) -> str:
+        if self.forced_item is not None:
+            return f"id:{self.forced_item.id}"
+        text = str(value or "").strip()
+        if text.endswith(".0") and text[:-2].isdigit():
+            text = text[:-2]
+        by_title = {slugify(i.title): i for i in self.items}
+        if slugify(text) in by_title:
+            return f"id:{by_title[slugify(text)].id}"
+        if text.isdigit():
+            by_position = [i for i in self.items if i.position == int(text)]
+            if len(by_position) == 1:
+                return f"id:{by_position[0].id}"
+        raise InvalidFields(
+            {"item": N_("unknown item “%(value)s”: give its title or its position", value=text)}
+        )
+
+    def preview(self, raw: bytes) -> Preview:
+        result = Preview()
+        if self.fmt == "decidim":
+            rows = self._decidim(raw, result)
+        else:
+            rows = self._sheet(raw, result)
+        seen: set[str] = set()
+        candidates = []
+        for row in rows:
+            if row.source in seen:
+                result.duplicates += 1
+                continue
+            seen.add(row.source)
+            candidates.append(row)
+        existing = self._existing_sources([r.source for r in candidates])
+        for row in candidates:
+            if row.source in existing:
+                result.duplicates += 1
+            else:
+                result.rows.append(row)
+        # An answer whose parent is neither imported now nor already there is refused.
+        known = existing | {r.source for r in result.rows}
+        kept = []
+        for row in result.rows:
+            if row.parent is not None and row.parent not in known:
+                result.refuse(row.line, N_("answers a contribution that is not in the file"))
+            else:
+                kept.append(row)
+        result.rows = kept
+        used = {r.item_key for r in kept}
+        result.new_items = {k: v for k, v in result.new_items.items() if k in used}
+        return result
+
+    def _existing_sources(self, sources: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(sources), 1000):
+            chunk = sources[start : start + 1000]
+            found.update(
+                self.session.scalars(
+                    select(Contribution.source).where(
+                        Contribution.demarche_id == self.demarche.id, Contribution.source.in_(chunk)
+                    )
+                )
+            )
+        return found
+
+    def _author(self, row: Row, record: dict[str, Any]) -> None:
+        email = str(record.get("email") or "").strip()
+        row.email = normalize_email(email) if email else None
+        row.name = clean_name(str(record.get("name") or "")) if record.get("name") else None
+
+    def _sheet(self, raw: bytes, result: Preview) -> Iterator[Row]:
+        for line, record in _spreadsheet_records(raw, self.fmt):
+            result.rows_read += 1
+            if not any(str(v or "").strip() for v in record.values()):
+                result.rows_read -= 1
+                continue
+            try:
+                values: dict[str, Any] = {
+                    "kind": _kind(record.get("kind")),
+                    "title": to_text(str(record.get("title") or ""))[:MAX_TITLE] or None,
+                }
+                item_key = self._sheet_item(record.get("item"))
+                _common(values, record, Channel.IMPORT)
+                row = Row(line, "", values, item_key)
+                self._author(row, record)
+            except InvalidFields as exc:
+                result.refuse(line, _reason(exc))
+                continue
+            row.source = "sheet:" + _digest(
+                item_key,
+                values["body"],
+                values["contributed_at"],
+                values["channel"],
+                values["commune_insee"],
+                row.email,
+                row.name,
+            )
+            yield row
+
+    def _decidim(self, raw: bytes, result: Preview) -> Iterator[Row]:
+        records = list(_csv_rows(raw))
+        header = set(records[0][1]) if records else set()
+        if {"body", "commentable_id", "commentable_type"} <= header:
+            yield from self._decidim_comments(records, result)
+        elif {"id", "title", "body"} <= header:
+            yield from self._decidim_proposals(records, result)
+        else:
+            raise ImportFileError(N_("not a Decidim export of comments or proposals"))
+
+    def _decidim_item(self, url: str, label: str, result: Preview) -> str:
+        if self.forced_item is not None:
+            return f"id:{self.forced_item.id}"
+        for item in self.items:
+            if item.source == url:
+                return f"id:{item.id}"
+        result.new_items.setdefault(url, label)
+        return url
+
+    def _decidim_comments(self, records, result: Preview) -> Iterator[Row]:
+        # Parents before their answers: Decidim exports them by id, answers may come first.
+        records.sort(key=lambda r: (int(r[1].get("depth") or 0), r[0]))
+        for line, record in records:
+            result.rows_read += 1
+            try:
+                url = (record.get("root_commentable_url") or "").strip()
+                if not url:
+                    raise InvalidFields({"item": N_("no commentable in this row")})
+                number = url.rstrip("/").rsplit("/", 1)[-1]
+                item_key = self._decidim_item(url, f"Decidim — {number}", result)
+                values: dict[str, Any] = {"kind": ContributionKind.COMMENT, "title": None}
+                _common(
+                    values,
+                    {"text": record.get("body"), "date": record.get("created_at")},
+                    Channel.IMPORT,
+                )
+                alignment = int(record.get("alignment") or 0)
+                values["alignment"] = alignment if alignment in (-1, 0, 1) else None
+                row = Row(line, f"decidim:comment:{record['id']}", values, item_key)
+                row.name = clean_name(record.get("author/name") or None)
+                if record.get("commentable_type", "").endswith("Comment"):
+                    row.parent = f"decidim:comment:{record['commentable_id']}"
+            except (InvalidFields, ValueError, KeyError) as exc:
+                reason = _reason(exc) if isinstance(exc, InvalidFields) else N_("unreadable row")
+                result.refuse(line, reason)
+                continue
+            yield row
+
+    def _decidim_proposals(self, records, result: Preview) -> Iterator[Row]:
+        key = self._decidim_item("decidim:proposals", "Propositions (Decidim)", result)
+        for line, record in records:
+            result.rows_read += 1
+            try:
+                values: dict[str, Any] = {
+                    "kind": ContributionKind.PROPOSAL,
+                    "title": to_text(record.get("title"))[:MAX_TITLE] or None,
+                }
+                _common(
+                    values,
+                    {"text": record.get("body"), "date": record.get("published_at")},
+                    Channel.IMPORT,
+                )
+                endorsements = record.get("endorsements/total_count") or ""
+                values["endorsements"] = int(endorsements) if endorsements.isdigit() else None
+                yield Row(line, f"decidim:proposal:{record['id']}", values, key)
+            except (InvalidFields, KeyError) as exc:
+                reason = _reason(exc) if isinstance(exc, InvalidFields) else N_("unreadable row")
+                result.refuse(line, reason)
+
+    # -- writing ----------------------------------------------------------------------
+
+    def apply(
+        self,
+        preview: Preview,
+        *,
+        actor: User | None,
+        as_of: datetime,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> int:
+        """Write the preview's rows (commits after each batch); returns how many."""
+        if self.demarche.stage not in RECORDING_STAGES:
+            raise Conflict(
+                N_(
+                    "contributions are imported during the consultation and its "
+                    "synthesis; the démarche is at stage “%(stage)s”",
+                    stage=self.demarche.stage.label,
+                )
+            )
+        item_ids = {f"id:{i.id}": i.id for i in self.items}
+        position = max((i.position for i in self.items), default=0)
+        for source, title in preview.new_items.items():
+            position += 1
+            item = Item(
+                demarche_id=self.demarche.id,
+                title=title[:MAX_TITLE],
+                text=source,
+                position=position,
+                source=source,
+                created_at=as_of,
+            )
+            self.session.add(item)
+            self.session.flush()
+            item_ids[source] = item.id
+        authors = self._participants(preview.rows, as_of)
+        done = 0
+        # Parents before answers, level by level: each level's parents already have ids.
+        for wave in _levels(preview.rows):
+            for start in range(0, len(wave), BATCH):
+                batch = wave[start : start + BATCH]
+                parents = self._ids_of({r.parent for r in batch if r.parent})
+                self.session.execute(
+                    insert(Contribution),
+                    [
+                        {
+                            "demarche_id": self.demarche.id,
+                            "item_id": item_ids[row.item_key],
+                            "parent_id": parents.get(row.parent) if row.parent else None,
+                            "participant_id": authors.get((row.email, row.name)),
+                            "kind": row.values["kind"],
+                            "channel": row.values["channel"],
+                            "title": row.values.get("title"),
+                            "body": row.values["body"],
+                            "commune_insee": row.values["commune_insee"],
+                            "canton_code": row.values["canton_code"],
+                            "alignment": row.values.get("alignment"),
+                            "endorsements": row.values.get("endorsements"),
+                            "status": ContributionStatus.PUBLISHED,
+                            "moderation_reason": "",
+                            "contributed_at": row.values["contributed_at"] or as_of,
+                            "created_at": as_of,
+                            "source": row.source,
+                        }
+                        for row in batch
+                    ],
+                )
+                done += len(batch)
+                self.session.commit()
+                if on_batch:
+                    on_batch(done)
+        audit.record(
+            self.session,
+            "contributions.import",
+            actor=actor,
+            as_of=as_of,
+            demarche=self.demarche,
+            format=self.fmt,
+            imported=done,
+            duplicates=preview.duplicates,
+            refused=len(preview.refused),
+        )
+        self.session.commit()
+        return done
+
+    def _ids_of(self, sources: set[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        listed = list(sources)
+        for start in range(0, len(listed), 1000):
+            ids.update(
+                self.session.execute(
+                    select(Contribution.source, Contribution.id).where(
+                        Contribution.demarche_id == self.demarche.id,
+                        Contribution.source.in_(listed[start : start + 1000]),
+                    )
+                ).all()
+            )
+        return ids
+
+    def _participants(self, rows: Iterable[Row], as_of: datetime) -> dict[tuple, int]:
+        """Participant ids by (email, name): one per address, existing ones reused. A name
+        without an address (a Decidim pseudonym) is not kept: it could not receive the
+        feedback, and would be personal data without a purpose."""
+        emails = {r.email for r in rows if r.email}
+        known: dict[str, int] = {}
+        listed = list(emails)
+        for start in range(0, len(listed), 1000):
+            known.update(
+                self.session.execute(
+                    select(Participant.email, Participant.id).where(
+                        Participant.email.in_(listed[start : start + 1000])
+                    )
+                ).all()
+            )
+        missing = [e for e in emails if e not in known]
+        names = {r.email: r.name for r in rows if r.email}
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start : start + BATCH]
+            self.session.execute(
+                insert(Participant),
+                [
+                    {
+                        "email": e,
+                        "name": names.get(e),
+                        "created_at": as_of,
+                        "consent_feedback": True,
+                        "consent_territory_news": False,
+                    }
+                    for e in chunk
+                ],
+            )
+        if missing:
+            known.update(
+                self.session.execute(
+                    select(Participant.email, Participant.id).where(Participant.email.in_(missing))
+                ).all()
+            )
+        return {(r.email, r.name): known[r.email] for r in rows if r.email}
+
+
+def _levels(rows: list[Row]) -> list[list[Row]]:
+    """Rows grouped by their depth in the threads of the file (roots first)."""
+    by_source = {r.source: r for r in rows}
+    depth: dict[str, int] = {}
+
+    def level(row: Row) -> int:
+        if row.source not in depth:
+            parent = by_source.get(row.parent) if row.parent else None
+            depth[row.source] = 0 if parent is None else level(parent) + 1
+        return depth[row.source]
+
+    waves: dict[int, list[Row]] = {}
+    for row in rows:
+        waves.setdefault(level(row), []).append(row)
+    return [waves[k] for k in sorted(waves)]
+
+
+def read_file(path: str | Path) -> bytes:
+    return Path(path).read_bytes()
+
+
+_FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx"}
+
+
+def guess_format(filename: str, raw: bytes | None = None) -> str:
+    """csv, xlsx, or decidim when a CSV has Decidim's columns."""
+    fmt = _FORMAT_BY_SUFFIX.get(Path(filename).suffix.lower(), "csv")
+    if fmt == "csv" and raw is not None:
+        first = _decode(raw[:4096]).split("\n", 1)[0]
+        if re.search(r"commentable_type|endorsements/total_count", first):
+            return "decidim"
+    return fmt
