@@ -31,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         outbox_dispatch,
         public,
     )
-    from .extensions import babel, csrf, db, mail, migrate
+    from .extensions import babel, csrf, db, limiter, mail, migrate
 
     config.configure(app, test_config)
     database.init_app(app)
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     admin.init_app(app)

@@ -1,7 +1,10 @@
-"""Login, roles and password recovery through Flask-Security-Too.
+"""Login, roles, registration and password recovery through Flask-Security-Too.
 
-Staff accounts are created by administrators (back office) or the CLI; nobody registers
-alone. Pages check roles through ``roles_required``-like helpers in the admin base view.
+Staff accounts are created by administrators (back office) or the CLI. Citizens register
+themselves (espace citoyen) and confirm their address by email; their account is linked to
+their participant (their earlier registrations and contributions by that address) only once
+the address is confirmed. Flask-Security's emails go through the outbox like every other:
+sent by the workers after commit, retried, never lost.
 """
 
 from __future__ import annotations
@@ -10,34 +13,79 @@ import secrets
 import uuid
 from typing import Any
 
-import flask_mail
 from flask import Flask
-from flask_security import MailUtil, SQLAlchemySessionUserDatastore, hash_password
+from flask_babel import lazy_gettext as _L
+from flask_security import (
+    MailUtil,
+    RegisterFormV2,
+    SQLAlchemySessionUserDatastore,
+    hash_password,
+    user_confirmed,
+    user_registered,
+)
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
-from workflows import audit
-from workflows.accounts import account_problems, department_named
+from workflows import audit, outbox
+from workflows.accounts import account_problems, department_named, find_user
 from workflows.clock import utcnow
 from workflows.models import Role, User
+from workflows.participants import participant_for_email, participant_for_user
 from workflows.roles import RoleName
 
-from . import mail
 from .extensions import db, security
 
 
-class TimeoutMailUtil(MailUtil):
-    """Flask-Security's emails (password reset) go through our SMTP connection with timeout."""
+class OutboxMailUtil(MailUtil):
+    """Flask-Security's emails (confirmation, password reset) are queued in the outbox."""
 
     def send_mail(self, template, subject, recipient, sender, body, html, **kwargs: Any) -> None:
-        if isinstance(sender, tuple):
-            sender = (str(sender[0]), str(sender[1]))
-        message = flask_mail.Message(str(subject), sender=sender, recipients=[recipient])
-        message.body, message.html = body, html
-        mail.send(message)
+        now = utcnow()
+        user = find_user(db.session, recipient)
+        to = user if user is not None else participant_for_email(db.session, recipient, as_of=now)
+        outbox.enqueue(
+            db.session,
+            key=f"security:{template}:{uuid.uuid4().hex}",
+            template=SECURITY_TEMPLATE,
+            recipient=to,
+            context={"subject": str(subject), "text": body, "html": html, "kind": template},
+            as_of=now,
+        )
+
+
+SECURITY_TEMPLATE = "security"
+
+
+class CitizenRegisterForm(RegisterFormV2):
+    name = StringField(
+        _L("Your name (optional)"),
+        validators=[Optional(), Length(max=160)],
+        description=_L("Shown with your contributions; leave empty to stay anonymous."),
+    )
+
+
+def _on_registered(app, user: User, **_: Any) -> None:
+    """Whoever registers is a citizen (staff accounts are made by administrators)."""
+    security.datastore.add_role_to_user(user, RoleName.CITIZEN.value)
+    user.email = user.email.lower()
+
+
+def _on_confirmed(app, user: User, **_: Any) -> None:
+    """The address is the citizen's: link (or make) their participant."""
+    participant_for_user(db.session, user, as_of=utcnow())
 
 
 def init_app(app: Flask) -> None:
     datastore = SQLAlchemySessionUserDatastore(db.session, User, Role)
-    security.init_app(app, datastore, mail_util_cls=TimeoutMailUtil)
+    security.init_app(
+        app,
+        datastore,
+        mail_util_cls=OutboxMailUtil,
+        register_form=CitizenRegisterForm,
+        datetime_factory=utcnow,
+    )
+    user_registered.connect(_on_registered, app)
+    user_confirmed.connect(_on_confirmed, app)
 
 
 class AccountError(ValueError):

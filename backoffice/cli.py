@@ -8,18 +8,22 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from workflows import calendar
+from workflows import calendar, imports
 from workflows.accounts import find_user
 from workflows.clock import utcnow
+from workflows.errors import DomainError
+from workflows.models import Demarche
 from workflows.roles import RoleName
 
 from .auth import AccountError, create_user
 from .extensions import db
+from .i18n import tr
 
 users = AppGroup("users", help="Staff accounts and API tokens.")
 demo = AppGroup("demo", help="Demonstration data (development only).")
 demarches = AppGroup("demarches", help="Démarches and their calendar.")
 dev = AppGroup("dev", help="Development helpers.")
+contributions = AppGroup("contributions", help="Contributions of a démarche.")
 
 
 def _as_of(value: str | None) -> datetime:
@@ -128,6 +132,52 @@ def dev_mailsink(host, port):
     serve(host, port, current_app.config["MAIL_SINK_DIR"] or f"{current_app.instance_path}/mail")
 
 
+@contributions.command("import")
+@click.argument("demarche_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(imports.FORMATS),
+    help="Default: from the file's name and columns.",
+)
+@click.option("--item", "item_id", type=int, help="Put every row under this item.")
+@click.option("--dry-run", is_flag=True, help="Print the preview only; write nothing.")
+def contributions_import(demarche_id, file, fmt, item_id, dry_run):
+    """Import contributions from a CSV/XLSX spreadsheet or a Decidim export."""
+    from pathlib import Path
+
+    demarche = db.session.get(Demarche, demarche_id)
+    if demarche is None:
+        raise click.ClickException(f"no démarche {demarche_id}")
+    raw = Path(file).read_bytes()
+    try:
+        fmt = fmt or imports.guess_format(file, raw)
+        importer = imports.Importer(db.session, demarche, fmt, item_id=item_id)
+        preview = importer.preview(raw)
+    except DomainError as exc:
+        raise click.ClickException("; ".join(tr(m) for m in exc.messages)) from None
+    click.echo(f"Format: {fmt}")
+    click.echo(f"Rows read: {preview.rows_read}")
+    click.echo(f"To import: {preview.rows_to_import}")
+    click.echo(f"Already there (duplicates): {preview.duplicates}")
+    click.echo(f"Refused: {len(preview.refused)}")
+    for line, reason in preview.refused:
+        click.echo(f"  line {line}: {tr(reason)}")
+    if preview.new_items:
+        click.echo(f"New items: {len(preview.new_items)}")
+    if dry_run:
+        click.echo("Dry run: nothing written.")
+        return
+    try:
+        done = importer.apply(
+            preview, actor=None, as_of=utcnow(), on_batch=lambda n: click.echo(f"  … {n} imported")
+        )
+    except DomainError as exc:
+        raise click.ClickException("; ".join(tr(m) for m in exc.messages)) from None
+    click.echo(f"Imported: {done}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (users, demo, demarches, dev):
+    for group in (users, demo, demarches, dev, contributions):
         app.cli.add_command(group)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,9 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
         "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
+        "RATELIMIT_STORAGE_URI": (
+            redis_url if redis_url and redis_url.startswith("redis") else "memory://"
+        ),
     }
 
 
@@ -79,12 +83,18 @@ DEFAULTS: dict[str, Any] = {
     # Flask-Babel: French UI, Paris time.
     "BABEL_DEFAULT_LOCALE": "fr_FR",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
-    # Flask-Security: staff accounts are made by administrators, not self-registered.
+    # Flask-Security: staff accounts are made by administrators; citizens register and
+    # confirm their address (espace citoyen).
     "SECURITY_PASSWORD_HASH": "argon2",
-    "SECURITY_REGISTERABLE": False,
+    "SECURITY_REGISTERABLE": True,
+    "SECURITY_CONFIRMABLE": True,
+    "SECURITY_SEND_REGISTER_EMAIL": True,
+    "SECURITY_CONFIRM_EMAIL_WITHIN": timedelta(days=5),
+    "SECURITY_AUTO_LOGIN_AFTER_CONFIRM": True,
     "SECURITY_RECOVERABLE": True,
     "SECURITY_CHANGEABLE": True,
-    "SECURITY_SEND_REGISTER_EMAIL": False,
+    "SECURITY_POST_REGISTER_VIEW": "/espace/bienvenue",
+    "SECURITY_POST_CONFIRM_VIEW": "/espace/",
     # Syntax only: no DNS lookups (closed networks, and a slow resolver must not block login);
     # ASCII local parts, which every SMTP relay accepts.
     "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False, "allow_smtputf8": False},
@@ -93,10 +103,13 @@ DEFAULTS: dict[str, Any] = {
     "SECURITY_PASSWORD_LENGTH_MIN": 10,
     # Spreadsheet imports can be large; anything bigger is refused with 413.
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
-    "SECURITY_POST_LOGIN_VIEW": "/admin/",
+    "SECURITY_POST_LOGIN_VIEW": "/apres-connexion",
     "SECURITY_POST_LOGOUT_VIEW": "/",
     "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Public forms: per-address rate limits (Flask-Limiter; Redis when REDIS_URL is Redis).
+    "PUBLIC_POST_LIMIT": "10 per minute; 200 per day",
+    "RATELIMIT_HEADERS_ENABLED": True,
     # JSON API (flask-smorest): OpenAPI document at /api/v1/openapi.json.
     "API_TITLE": "Dialogue citoyen",
     "API_VERSION": "v1",

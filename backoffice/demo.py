@@ -7,14 +7,18 @@ Facts come from the Haute-Garonne consultation on its draft Charte du dialogue c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import demarches as domain
-from workflows.clock import local_date
+from workflows.clock import PARIS, local_date
+from workflows.contributions import contribute
+from workflows.events import create_event, register
+from workflows.items import add_item
 from workflows.models import Demarche, User
+from workflows.participants import participant_for_email, participant_for_user
 from workflows.transitions import transition
 
 from .auth import create_user
@@ -53,6 +57,7 @@ ACCOUNTS = (
         "Vice-présidente chargée de la démocratie participative",
     ),
     ("elu@demo.cd31.fr", "elected", None, "Étienne Élu", "Conseiller départemental de Revel"),
+    ("citoyenne@demo.cd31.fr", "citizen", None, "Claire Citoyenne", ""),
 )
 
 
@@ -60,7 +65,8 @@ def accounts_table() -> str:
     lines = [f"Demo accounts (password for all: {PASSWORD}):"]
     lines += [f"  {role:<10} {email:<24} {name}" for email, role, _, name, _ in ACCOUNTS]
     lines.append(
-        "Back office: http://127.0.0.1:5000/admin/  ·  emails: http://127.0.0.1:5000/admin/mail/"
+        "Public site: http://127.0.0.1:5000/  ·  back office: http://127.0.0.1:5000/admin/  ·  "
+        "emails: http://127.0.0.1:5000/admin/mail/"
     )
     return "\n".join(lines)
 
@@ -130,7 +136,107 @@ def load(session: Session, *, as_of: datetime) -> bool:
         },
         as_of=ago(20),
     )
+    charter_d = session.get_one(Demarche, charter)
+    engagements = [
+        (
+            "Proximité : aller au-devant des habitants",
+            "Le Département organise ses rencontres au plus près des habitants, dans chaque "
+            "canton, et pas seulement à Toulouse.",
+        ),
+        (
+            "Écoute : chaque contribution est lue",
+            "Chaque avis déposé en ligne ou exprimé en atelier est lu et pris en compte dans la "
+            "synthèse de la démarche.",
+        ),
+        (
+            "Transparence : dire ce qui a été décidé, et pourquoi",
+            "À la fin de chaque démarche, le Département publie la synthèse des contributions et "
+            "explique ses décisions à chaque participant.",
+        ),
+        (
+            "Respect et débat : des échanges ouverts et courtois",
+            "Les échanges sont modérés pour que chacun puisse s'exprimer et être entendu.",
+        ),
+    ]
+    charter_items = [
+        add_item(session, mission, charter_d, title=title, text=text, as_of=ago(19))
+        for title, text in engagements
+    ]
     move(charter, "consultation", mission, 10)
+    workshop = create_event(
+        session,
+        mission,
+        charter_d,
+        {
+            "kind": "workshop",
+            "title": "Atelier citoyen : la charte en débat",
+            "starts_at": datetime.combine(today + timedelta(days=8), time(9, 30), tzinfo=PARIS),
+            "ends_at": datetime.combine(today + timedelta(days=8), time(12, 30), tzinfo=PARIS),
+            "place": "Hôtel du Département, 1 boulevard de la Marquette, Toulouse",
+            "territory": "Haute-Garonne",
+            "capacity": 30,
+        },
+        as_of=ago(9),
+    )
+    create_event(
+        session,
+        mission,
+        charter_d,
+        {
+            "kind": "meeting",
+            "title": "Rencontre territoriale du Comminges",
+            "starts_at": datetime.combine(today + timedelta(days=15), time(18, 0), tzinfo=PARIS),
+            "ends_at": datetime.combine(today + timedelta(days=15), time(20, 0), tzinfo=PARIS),
+            "place": "Salle du Belvédère, Saint-Gaudens",
+            "territory": "Saint-Gaudens",
+            "capacity": 2,
+        },
+        as_of=ago(9),
+    )
+    citizen = users["citoyenne@demo.cd31.fr"]
+    claire = participant_for_user(session, citizen, as_of=ago(9))
+    claire.commune_insee = "31395"  # Muret
+    said = [
+        (
+            0,
+            "Merci de prévoir aussi des rencontres le soir : en journée, les actifs ne "
+            "peuvent pas venir.",
+            claire,
+        ),
+        (
+            2,
+            "Combien de temps après la fin d'une consultation recevrons-nous la réponse du "
+            "Département ?",
+            claire,
+        ),
+    ]
+    for index, text, author in said:
+        contribute(
+            session,
+            charter_d,
+            item_id=charter_items[index].id,
+            body=text,
+            kind="question" if text.endswith("?") else "comment",
+            author=author,
+            actor=citizen,
+            as_of=ago(5),
+        )
+    paper = participant_for_email(
+        session, "jean.dupont@exemple.fr", name="Jean Dupont", as_of=ago(4)
+    )
+    contribute(
+        session,
+        charter_d,
+        item_id=charter_items[1].id,
+        channel="mail",
+        author=paper,
+        actor=mission,
+        as_of=ago(4),
+        commune="Revel",
+        body="Courrier reçu : je n'ai pas internet, merci de garder la possibilité "
+        "d'écrire au Département.",
+    )
+    register(session, workshop.id, claire, as_of=ago(3))
 
     # 2. A saisine waiting for the mission's review.
     mobility = saisine(
@@ -206,6 +312,9 @@ def load(session: Session, *, as_of: datetime) -> bool:
         },
         as_of=ago(100),
     )
+    colleges_d = session.get_one(Demarche, colleges)
+    for title in ("Des produits locaux à la cantine", "Moins de gaspillage", "Le temps du repas"):
+        add_item(session, mission, colleges_d, title=title, as_of=ago(90))
     move(colleges, "consultation", mission, 80)
     move(colleges, "synthesis", mission, 39)
     return True

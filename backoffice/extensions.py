@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
@@ -18,3 +20,5 @@ mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
 security = Security()
+# Storage and limits come from the config (RATELIMIT_STORAGE_URI, PUBLIC_POST_LIMIT).
+limiter = Limiter(key_func=get_remote_address)

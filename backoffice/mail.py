@@ -65,7 +65,12 @@ def render_email(template: str, **context: Any) -> tuple[str, str, str]:
     ctx = tpl.new_context(context)
     subject = " ".join("".join(tpl.blocks["subject"](ctx)).split())
     body = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "".join(tpl.blocks["body"](ctx))).strip() + "\n"
-    html = render_template("emails/layout.html", subject=subject, body=text_to_html(body))
+    html = render_template(
+        "emails/layout.html",
+        subject=subject,
+        body=text_to_html(body),
+        recipient=context.get("recipient"),
+    )
     return subject, body, html
 
 

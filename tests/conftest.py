@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from contextlib import closing
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,8 +20,8 @@ from backoffice import create_app
 from backoffice.auth import create_user
 from backoffice.extensions import db
 from workflows import demarches as domain
-from workflows.items import add_item
 from workflows.clock import local_date, utcnow
+from workflows.items import add_item
 from workflows.models import Base, Demarche, User
 from workflows.transitions import transition
 
@@ -121,9 +121,10 @@ def reset_database() -> None:
         # with connections open elsewhere (a worker process, a leftover from a failed test).
         db.engine.dispose()
         path = Path(db.engine.url.database)
-        with closing(sqlite3.connect(path.with_suffix(".template"))) as source, closing(
-            sqlite3.connect(path, timeout=30)
-        ) as target:
+        with (
+            closing(sqlite3.connect(path.with_suffix(".template"))) as source,
+            closing(sqlite3.connect(path, timeout=30)) as target,
+        ):
             source.backup(target)
 
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from backoffice.extensions import db
 from backoffice.notifications import send_notification
-from workflows import calendar, outbox
+from workflows import calendar, imports, outbox
 from workflows.clock import utcnow
 
 
@@ -26,3 +26,9 @@ def sweep_outbox() -> dict[str, int]:
 def advance_calendar() -> list[str]:
     """Open and close the consultations whose dates have come."""
     return calendar.advance(db.session, as_of=utcnow()).lines()
+
+
+@shared_task(name="workers.run_import")
+def run_import(import_id: int) -> str:
+    """Import a previewed file of contributions, with progress (safe to run twice)."""
+    return imports.run_import(db.session, import_id, as_of=utcnow()).status.value

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from .errors import NotFound
 from .i18n import N_
 from .models import Demarche, User
-from .roles import RoleName
+from .roles import STAFF_ROLES, RoleName
 from .stages import Stage
 
 
@@ -76,3 +76,16 @@ def awaiting_stages(user: User) -> tuple[Stage, ...]:
     if user.has_any_role(RoleName.DEPARTMENT):
         return (Stage.DRAFT, Stage.RETURNED, Stage.SYNTHESIS)
     return ()
+
+
+def get_readable(session: Session, user: User, demarche_id: int) -> Demarche:
+    """A démarche ``user`` may read: staff as ``get_visible``, anyone else (a citizen) only
+    once it is public."""
+    from .contributions import PUBLIC_STAGES
+
+    if user.has_any_role(*STAFF_ROLES):
+        return get_visible(session, user, demarche_id)
+    found = session.get(Demarche, demarche_id) if parse_id(demarche_id) else None
+    if found is None or found.stage not in PUBLIC_STAGES:
+        raise NotFound(N_("no démarche %(id)s", id=demarche_id))
+    return found

@@ -152,6 +152,16 @@ def _budget(session: Session, value: Any) -> Decimal | None:
     return amount
 
 
+def _boolean(session: Session, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "0", "false", "n", "off"):
+        return False
+    if value in ("1", "true", "y", "on"):
+        return True
+    raise Invalid(N_("yes or no expected"))
+
+
 def _date(session: Session, value: Any) -> date | None:
     if value in (None, ""):
         return None
@@ -214,6 +224,7 @@ FIELDS: dict[str, Field] = {
         _ALL_BEFORE_CLOSE,
         frozenset({*_DEPARTMENT_SAISINE, _S.LAUNCH}),
     ),
+    "hold_for_review": Field(N_("Hold contributions for review"), _boolean, _ALL_BEFORE_CLOSE),
     "synthesis_text": Field(N_("Synthesis"), _text(MAX_TEXT), frozenset({_S.SYNTHESIS})),
     "decision_text": Field(
         N_("Department's decision"),

@@ -34,14 +34,16 @@ from .contributions import (
     parse_kind,
     to_text,
 )
-from .errors import Conflict, InvalidFields
+from .errors import Conflict, DomainError, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
     Channel,
     Contribution,
+    ContributionImport,
     ContributionKind,
     ContributionStatus,
     Demarche,
+    ImportStatus,
     Item,
     Participant,
     User,
@@ -603,3 +605,96 @@ def guess_format(filename: str, raw: bytes | None = None) -> str:
         if re.search(r"commentable_type|endorsements/total_count", first):
             return "decidim"
     return fmt
+
+
+# -- the import as a record: upload, preview, run -------------------------------------------
+
+#: Up to this many rows, an import runs at once; beyond, a worker runs it with progress.
+INLINE_ROWS = 2000
+
+
+def refused_report(preview: Preview) -> list[dict[str, Any]]:
+    return [
+        {"line": line, "reason": reason.text, "params": reason.params}
+        for line, reason in preview.refused
+    ]
+
+
+def start_import(
+    session: Session,
+    demarche: Demarche,
+    *,
+    actor: User | None,
+    filename: str,
+    raw: bytes,
+    fmt: str | None,
+    item_id: int | None,
+    directory: Path,
+    as_of: datetime,
+) -> ContributionImport:
+    """Keep the file, check it and record the preview; nothing is imported yet (flushes)."""
+    from .access import acts_for_department
+
+    if actor is not None and not (actor.is_mission or acts_for_department(actor, demarche)):
+        raise PermissionDenied(N_("only the mission or the démarche's department imports"))
+    fmt = fmt or guess_format(filename, raw)
+    preview = Importer(session, demarche, fmt, item_id=item_id).preview(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{digest[:16]}-{as_of:%Y%m%d%H%M%S}{Path(filename).suffix.lower()}"
+    path.write_bytes(raw)
+    record = ContributionImport(
+        demarche_id=demarche.id,
+        format=fmt,
+        filename=Path(filename).name[:255],
+        path=str(path),
+        digest=digest,
+        status=ImportStatus.PREVIEWED,
+        rows_read=preview.rows_read,
+        rows_to_import=preview.rows_to_import,
+        duplicates=preview.duplicates,
+        refused=refused_report(preview),
+        options={"item_id": item_id},
+        created_by_id=actor.id if actor else None,
+        created_at=as_of,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def run_import(session: Session, import_id: int, *, as_of: datetime) -> ContributionImport:
+    """Import a previewed file (commits as it goes; safe to run twice: what is already there
+    is a duplicate). The file is deleted at the end: it may hold personal data."""
+    record = session.get(ContributionImport, import_id)
+    if record is None:
+        raise NotFound(N_("no import %(id)s", id=import_id))
+    if record.status == ImportStatus.DONE:
+        return record
+    record.status = ImportStatus.RUNNING
+    record.rows_done = 0
+    session.commit()
+    try:
+        importer = Importer(
+            session, record.demarche, record.format, item_id=record.options.get("item_id")
+        )
+        preview = importer.preview(read_file(record.path))
+        record.rows_to_import, record.duplicates = preview.rows_to_import, preview.duplicates
+        record.refused = refused_report(preview)
+
+        def progress(done: int) -> None:
+            record.rows_done = done
+            session.commit()
+
+        actor = session.get(User, record.created_by_id) if record.created_by_id else None
+        record.imported = importer.apply(preview, actor=actor, as_of=as_of, on_batch=progress)
+        record.status = ImportStatus.DONE
+    except (DomainError, OSError) as exc:
+        session.rollback()
+        record = session.get(ContributionImport, import_id)
+        record.status = ImportStatus.FAILED
+        record.error = str(exc)[:2000]
+    record.finished_at = as_of
+    Path(record.path).unlink(missing_ok=True)
+    session.commit()
+    return record

@@ -7,9 +7,10 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _L
 
-from workflows.models import Demarche, Department, Role, User
+from workflows.models import Contribution, Demarche, Department, Event, Item, Role, User
 
 from ..extensions import db
+from .consultation import ContributionView, EventView, ItemView
 from .demarches import DemarcheView
 from .home import HomeView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
@@ -23,6 +24,18 @@ def init_app(app: Flask) -> Admin:
         index_view=HomeView(name=_L("Home"), url="/admin"),
     )
     admin.add_view(DemarcheView(Demarche, db, name=_L("Démarches"), endpoint="demarche"))
+    consultation = _L("Consultation")
+    admin.add_view(ItemView(Item, db, name=_L("Items"), category=consultation, endpoint="item"))
+    admin.add_view(
+        ContributionView(
+            Contribution,
+            db,
+            name=_L("Contributions"),
+            category=consultation,
+            endpoint="contribution",
+        )
+    )
+    admin.add_view(EventView(Event, db, name=_L("Events"), category=consultation, endpoint="event"))
     people = _L("People")
     admin.add_view(UserView(User, db, name=_L("Accounts"), category=people, endpoint="user"))
     admin.add_view(

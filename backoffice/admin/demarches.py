@@ -7,20 +7,41 @@ and ``transition`` for the moves, so the back office and the API obey the same r
 
 from __future__ import annotations
 
-from flask import flash, has_app_context, make_response, redirect, request
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    has_app_context,
+    make_response,
+    redirect,
+    request,
+)
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext, lazy_gettext
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField
 
 from workflows import demarches as domain
-from workflows.access import parse_id, visible_clause
+from workflows import exports, imports
+from workflows.access import acts_for_department, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
-from workflows.models import AuditEntry, Demarche, Department
+from workflows.i18n import Msg
+from workflows.items import item_counts
+from workflows.models import (
+    AuditEntry,
+    Contribution,
+    ContributionImport,
+    Demarche,
+    Department,
+    ImportStatus,
+)
 from workflows.roles import STAFF_ROLES, RoleName
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
 from workflows.territory import territories
@@ -181,6 +202,13 @@ class DemarcheView(ProtectedModelView):
         "consultation_closes": {"label": _L("Consultation closes on")},
         "synthesis_text": {"label": _L("Synthesis")},
         "decision_text": {"label": _L("Department's decision")},
+        "hold_for_review": {
+            "label": _L("Hold contributions for review"),
+            "description": _L(
+                "Online contributions are published once the mission has read "
+                "them (moderation a priori)."
+            ),
+        },
     }
     form_widget_args = {
         name: {"rows": 5}
@@ -315,6 +343,93 @@ class DemarcheView(ProtectedModelView):
         )
         return redirect(self.get_url(".details_view", id=model.id))
 
+    # -- contributions in and out: imports and exports -------------------------------------
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        model = self.get_one(request.values.get("id"))
+        if model is None:
+            abort(404)
+        if request.method == "POST":
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                flash(gettext("Choose a file to import."), "error")
+            else:
+                try:
+                    record = imports.start_import(
+                        db.session,
+                        model,
+                        actor=current_user,
+                        filename=upload.filename,
+                        raw=upload.read(),
+                        fmt=request.form.get("format") or None,
+                        item_id=parse_id(request.form.get("item_id")),
+                        directory=Path(current_app.instance_path) / "imports",
+                        as_of=utcnow(),
+                    )
+                    db.session.commit()
+                except DomainError as exc:
+                    db.session.rollback()
+                    for message in exc.messages:
+                        flash(tr(message), "error")
+                else:
+                    return redirect(self.get_url(".import_status_view", import_id=record.id))
+        return self.render("admin/import/upload.html", model=model, items=model.items)
+
+    @expose("/import/<int:import_id>/", methods=("GET", "POST"))
+    def import_status_view(self, import_id: int):
+        record = db.session.get(ContributionImport, import_id)
+        if record is None or self.get_one(record.demarche_id) is None:
+            abort(404)
+        if request.method == "POST" and record.status == ImportStatus.PREVIEWED:
+            large = record.rows_to_import > imports.INLINE_ROWS
+            if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
+                record.status = ImportStatus.RUNNING
+                db.session.commit()
+                current_app.extensions["celery"].send_task("workers.run_import", args=[record.id])
+            else:
+                try:
+                    imports.run_import(db.session, record.id, as_of=utcnow())
+                except DomainError as exc:
+                    db.session.rollback()
+                    for message in exc.messages:
+                        flash(tr(message), "error")
+            return redirect(self.get_url(".import_status_view", import_id=record.id))
+        return self.render(
+            "admin/import/status.html",
+            record=record,
+            model=record.demarche,
+            refused=[(r["line"], Msg(r["reason"], r.get("params") or {})) for r in record.refused],
+        )
+
+    @expose("/export/", methods=("POST",))
+    def export_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            abort(404)
+        try:
+            content, mimetype, filename = exports.export(
+                db.session,
+                model,
+                fmt=request.form.get("format", "csv"),
+                personal=request.form.get("personal") == "1",
+                actor=current_user,
+                as_of=utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            for message in exc.messages:
+                flash(tr(message), "error")
+            return redirect(self.get_url(".details_view", id=model.id))
+        return Response(
+            content,
+            mimetype=mimetype,
+            headers={
+                "Content-Disposition": f"attachment; filename={filename}",
+                "Cache-Control": "no-store",
+            },
+        )
+
     def _render_sheet(self, model: Demarche, comment: str = "", failed_move: str | None = None):
         as_of = utcnow()
         options = (
@@ -322,9 +437,19 @@ class DemarcheView(ProtectedModelView):
             if current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
             else []
         )
+        counts = dict(
+            db.session.execute(
+                select(Contribution.status, func.count())
+                .where(Contribution.demarche_id == model.id)
+                .group_by(Contribution.status)
+            ).all()
+        )
         return self.render(
             self.details_template,
             model=model,
+            contribution_counts=counts,
+            item_counts=item_counts(db.session, model),
+            may_prepare=current_user.is_mission or acts_for_department(current_user, model),
             options=options,
             timeline=_timeline(model),
             editable=bool(domain.editable_fields(current_user, model)) and self.can_edit,

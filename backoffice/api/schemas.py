@@ -44,6 +44,7 @@ class DemarcheCreate(SaisineFields):
 
 class DemarchePatch(SaisineFields):
     presentation = fields.String(allow_none=True)
+    hold_for_review = fields.Boolean()
     consultation_opens = fields.Date(allow_none=True)
     consultation_closes = fields.Date(allow_none=True)
     synthesis_text = fields.String(allow_none=True)
@@ -93,6 +94,7 @@ class DemarcheOut(ma.Schema):
     consultation_closes = fields.Date(allow_none=True)
     synthesis_text = fields.String()
     decision_text = fields.String()
+    hold_for_review = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -116,3 +118,93 @@ class DemarcheQuery(StrictSchema):
     elected_official = fields.String()
     page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+
+
+KINDS = ["comment", "question", "proposal"]
+CHANNELS = ["online", "workshop", "meeting", "mail", "import"]
+CONTRIBUTION_STATUSES = ["pending", "published", "hidden"]
+
+
+class ItemIn(StrictSchema):
+    title = fields.String(required=True)
+    text = fields.String(load_default="")
+    position = fields.Integer(allow_none=True, metadata={"description": "1 = first; default last"})
+
+
+class ItemOut(ma.Schema):
+    id = fields.Integer()
+    title = fields.String()
+    text = fields.String()
+    position = fields.Integer()
+
+
+class ItemList(ma.Schema):
+    items = fields.List(fields.Nested(ItemOut))
+    total = fields.Integer()
+
+
+class ContributionIn(StrictSchema):
+    item_id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    kind = fields.String(load_default="comment", metadata={"enum": KINDS})
+    parent_id = fields.Integer(allow_none=True)
+    title = fields.String(allow_none=True)
+    channel = fields.String(
+        metadata={
+            "enum": CHANNELS,
+            "description": "online for a citizen; the mission records "
+            "another channel (default mail)",
+        }
+    )
+    commune = fields.String(
+        allow_none=True, metadata={"description": "Name, postal code or INSEE code"}
+    )
+    author_email = fields.Email(
+        allow_none=True, metadata={"description": "Mission only: who gets the feedback"}
+    )
+    author_name = fields.String(allow_none=True)
+
+
+def _author_name(c) -> str | None:
+    if c.participant is None:
+        return None
+    if c.participant.erased_at:
+        return "participant supprimé"
+    return c.participant.name
+
+
+class ContributionOut(ma.Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    channel = fields.String()
+    title = fields.String(allow_none=True)
+    body = fields.Function(lambda c: "" if c.status.value == "hidden" else c.body)
+    status = fields.String()
+    moderation_reason = fields.String()
+    commune_insee = fields.String(allow_none=True)
+    canton_code = fields.String(allow_none=True)
+    contributed_at = fields.DateTime()
+    author_name = fields.Function(_author_name)
+    author_email = fields.Function(
+        lambda c: c.participant.email if getattr(c, "show_email", False) and c.participant else None
+    )
+
+
+class ContributionList(ma.Schema):
+    items = fields.List(fields.Nested(ContributionOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ContributionQuery(StrictSchema):
+    item_id = fields.Integer()
+    kind = fields.String(validate=ma.validate.OneOf(KINDS))
+    status = fields.String(validate=ma.validate.OneOf(CONTRIBUTION_STATUSES))
+    channel = fields.String(validate=ma.validate.OneOf(CHANNELS))
+    format = fields.String(validate=ma.validate.OneOf(["json", "csv"]))
+    personal = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))

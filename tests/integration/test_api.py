@@ -120,6 +120,7 @@ def test_refused_moves_answer_409_with_the_unmet_conditions(api, people, make_de
     assert response.json["errors"] == [
         "dates de consultation manquantes",
         "présentation publique manquante",
+        "aucun élément à commenter : préparez-en au moins un",
     ]
     skip = api(people.mission).post(f"/api/v1/demarches/{d.id}/transitions", json={"to": "closed"})
     assert skip.status_code == 409

@@ -32,6 +32,7 @@ def test_a_consultation_opens_on_its_day_and_closes_after_its_last(make_demarche
         },
         as_of=paris(date.today()),
     )
+    add_item(db.session, people.mission, d, title="Engagement", as_of=paris(date.today()))
     db.session.commit()
 
     assert calendar.advance(db.session, as_of=paris(opens - timedelta(days=1), 23)).moved == []

@@ -74,12 +74,19 @@ def grand_debat_sheet(labels: dict[str, str]) -> tuple[bytes, list[dict]]:
     for a in answers:
         zip_code = str(int(a["authorZipCode"])).zfill(5) if a.get("authorZipCode") else ""
         if zip_code.startswith("31"):
-            rows.append({"item": labels.get(a["questionIndex"]) or titles[a["questionIndex"]][0],
-                         "text": a["reponse"], "date": a["publishedAt"],
-                         "channel": "en ligne", "commune": zip_code})
+            rows.append(
+                {
+                    "item": labels.get(a["questionIndex"]) or titles[a["questionIndex"]][0],
+                    "text": a["reponse"],
+                    "date": a["publishedAt"],
+                    "channel": "en ligne",
+                    "commune": zip_code,
+                }
+            )
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["item", "text", "date", "channel", "commune"],
-                            delimiter=";")
+    writer = csv.DictWriter(
+        out, fieldnames=["item", "text", "date", "channel", "commune"], delimiter=";"
+    )
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode(), rows
@@ -91,23 +98,31 @@ def test_a_spreadsheet_of_the_grand_debat_answers_from_haute_garonne(make_demarc
     answers = json.loads((DATA / "grand-debat-answers-2019.json").read_text())
     used = sorted({a["questionIndex"] for a in answers})
     labels = {}
-    for n, key in enumerate(used, start=1):
-        labels[key] = add_item(db.session, people.mission, d, title=titles[key][0][:300],
-                               as_of=utcnow()).title
+    for key in used:
+        labels[key] = add_item(
+            db.session, people.mission, d, title=titles[key][0][:300], as_of=utcnow()
+        ).title
     db.session.commit()
     raw, rows = grand_debat_sheet(labels)
     assert len(rows) == 56
     preview, done = run(d, raw, "csv")
-    ambiguous = [r for r in preview.refused if "plusieurs communes" in str(r[1]) or
-                 "shared by several communes" in str(r[1])]
+    ambiguous = [
+        r
+        for r in preview.refused
+        if "plusieurs communes" in str(r[1]) or "shared by several communes" in str(r[1])
+    ]
     assert preview.rows_read == 56
     assert done + len(preview.refused) + preview.duplicates == 56
     assert len(ambiguous) == len(preview.refused)  # only shared postal codes are refused
     assert count(Contribution, Contribution.channel == Channel.ONLINE) == done
     assert count(Contribution, Contribution.canton_code.is_(None)) == 0
     toulouse = count(Contribution, Contribution.commune_insee == "31555")
-    assert toulouse == sum(1 for r in rows if r["commune"].startswith("310")
-                           or r["commune"] in ("31100", "31200", "31300", "31400", "31500"))
+    assert toulouse == sum(
+        1
+        for r in rows
+        if r["commune"].startswith("310")
+        or r["commune"] in ("31100", "31200", "31300", "31400", "31500")
+    )
 
 
 def test_bad_rows_are_refused_with_their_line_and_the_good_ones_kept(make_demarche):
@@ -147,14 +162,27 @@ def test_an_xlsx_workbook(make_demarche):
     book = Workbook()
     sheet = book.active
     sheet.append(["Élément", "Texte", "Date", "Canal", "Commune", "Courriel", "Nom"])
-    sheet.append([1, "Depuis Excel", __import__("datetime").datetime(2026, 11, 21, 10, 0),
-                  "réunion", "Muret", "b@cd31.fr", "Bob"])
+    sheet.append(
+        [
+            1,
+            "Depuis Excel",
+            __import__("datetime").datetime(2026, 11, 21, 10, 0),
+            "réunion",
+            "Muret",
+            "b@cd31.fr",
+            "Bob",
+        ]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     preview, done = run(d, buffer.getvalue(), "xlsx")
     assert done == 1 and preview.refused == []
     row = db.session.scalar(select(Contribution))
-    assert (row.channel, row.commune_insee, row.contributed_at.hour) == (Channel.MEETING, "31395", 9)
+    assert (row.channel, row.commune_insee, row.contributed_at.hour) == (
+        Channel.MEETING,
+        "31395",
+        9,
+    )
 
 
 @pytest.mark.parametrize("raw", [b"", b"\xff\xfe\x00garbage", b"a,b\n1,2\n"])

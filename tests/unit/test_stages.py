@@ -33,6 +33,7 @@ def launched(**fields) -> Demarche:
         presentation="Venez",
         consultation_opens=date(2026, 11, 25),
         consultation_closes=date(2026, 12, 20),
+        items=[Item(title="Engagement n°1")],
     )
     values.update(fields)
     return Demarche(**values)
@@ -89,11 +90,12 @@ def test_returning_or_rejecting_needs_a_reason(target):
     assert check(d, target, comment="Précisez le public") == []
 
 
-def test_opening_needs_dates_and_a_presentation():
-    d = launched(presentation="", consultation_opens=None, consultation_closes=None)
+def test_opening_needs_dates_a_presentation_and_items():
+    d = launched(presentation="", consultation_opens=None, consultation_closes=None, items=[])
     assert check(d, Stage.CONSULTATION) == [
         "consultation dates missing",
         "public presentation missing",
+        "no item to comment: prepare at least one",
     ]
 
 

@@ -1,0 +1,9 @@
+"""The public side: démarche pages, contributions, event registrations, espace citoyen."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from . import citizen, events, pages  # noqa: E402,F401 - routes register on bp

@@ -1,0 +1,267 @@
+"""The démarches as the public sees them, and contributing to them."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_security import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from workflows import contributions as domain
+from workflows.access import parse_id
+from workflows.clock import utcnow
+from workflows.errors import DomainError
+from workflows.items import item_counts
+from workflows.models import (
+    Contribution,
+    ContributionStatus,
+    Demarche,
+    Event,
+    Item,
+)
+from workflows.participants import participant_for_user
+from workflows.roles import RoleName
+from workflows.stages import LIFE, Stage
+
+from ..extensions import db, limiter
+from ..i18n import tr
+from . import bp
+from .forms import ContributionForm, EventRegistrationForm, ReportForm
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 20
+VISIBLE = (ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
+
+
+def public_demarche(slug: str) -> Demarche:
+    d = db.session.scalar(select(Demarche).where(Demarche.slug == slug))
+    if d is None or d.stage not in domain.PUBLIC_STAGES:
+        abort(404)
+    return d
+
+
+def is_citizen() -> bool:
+    return current_user.is_authenticated and current_user.has_any_role(RoleName.CITIZEN)
+
+
+@bp.route("/")
+def home():
+    demarches = (
+        db.session.scalars(
+            select(Demarche)
+            .where(Demarche.stage.in_(domain.PUBLIC_STAGES))
+            .order_by(
+                Demarche.stage != Stage.CONSULTATION,
+                Demarche.consultation_closes.desc(),
+                Demarche.id.desc(),
+            )
+        )
+        .unique()
+        .all()
+    )
+    return render_template("public/home.html", demarches=demarches)
+
+
+@bp.route("/apres-connexion")
+def after_login():
+    """Flask-Security's post-login view: staff to the back office, citizens to their space."""
+    if current_user.is_authenticated and not current_user.has_any_role(RoleName.CITIZEN):
+        return redirect(url_for("admin.index"))
+    return redirect(url_for("public.espace"))
+
+
+def calendar(d: Demarche) -> list[dict]:
+    """The stages of the démarche's life: done (with their day) or planned."""
+    entered = {t.to_stage: t.at for t in d.transitions}
+    steps = []
+    for stage in LIFE:
+        step = {"stage": stage, "at": entered.get(stage), "planned": None}
+        if stage == Stage.CONSULTATION and step["at"] is None:
+            step["planned"] = d.consultation_opens
+        if stage == Stage.SYNTHESIS and step["at"] is None:
+            step["planned"] = d.consultation_closes
+        steps.append(step)
+    return steps
+
+
+@bp.route("/demarches/<slug>")
+def demarche(slug: str):
+    d = public_demarche(slug)
+    counts = item_counts(db.session, d)
+    latest = {
+        item.id: db.session.scalars(
+            select(Contribution)
+            .where(
+                Contribution.item_id == item.id,
+                Contribution.parent_id.is_(None),
+                Contribution.status.in_(VISIBLE),
+            )
+            .options(selectinload(Contribution.participant))
+            .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
+            .limit(3)
+        ).all()
+        for item in d.items
+    }
+    events = db.session.scalars(
+        select(Event).where(Event.demarche_id == d.id).order_by(Event.starts_at)
+    ).all()
+    return render_template(
+        "public/demarche.html",
+        d=d,
+        counts=counts,
+        latest=latest,
+        events=events,
+        calendar=calendar(d),
+        now=utcnow(),
+        registration_form=EventRegistrationForm(),
+    )
+
+
+def _thread(roots: list[Contribution]) -> dict[int | None, list[Contribution]]:
+    """The answers under ``roots``, by parent, all levels (one query per level)."""
+    children: dict[int | None, list[Contribution]] = {}
+    level = [c.id for c in roots]
+    while level:
+        answers = db.session.scalars(
+            select(Contribution)
+            .where(Contribution.parent_id.in_(level), Contribution.status.in_(VISIBLE))
+            .options(selectinload(Contribution.participant))
+            .order_by(Contribution.contributed_at, Contribution.id)
+        ).all()
+        for answer in answers:
+            children.setdefault(answer.parent_id, []).append(answer)
+        level = [a.id for a in answers]
+    return children
+
+
+def public_item(d: Demarche, item_id: int) -> Item:
+    found = db.session.get(Item, item_id) if parse_id(item_id) else None
+    if found is None or found.demarche_id != d.id:
+        abort(404)
+    return found
+
+
+def item_page(d: Demarche, found: Item, *, page: int, form: ContributionForm | None = None):
+    """An item with its contributions, newest threads first, PAGE_SIZE a page."""
+    roots_query = select(Contribution).where(
+        Contribution.item_id == found.id,
+        Contribution.parent_id.is_(None),
+        Contribution.status.in_(VISIBLE),
+    )
+    total = db.session.scalar(select(func.count()).select_from(roots_query.subquery()))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    roots = db.session.scalars(
+        roots_query.options(selectinload(Contribution.participant))
+        .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "public/item.html",
+        d=d,
+        item=found,
+        roots=roots,
+        children=_thread(roots),
+        page=page,
+        pages=pages,
+        total=total,
+        form=form or ContributionForm(),
+        report_form=ReportForm(),
+        can_contribute=d.stage == Stage.CONSULTATION,
+        is_citizen=is_citizen(),
+    )
+
+
+@bp.route("/demarches/<slug>/elements/<int:item_id>")
+def item(slug: str, item_id: int):
+    d = public_demarche(slug)
+    return item_page(d, public_item(d, item_id), page=request.args.get("page", 1, type=int))
+
+
+def public_post_limit() -> str:
+    return current_app.config["PUBLIC_POST_LIMIT"]
+
+
+@bp.route("/demarches/<slug>/elements/<int:item_id>/contribuer", methods=["POST"])
+@limiter.limit(public_post_limit)
+def contribute(slug: str, item_id: int):
+    d = public_demarche(slug)
+    found = public_item(d, item_id)
+    back = url_for("public.item", slug=slug, item_id=item_id)
+    if not is_citizen():
+        flash(gettext("Log in to your espace citoyen to take part."), "error")
+        return redirect(url_for("security.login", next=back))
+    form = ContributionForm()
+    if form.is_bot():
+        log.info("honeypot filled on a contribution form; nothing saved")
+        flash(gettext("Thank you: your contribution is recorded."), "success")
+        return redirect(back)
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return item_page(d, found, page=1, form=form), 422
+    parent = parse_id(form.parent_id.data) if form.parent_id.data else None
+    if form.parent_id.data and parent is None:
+        abort(400)
+    try:
+        now = utcnow()
+        contribution = domain.contribute(
+            db.session,
+            d,
+            item_id=found.id,
+            body=form.body.data,
+            kind="comment" if parent else form.kind.data,
+            channel="online",
+            author=participant_for_user(db.session, current_user, as_of=now),
+            actor=current_user,
+            as_of=now,
+            parent_id=parent,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        for message in exc.messages:
+            flash(tr(message), "error")
+        return item_page(d, found, page=1, form=form), exc.status
+    if contribution.status == ContributionStatus.PENDING:
+        flash(
+            gettext(
+                "Thank you: your contribution will be published once the moderation has read it."
+            ),
+            "success",
+        )
+    else:
+        flash(gettext("Thank you: your contribution is published."), "success")
+    return redirect(f"{back}#contribution-{contribution.id}")
+
+
+@bp.route("/contributions/<int:contribution_id>/signaler", methods=["POST"])
+@limiter.limit(public_post_limit)
+def report(contribution_id: int):
+    if not current_user.is_authenticated:
+        abort(401)
+    contribution = (
+        db.session.get(Contribution, contribution_id) if parse_id(contribution_id) else None
+    )
+    if contribution is None or contribution.demarche.stage not in domain.PUBLIC_STAGES:
+        abort(404)
+    form = ReportForm()
+    if not form.validate():
+        abort(400)
+    back = url_for("public.item", slug=contribution.demarche.slug, item_id=contribution.item_id)
+    try:
+        domain.report(
+            db.session, contribution, reporter=current_user, reason=form.reason.data, as_of=utcnow()
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(tr(exc.messages[0]), "error")
+        return redirect(back)
+    flash(gettext("Thank you: the moderation will look at this contribution."), "success")
+    return redirect(f"{back}#contribution-{contribution.id}")
