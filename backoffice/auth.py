@@ -23,7 +23,7 @@ from flask_security import (
     user_confirmed,
     user_registered,
 )
-from wtforms import StringField
+from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from workflows import audit, outbox
@@ -57,6 +57,7 @@ SECURITY_TEMPLATE = "security"
 
 
 class CitizenRegisterForm(RegisterFormV2):
+    submit = SubmitField(_L("Create my espace citoyen"))
     name = StringField(
         _L("Your name (optional)"),
         validators=[Optional(), Length(max=160)],
@@ -66,7 +67,8 @@ class CitizenRegisterForm(RegisterFormV2):
 
 def _on_registered(app, user: User, **_: Any) -> None:
     """Whoever registers is a citizen (staff accounts are made by administrators)."""
-    security.datastore.add_role_to_user(user, RoleName.CITIZEN.value)
+    role = security.datastore.find_or_create_role(RoleName.CITIZEN.value)
+    security.datastore.add_role_to_user(user, role)
     user.email = user.email.lower()
 
 

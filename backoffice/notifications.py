@@ -118,7 +118,11 @@ def _registration_email(message: OutboxMessage) -> Email:
         "registration_promoted",
     ):
         email.attachments.append(
-            ("invitation.ics", "text/calendar; method=PUBLISH", ics_invitation(registration))
+            (
+                "invitation.ics",
+                "text/calendar; charset=utf-8; method=PUBLISH",
+                ics_invitation(registration),
+            )
         )
     return email
 

@@ -25,9 +25,11 @@ from workflows.items import add_item
 from workflows.models import Base, Demarche, User
 from workflows.transitions import transition
 
-from .support import SmtpRecorder, free_port
-
-PASSWORD = "correct horse battery staple"
+from .support import (
+    PASSWORD,  # noqa: E402,F401 - one password for every test account
+    SmtpRecorder,
+    free_port,
+)
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +76,7 @@ def app_config(database_url, smtp, tmp_path_factory) -> dict:
         "MAIL_TIMEOUT": 5,
         "MAIL_SUPPRESS_SEND": False,  # tests read what a real SMTP server received
         "OUTBOX_DISPATCH": "none",
+        "PUBLIC_POST_LIMIT": "10000 per minute",  # tests post fast; one test lowers it
         "BASE_URL": "http://dialogue.test",
         "MAIL_SINK_DIR": str(instance / "mail"),
     }
@@ -175,6 +178,35 @@ def make_user(ctx):
         return user
 
     return make
+
+
+@pytest.fixture
+def deliver():
+    """Send what the outbox holds, as the workers' sweep does (``as_of`` optional)."""
+    from backoffice.notifications import send_notification
+    from workflows import outbox
+
+    def run(as_of=None):
+        moment = as_of or utcnow()
+        return outbox.deliver(
+            db.session,
+            outbox.due_ids(db.session, moment),
+            send=send_notification,
+            now=lambda: moment,
+        )
+
+    return run
+
+
+@pytest.fixture
+def citizen(make_user):
+    """A confirmed citizen account, with its participant."""
+    from workflows.participants import participant_for_user
+
+    user = make_user("citizen", email="claire@exemple.fr", name="Claire Dubois")
+    participant_for_user(db.session, user, as_of=utcnow())
+    db.session.commit()
+    return user
 
 
 @pytest.fixture

@@ -69,10 +69,39 @@ def at(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+_CSRF = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+    r'|<meta name="csrf-token" content="([^"]+)"'
+)
 
 
 def csrf_from(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "no CSRF token in the page"
-    return match.group(1) or match.group(2)
+    return match.group(1) or match.group(2) or match.group(3)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def login(client, user, password: str = PASSWORD):
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "email": user.email,
+            "password": password,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert response.status_code == 302, response.text
+    return response
+
+
+def logout(client):
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+
+
+def csrf_token(client) -> str:
+    """The session's CSRF token, from the home page (every form of the session accepts it)."""
+    return csrf_from(client.get("/").text)

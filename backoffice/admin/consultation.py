@@ -20,6 +20,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -332,7 +333,10 @@ class EventForm(FlaskForm):
     )
     kind = SelectField(
         _L("Kind"),
-        choices=[("workshop", _L("Citizen workshop")), ("meeting", _L("Territorial meeting"))],
+        choices=[
+            SelectChoice("workshop", _L("Citizen workshop")),
+            SelectChoice("meeting", _L("Territorial meeting")),
+        ],
     )
     title = StringField(_L("Title"), validators=[DataRequired()])
     starts_at = DateTimeLocalField(
@@ -342,7 +346,9 @@ class EventForm(FlaskForm):
         _L("Ends (Paris time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )
     place = StringField(_L("Place"), validators=[DataRequired()])
-    territory = SelectField(_L("Territory"), choices=[("", "—")] + [(t, t) for t in territories()])
+    territory = SelectField(
+        _L("Territory"), choices=[SelectChoice("", "—")] + [SelectChoice(t) for t in territories()]
+    )
     capacity = IntegerField(_L("Seats"), validators=[DataRequired(), NumberRange(1, 100_000)])
     registration_open = BooleanField(_L("Registrations open"), default=True)
     minutes = TextAreaField(_L("Minutes"), render_kw={"rows": 6})

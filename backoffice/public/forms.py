@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -39,9 +40,9 @@ class ContributionForm(HoneypotForm):
     kind = SelectField(
         _L("Your contribution is"),
         choices=[
-            ("comment", _L("a comment")),
-            ("question", _L("a question to the department")),
-            ("proposal", _L("a proposal")),
+            SelectChoice("comment", _L("a comment")),
+            SelectChoice("question", _L("a question to the department")),
+            SelectChoice("proposal", _L("a proposal")),
         ],
         default="comment",
     )

@@ -1,0 +1,69 @@
+"""A citizen creates an espace citoyen, confirms it from the email the SMTP server received,
+comments an item, registers to a workshop, and finds both in the espace citoyen."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from backoffice.extensions import db
+from workflows import events
+from workflows.clock import utcnow
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_citizen_takes_part_from_registration_to_espace(
+    page, make_demarche, people, deliver, smtp
+):
+    d = make_demarche("consultation", title="Projet de Charte du dialogue citoyen")
+    start = utcnow().replace(microsecond=0) + timedelta(days=8)
+    events.create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "workshop",
+            "title": "Atelier citoyen du 3 décembre",
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=3),
+            "place": "Hôtel du Département",
+            "capacity": 30,
+        },
+        as_of=utcnow(),
+    )
+    db.session.commit()
+
+    page.goto("/")
+    page.get_by_role("link", name="Créer mon espace citoyen").click()
+    page.get_by_label("Adresse email").fill("lea@exemple.fr")
+    page.get_by_label("Votre nom (facultatif)").fill("Léa Martin")
+    page.get_by_label("Mot de passe", exact=True).fill("un mot de passe solide")
+    page.get_by_label("Confirmer le mot de passe").fill("un mot de passe solide")
+    page.get_by_role("button", name="Créer mon espace citoyen").click()
+    assert page.locator("h1").inner_text() == "Consultez votre messagerie"
+
+    deliver()  # what the workers do: the confirmation email leaves the outbox
+    [email] = smtp.to("lea@exemple.fr")
+    link = re.search(r"https?://\S+/confirm/\S+", email.text).group(0)
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Mon espace citoyen"
+
+    page.goto(f"/demarches/{d.slug}")
+    page.get_by_role("link", name=d.items[0].title).click()
+    page.get_by_label("Votre texte").fill("Des rencontres le soir, pour les actifs.")
+    page.get_by_role("button", name="Envoyer", exact=True).click()
+    assert "Merci : votre contribution est publiée." in page.content()
+
+    page.goto(f"/demarches/{d.slug}")
+    workshop = page.locator("#evenement-1")
+    workshop.get_by_role("button", name="S’inscrire").click()
+    assert "Vous êtes inscrit·e" in page.content()
+
+    page.get_by_role("link", name="Mon espace citoyen").click()
+    contributions = page.locator("#contributions + table").inner_text()
+    assert "Des rencontres le soir, pour les actifs." in contributions
+    registrations = page.locator("#inscriptions + table").inner_text()
+    assert "Atelier citoyen du 3 décembre" in registrations and "Inscrit·e" in registrations
