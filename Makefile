@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install translations messages lint lock clean
+.PHONY: run test install translations messages lint lock clean bench bench-import
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -43,6 +43,12 @@ lock:
 	.venv-lock/bin/pip install --quiet -e '.[dev,run]'
 	(head -2 constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e') > constraints.new
 	mv constraints.new constraints.txt && rm -rf .venv-lock
+
+## bench: the benchmarks of bench/ (figures printed, nothing asserted)
+bench: bench-import
+
+bench-import: install translations
+	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
 
 lint: install
 	$(BIN)/ruff check .

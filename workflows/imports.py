@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +183,16 @@ def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     workbook.close()
 
 
+@lru_cache(maxsize=4096)
+def _slug(value: str) -> str:
+    """slugify, remembered: a file repeats its items, channels and communes many times."""
+    return slugify(value)
+
+
 def _spreadsheet_records(raw: bytes, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     records = _xlsx_rows(raw) if fmt == "xlsx" else _csv_rows(raw)
     for line, record in records:
-        yield line, {HEADERS.get(slugify(k), slugify(k)): v for k, v in record.items()}
+        yield line, {HEADERS.get(_slug(k), _slug(k)): v for k, v in record.items()}
 
 
 # -- checking values --------------------------------------------------------------------
@@ -215,7 +222,7 @@ def _parse_date(value: Any) -> datetime | None:
 def _channel(value: Any, default: Channel) -> Channel:
     if value in (None, ""):
         return default
-    channel = CHANNELS.get(slugify(str(value)))
+    channel = CHANNELS.get(_slug(str(value)))
     if channel is None:
         raise InvalidFields({"channel": N_("unknown channel “%(value)s”", value=value)})
     return channel
@@ -224,7 +231,7 @@ def _channel(value: Any, default: Channel) -> Channel:
 def _kind(value: Any) -> ContributionKind:
     if value in (None, ""):
         return ContributionKind.COMMENT
-    return KINDS.get(slugify(str(value))) or parse_kind(str(value).strip().lower())
+    return KINDS.get(_slug(str(value))) or parse_kind(str(value).strip().lower())
 
 
 def _common(values: dict[str, Any], record: dict[str, Any], default_channel: Channel) -> None:
@@ -274,9 +281,9 @@ class Importer:
         text = str(value or "").strip()
         if text.endswith(".0") and text[:-2].isdigit():
             text = text[:-2]
-        by_title = {slugify(i.title): i for i in self.items}
-        if slugify(text) in by_title:
-            return f"id:{by_title[slugify(text)].id}"
+        by_title = {_slug(i.title): i for i in self.items}
+        if _slug(text) in by_title:
+            return f"id:{by_title[_slug(text)].id}"
         if text.isdigit():
             by_position = [i for i in self.items if i.position == int(text)]
             if len(by_position) == 1:
@@ -476,7 +483,7 @@ class Importer:
                 batch = wave[start : start + BATCH]
                 parents = self._ids_of({r.parent for r in batch if r.parent})
                 self.session.execute(
-                    insert(Contribution),
+                    bulk_insert(Contribution),
                     [
                         {
                             "demarche_id": self.demarche.id,
@@ -552,7 +559,7 @@ class Importer:
         for start in range(0, len(missing), BATCH):
             chunk = missing[start : start + BATCH]
             self.session.execute(
-                insert(Participant),
+                bulk_insert(Participant),
                 [
                     {
                         "email": e,
@@ -571,6 +578,12 @@ class Importer:
                 ).all()
             )
         return {(r.email, r.name): known[r.email] for r in rows if r.email}
+
+
+def bulk_insert(model: type) -> Any:
+    """An ORM bulk INSERT that keeps NULL columns, so that SQLAlchemy sends each batch as one
+    executemany instead of splitting it by which columns happen to be empty."""
+    return insert(model).execution_options(render_nulls=True)
 
 
 def _levels(rows: list[Row]) -> list[list[Row]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from slugify import slugify
@@ -93,6 +93,7 @@ def _commune_indexes() -> tuple[dict[str, Commune], dict[str, Commune], dict[str
     return by_code, by_name, by_postal
 
 
+@lru_cache(maxsize=8192)
 def find_commune(value: str | float | int | None) -> Commune | None:
     """The commune of Haute-Garonne named by ``value``: its name (any case or accents), its
     postal code (a float such as 31400.0 too) or else its INSEE code — five digits are read as
