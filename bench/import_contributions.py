@@ -164,7 +164,8 @@ def main() -> None:
         print(f"import (write):           {figures['import']:7.2f} s")
         print(f"whole import:             {whole:7.2f} s  = {ROWS / whole:,.0f} rows/s")
         print(
-            f"peak memory (RSS):        {rss_after:7.0f} MB, of which {rss_after - rss_before:.0f} MB "
+            f"peak memory (RSS):        {rss_after:7.0f} MB, of which "
+            f"{rss_after - rss_before:.0f} MB "
             f"for the import (the CSV itself: {len(raw) / 1e6:.0f} MB)"
         )
         print(
