@@ -33,18 +33,10 @@ def euros(value: Decimal | None) -> str:
     return format_currency(value, "EUR") if value is not None else ""
 
 
-def field_label(name: str) -> str:
-    """The French label of a démarche field (``workflows.demarches.FIELDS``)."""
-    from workflows.demarches import FIELDS
-
-    return tr(FIELDS[name].label) if name in FIELDS else name
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         tr=tr,
         local_datetime=local_datetime,
         long_date=long_date,
         euros=euros,
-        field_label=field_label,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .i18n import N_, Msg
 from .models import AuditEntry, Demarche, User
 
 
@@ -30,3 +31,39 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+# How a démarche's timeline tells each audited action (fields, counts and choices from its data).
+ACTION_LABELS = {
+    "demarche.create": N_("created the draft"),
+    "item.create": N_("added an item to comment"),
+    "item.update": N_("changed an item"),
+    "item.delete": N_("deleted an item"),
+    "event.create": N_("organised an event"),
+    "event.update": N_("changed an event"),
+    "event.attendance": N_("recorded an event's attendance and minutes"),
+    "contribution.hide": N_("hid a contribution"),
+    "contribution.restore": N_("restored a contribution"),
+    "contribution.publish": N_("published a held contribution"),
+    "contribution.report": N_("reported a contribution"),
+    "contributions.export": N_("exported the contributions"),
+}
+
+
+def describe(entry: AuditEntry) -> Msg:
+    """What the timeline says of an audited action."""
+    data = entry.data or {}
+    if entry.action == "demarche.update":
+        from .demarches import FIELDS
+
+        labels = [FIELDS[f].label if f in FIELDS else Msg(f) for f in data.get("fields", [])]
+        return N_("changed %(fields)s", fields=labels)
+    if entry.action == "contributions.import":
+        return N_(
+            "imported %(count)s contributions (%(format)s)",
+            count=data.get("imported", 0),
+            format=data.get("format", ""),
+        )
+    if entry.action == "contributions.export" and data.get("personal"):
+        return N_("exported the contributions, with personal data")
+    return ACTION_LABELS.get(entry.action, Msg(entry.action))

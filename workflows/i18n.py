@@ -25,6 +25,8 @@ class Msg:
         def value(v: Any) -> Any:
             if isinstance(v, Msg):
                 return v.render(gettext, format_date)
+            if isinstance(v, list | tuple):
+                return ", ".join(str(value(x)) for x in v)
             if isinstance(v, date):
                 return format_date(v)
             return v
@@ -35,7 +37,7 @@ class Msg:
         return self.render(lambda text, **params: text % params if params else text)
 
     def __hash__(self) -> int:
-        return hash((self.text, tuple(sorted(self.params.items()))))
+        return hash((self.text, tuple(sorted((k, str(v)) for k, v in self.params.items()))))
 
 
 def N_(text: str, **params: Any) -> Msg:  # noqa: N802 - the conventional gettext marker

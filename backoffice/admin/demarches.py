@@ -27,8 +27,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField
 
+from workflows import audit, exports, imports
 from workflows import demarches as domain
-from workflows import exports, imports
 from workflows.access import acts_for_department, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
@@ -478,7 +478,7 @@ def _timeline(model: Demarche) -> list[dict]:
         select(AuditEntry).where(AuditEntry.demarche_id == model.id).order_by(AuditEntry.id)
     )
     entries += [
-        {"at": a.at, "actor": a.actor, "kind": a.action, "fields": a.data.get("fields", [])}
+        {"at": a.at, "actor": a.actor, "kind": a.action, "summary": audit.describe(a)}
         for a in audits
     ]
     return sorted(entries, key=lambda e: e["at"])
