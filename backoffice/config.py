@@ -110,6 +110,8 @@ DEFAULTS: dict[str, Any] = {
     # Public forms: per-address rate limits (Flask-Limiter; Redis when REDIS_URL is Redis).
     "PUBLIC_POST_LIMIT": "10 per minute; 200 per day",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Imports of more rows than this run in a worker, with progress shown in the back office.
+    "IMPORT_INLINE_ROWS": 2000,
     # JSON API (flask-smorest): OpenAPI document at /api/v1/openapi.json.
     "API_TITLE": "Dialogue citoyen",
     "API_VERSION": "v1",

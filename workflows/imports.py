@@ -622,10 +622,6 @@ def guess_format(filename: str, raw: bytes | None = None) -> str:
 
 # -- the import as a record: upload, preview, run -------------------------------------------
 
-#: Up to this many rows, an import runs at once; beyond, a worker runs it with progress.
-INLINE_ROWS = 2000
-
-
 def refused_report(preview: Preview) -> list[dict[str, Any]]:
     return [
         {"line": line, "reason": reason.text, "params": reason.params}

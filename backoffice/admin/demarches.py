@@ -382,7 +382,7 @@ class DemarcheView(ProtectedModelView):
         if record is None or self.get_one(record.demarche_id) is None:
             abort(404)
         if request.method == "POST" and record.status == ImportStatus.PREVIEWED:
-            large = record.rows_to_import > imports.INLINE_ROWS
+            large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
                 record.status = ImportStatus.RUNNING
                 db.session.commit()

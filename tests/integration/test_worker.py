@@ -139,3 +139,46 @@ def test_a_rolled_back_transition_sends_nothing(worker, make_demarche, people, s
     assert wait_for(lambda: len(smtp.received) >= 6), worker.log()
     assert not [r for r in smtp.received if "Fantôme" in r.subject]
     assert len(smtp.received) == 6
+
+
+def test_a_large_import_runs_in_the_worker_with_its_progress(app, worker, make_demarche, people):
+    import io
+    from pathlib import Path
+
+    from tests.support import csrf_from, login
+    from workflows.models import ContributionImport
+
+    d = make_demarche("consultation")
+    app.config["IMPORT_INLINE_ROWS"] = 10  # so that the 44 Decidim comments count as large
+    client = app.test_client()
+    try:
+        login(client, people.mission)
+        page = client.get(f"/admin/demarche/import/?id={d.id}").text
+        raw = (
+            Path(__file__).parent.parent / "data" / "reference" / "decidim-comments-nancy-2019.csv"
+        ).read_bytes()
+        preview = client.post(
+            f"/admin/demarche/import/?id={d.id}",
+            data={
+                "csrf_token": csrf_from(page),
+                "id": d.id,
+                "format": "decidim",
+                "file": (io.BytesIO(raw), "nancy.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+        status_url = preview.headers["Location"]
+        started = client.post(status_url, data={"csrf_token": csrf_from(page)})
+        assert started.status_code == 302
+    finally:
+        app.config["IMPORT_INLINE_ROWS"] = 2000
+
+    def done():
+        db.session.rollback()
+        record = db.session.scalar(select(ContributionImport))
+        return record.status.value == "done"
+
+    assert wait_for(done), worker.log()
+    record = db.session.scalar(select(ContributionImport))
+    assert (record.imported, record.rows_done) == (44, 44)
+    assert "44 / 44" in client.get(status_url).text
