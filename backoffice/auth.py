@@ -16,7 +16,6 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _L
 from flask_security import (
-    MailUtil,
     RegisterFormV2,
     SQLAlchemySessionUserDatastore,
     hash_password,
@@ -24,40 +23,31 @@ from flask_security import (
     user_registered,
 )
 from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
-from workflows import audit, outbox
-from workflows.accounts import account_problems, department_named, find_user
+from workflows import audit
+from workflows.accounts import account_problems, department_named
 from workflows.clock import utcnow
 from workflows.models import Role, User
-from workflows.participants import participant_for_email, participant_for_user
+from workflows.participants import participant_for_user
 from workflows.roles import RoleName
 
-from .extensions import db, security
+from .extensions import db, limiter, security
 
 
-class OutboxMailUtil(MailUtil):
-    """Flask-Security's emails (confirmation, password reset) are queued in the outbox."""
-
-    def send_mail(self, template, subject, recipient, sender, body, html, **kwargs: Any) -> None:
-        now = utcnow()
-        user = find_user(db.session, recipient)
-        to = user if user is not None else participant_for_email(db.session, recipient, as_of=now)
-        outbox.enqueue(
-            db.session,
-            key=f"security:{template}:{uuid.uuid4().hex}",
-            template=SECURITY_TEMPLATE,
-            recipient=to,
-            context={"subject": str(subject), "text": body, "html": html, "kind": template},
-            as_of=now,
-        )
-
-
-SECURITY_TEMPLATE = "security"
+def _empty(form, field) -> None:
+    if (field.data or "").strip():
+        raise ValidationError(_L("Leave this field empty"))
 
 
 class CitizenRegisterForm(RegisterFormV2):
     submit = SubmitField(_L("Create my espace citoyen"))
+    # The honeypot of the public forms: hidden from people, filled by simple bots.
+    website = StringField(
+        _L("Leave this field empty"),
+        validators=[_empty],
+        render_kw={"tabindex": "-1", "autocomplete": "off"},
+    )
     name = StringField(
         _L("Your name (optional)"),
         validators=[Optional(), Length(max=160)],
@@ -79,12 +69,11 @@ def _on_confirmed(app, user: User, **_: Any) -> None:
 
 def init_app(app: Flask) -> None:
     datastore = SQLAlchemySessionUserDatastore(db.session, User, Role)
-    security.init_app(
-        app,
-        datastore,
-        mail_util_cls=OutboxMailUtil,
-        register_form=CitizenRegisterForm,
-        datetime_factory=utcnow,
+    security.init_app(app, datastore, register_form=CitizenRegisterForm, datetime_factory=utcnow)
+    # Registration, login, confirmation and reset send emails or check passwords: the same
+    # per-address limit as the public forms (mail-bombing, password guessing).
+    limiter.limit(lambda: app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(
+        app.blueprints["security"]
     )
     user_registered.connect(_on_registered, app)
     user_confirmed.connect(_on_confirmed, app)

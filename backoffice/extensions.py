@@ -13,12 +13,14 @@ from flask_wtf import CSRFProtect
 from workflows.models import Base
 
 from .mail import Mail
+from .security_mail import OutboxMailUtil
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
-security = Security()
+# Flask-Security reads its mail class only here, not in init_app.
+security = Security(mail_util_cls=OutboxMailUtil)
 # Storage and limits come from the config (RATELIMIT_STORAGE_URI, PUBLIC_POST_LIMIT).
 limiter = Limiter(key_func=get_remote_address)

@@ -34,7 +34,10 @@ def euros(value: Decimal | None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from workflows.contributions import public_author
+
     app.jinja_env.filters.update(
+        public_author=public_author,
         tr=tr,
         local_datetime=local_datetime,
         long_date=long_date,

@@ -5,4 +5,5 @@ from celery.schedules import crontab
 BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workers.sweep_outbox", "schedule": 60.0},
     "advance-calendar": {"task": "workers.advance_calendar", "schedule": crontab(minute="*/5")},
+    "sweep-imports": {"task": "workers.sweep_imports", "schedule": crontab(minute="*/5")},
 }

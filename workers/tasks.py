@@ -30,5 +30,15 @@ def advance_calendar() -> list[str]:
 
 @shared_task(name="workers.run_import")
 def run_import(import_id: int) -> str:
-    """Import a previewed file of contributions, with progress (safe to run twice)."""
-    return imports.run_import(db.session, import_id, as_of=utcnow()).status.value
+    """Import a queued file of contributions, with progress (safe to run twice)."""
+    record = imports.run_import(db.session, import_id)
+    return record.status.value if record else "taken by another run"
+
+
+@shared_task(name="workers.sweep_imports")
+def sweep_imports() -> list[int]:
+    """Hand out again the imports a lost task or a dead worker left; forget stale previews."""
+    ids = imports.sweep_imports(db.session, as_of=utcnow())
+    for import_id in ids:
+        run_import.delay(import_id)
+    return ids

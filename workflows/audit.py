@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "event.update": N_("changed an event"),
     "event.attendance": N_("recorded an event's attendance and minutes"),
     "contribution.hide": N_("hid a contribution"),
+    "contribution.reject": N_("did not publish a held contribution"),
     "contribution.restore": N_("restored a contribution"),
     "contribution.publish": N_("published a held contribution"),
     "contribution.report": N_("reported a contribution"),

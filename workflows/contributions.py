@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .access import acts_for_department
+from .access import acts_for_department, parse_id
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
@@ -146,8 +146,7 @@ def contribute(
     if actor is not None and not online and not may_record_for_channels(actor, demarche):
         raise PermissionDenied(N_("only the mission records contributions from other channels"))
     if actor is not None and online and not actor.has_any_role(RoleName.CITIZEN):
-        if not actor.is_mission:
-            raise PermissionDenied(N_("contributions online are made from a citizen account"))
+        raise PermissionDenied(N_("contributions online are made from a citizen account"))
     if online and demarche.stage != Stage.CONSULTATION:
         raise Conflict(not_open_message(demarche))
     if not online and demarche.stage not in RECORDING_STAGES:
@@ -165,12 +164,14 @@ def contribute(
     elif len(text) > MAX_BODY:
         errors["body"] = N_("at most %(max)s characters", max=MAX_BODY)
     clean_title = to_text(title)[:MAX_TITLE] or None
-    item = session.get(Item, item_id) if isinstance(item_id, int) else None
+    item_key = parse_id(item_id)
+    item = session.get(Item, item_key) if item_key else None
     if item is None or item.demarche_id != demarche.id:
         errors["item_id"] = N_("no item %(id)s in this démarche", id=item_id)
     parent = None
     if parent_id is not None:
-        parent = session.get(Contribution, parent_id) if isinstance(parent_id, int) else None
+        parent_key = parse_id(parent_id)
+        parent = session.get(Contribution, parent_key) if parent_key else None
         if parent is None or parent.item_id != (item.id if item else None):
             errors["parent_id"] = N_("no contribution %(id)s on this item to answer", id=parent_id)
         elif parent.status != ContributionStatus.PUBLISHED and source is None:
@@ -188,7 +189,7 @@ def contribute(
         raise InvalidFields(errors)
     if author is not None and insee is None and author.commune_insee:
         insee, canton = commune_fields(author.commune_insee)
-    held = online and demarche.hold_for_review and not (actor and actor.is_mission)
+    held = online and demarche.hold_for_review and actor is not None
     contribution = Contribution(
         demarche_id=demarche.id,
         item_id=item.id,
@@ -214,23 +215,20 @@ def contribute(
 
 
 def get_contribution(session: Session, contribution_id: object) -> Contribution:
-    contribution = (
-        session.get(Contribution, contribution_id) if isinstance(contribution_id, int) else None
-    )
+    key = parse_id(contribution_id)
+    contribution = session.get(Contribution, key) if key else None
     if contribution is None:
         raise NotFound(N_("no contribution %(id)s", id=contribution_id))
     return contribution
 
 
+_S = ContributionStatus
 MODERATION = {
     # action: (allowed from, status after, reason required)
-    "hide": (
-        {ContributionStatus.PUBLISHED, ContributionStatus.PENDING},
-        ContributionStatus.HIDDEN,
-        True,
-    ),
-    "restore": ({ContributionStatus.HIDDEN}, ContributionStatus.PUBLISHED, False),
-    "publish": ({ContributionStatus.PENDING}, ContributionStatus.PUBLISHED, False),
+    "hide": ({_S.PUBLISHED}, _S.HIDDEN, True),  # the reason is shown publicly
+    "reject": ({_S.PENDING}, _S.REJECTED, True),  # held, never shown: its author sees why
+    "restore": ({_S.HIDDEN}, _S.PUBLISHED, False),
+    "publish": ({_S.PENDING, _S.REJECTED}, _S.PUBLISHED, False),
 }
 
 
@@ -251,13 +249,13 @@ def moderate(
     allowed, after, needs_reason = MODERATION[action]
     reason = to_text(reason)[:1000]
     if needs_reason and not reason:
-        raise InvalidFields({"reason": N_("give the reason, shown publicly")})
+        raise InvalidFields({"reason": N_("give the reason")})
     if contribution.status not in allowed:
         raise Conflict(
             N_("this contribution is already “%(status)s”", status=contribution.status.label)
         )
     contribution.status = after
-    contribution.moderation_reason = reason if after == ContributionStatus.HIDDEN else ""
+    contribution.moderation_reason = reason if needs_reason else ""
     contribution.moderated_at = as_of
     contribution.moderated_by_id = actor.id
     for report in session.scalars(
@@ -324,3 +322,20 @@ def open_reports(session: Session, contribution_ids: list[int]) -> dict[int, int
         .group_by(ContributionReport.contribution_id)
     )
     return dict(rows.all())
+
+
+ERASED = "participant supprimé"
+
+
+def public_author(contribution: Contribution) -> str | None:
+    """The name shown to the public: only a name its owner gave from their own account, for
+    what they wrote online (not names from paper forms, workshops or imports). None: show
+    "un·e participant·e"; ``ERASED`` for an account deleted since."""
+    author = contribution.participant
+    if author is None:
+        return None
+    if author.erased_at is not None:
+        return ERASED
+    if author.user_id is not None and contribution.channel == Channel.ONLINE:
+        return author.name or None
+    return None

@@ -37,6 +37,7 @@ CONFIRMED = "registration_confirmed"
 WAITING = "registration_waiting"
 PROMOTED = "registration_promoted"
 CANCELLED = "registration_cancelled"
+LINK = "registration_link"
 
 
 def _lock(session: Session, event_id: int) -> Event:
@@ -169,13 +170,7 @@ def register(
         raise Conflict(N_("registrations for this event are closed"))
     if event.demarche.stage not in EVENT_STAGES:
         raise Conflict(N_("registrations for this event are closed"))
-    live = session.scalar(
-        select(Registration).where(
-            Registration.event_id == event.id,
-            Registration.participant_id == participant.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    )
+    live = live_registration(session, event.id, participant)
     if live is not None:
         return live
     seat = confirmed_count(session, event) < event.capacity
@@ -191,14 +186,47 @@ def register(
     return registration
 
 
-def cancel_registration(
-    session: Session, registration: Registration, *, as_of: datetime
+def live_registration(
+    session: Session, event_id: int, participant: Participant
 ) -> Registration | None:
-    """Cancel (idempotent); returns the registration promoted from the waiting list, if any."""
-    _lock(session, registration.event_id)
+    return session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.participant_id == participant.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    )
+
+
+def resend_link(session: Session, registration: Registration, *, as_of: datetime) -> None:
+    """Email the registration's own link again (to its owner's address, never to the web)."""
+    participant = registration.participant
+    if participant is not None and participant.email is not None:
+        outbox.enqueue(
+            session,
+            key=f"registration:{registration.id}:{LINK}:{as_of.timestamp()}",
+            template=LINK,
+            recipient=participant,
+            demarche=registration.event.demarche,
+            context={"registration_id": registration.id},
+            as_of=as_of,
+        )
+
+
+def cancel_registration(
+    session: Session, registration: Registration, *, as_of: datetime, force: bool = False
+) -> Registration | None:
+    """Cancel (idempotent); returns the registration promoted from the waiting list, if any.
+
+    Once the event has started nothing is cancelled (attendance belongs to the minutes),
+    unless ``force`` (an account being erased).
+    """
+    event = _lock(session, registration.event_id)
     session.refresh(registration)
     if registration.status == RegistrationStatus.CANCELLED:
         return None
+    if not force and event.starts_at <= as_of:
+        raise Conflict(N_("the event has started: its registrations can no longer be cancelled"))
     had_seat = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = as_of

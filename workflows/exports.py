@@ -54,6 +54,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def rows(session: Session, demarche: Demarche, *, personal: bool) -> Iterator[list[Any]]:
+    """The table of contributions, header first, values raw (each format makes them safe)."""
     names = {c.insee_code: c.name for c in communes()}
     cantons = canton_names()
     yield COLUMNS + (PERSONAL_COLUMNS if personal else [])
@@ -84,23 +85,31 @@ def rows(session: Session, demarche: Demarche, *, personal: bool) -> Iterator[li
         if personal:
             author = c.participant
             row += [author.email or "" if author else "", author.name or "" if author else ""]
-        yield [safe_cell(v) for v in row]
+        yield row
 
 
 def to_csv(table: Iterator[list[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")  # what French spreadsheets open by default
-    writer.writerows(table)
+    writer.writerows([safe_cell(v) for v in row] for row in table)
     return out.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(table: Iterator[list[Any]]) -> bytes:
+    """Text cells are typed as text, so that "=…" is shown as written, never computed."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("contributions")
     for row in table:
-        sheet.append(row)
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -13,20 +13,23 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
+import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .clock import PARIS
+from .clock import PARIS, utcnow
 from .contributions import (
     MAX_BODY,
     MAX_TITLE,
@@ -35,7 +38,7 @@ from .contributions import (
     parse_kind,
     to_text,
 )
-from .errors import Conflict, DomainError, InvalidFields, NotFound, PermissionDenied
+from .errors import Conflict, DomainError, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
     Channel,
@@ -50,6 +53,8 @@ from .models import (
     User,
 )
 from .participants import clean_name, normalize_email
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx", "decidim")
 BATCH = 2000
@@ -151,16 +156,30 @@ def _decode(raw: bytes) -> str:
     raise ImportFileError(N_("the file is neither UTF-8 nor Windows-1252 text"))
 
 
+# A quoted field may be long (a Decidim proposal): read it, and refuse the row if too long.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+
+
 def _csv_rows(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     text = _decode(raw)
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise ImportFileError(N_("the file is empty"))
-    for record in reader:
-        # line_num counts physical lines: a quoted field may hold line breaks.
-        yield reader.line_num, {k: (v or "") for k, v in record.items() if k is not None}
+    try:
+        if not reader.fieldnames:
+            raise ImportFileError(N_("the file is empty"))
+        while True:
+            # A record starts on the line after the previous one ended (a quoted field may
+            # span several lines): that first line is the one people look for.
+            line = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                return
+            yield line, {k: (v or "") for k, v in record.items() if k is not None}
+    except csv.Error as exc:
+        raise ImportFileError(
+            N_("unreadable CSV near line %(line)s", line=reader.line_num)
+        ) from exc
 
 
 def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -198,25 +217,34 @@ def _spreadsheet_records(raw: bytes, fmt: str) -> Iterator[tuple[int, dict[str, 
 # -- checking values --------------------------------------------------------------------
 
 
+def _plausible(moment: datetime) -> datetime:
+    """A contribution's date: between 1900 and 2100 (and storable in UTC)."""
+    if not 1900 <= moment.year <= 2100:
+        raise InvalidFields(
+            {"date": N_("a date between %(first)s and %(last)s expected", first=1900, last=2100)}
+        )
+    return moment
+
+
 def _parse_date(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=PARIS)
+        return _plausible(value if value.tzinfo else value.replace(tzinfo=PARIS))
     if isinstance(value, date):
-        return datetime.combine(value, time(12), tzinfo=PARIS)
+        return _plausible(datetime.combine(value, time(12), tzinfo=PARIS))
     text = str(value).strip()
     for pattern in ("%Y-%m-%d %H:%M:%S %z", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
         try:
             moment = datetime.strptime(text, pattern)
-            return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
         except ValueError:
             continue
+        return _plausible(moment if moment.tzinfo else moment.replace(tzinfo=PARIS))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidFields({"date": N_("unreadable date “%(value)s”", value=text)}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+    return _plausible(moment if moment.tzinfo else moment.replace(tzinfo=PARIS))
 
 
 def _channel(value: Any, default: Channel) -> Channel:
@@ -249,6 +277,11 @@ def _common(values: dict[str, Any], record: dict[str, Any], default_channel: Cha
 
 def _reason(exc: InvalidFields) -> Msg:
     return next(iter(exc.errors.values()))
+
+
+def _depth(value: Any) -> int:
+    text = str(value or "0").strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _digest(*parts: Any) -> str:
@@ -312,14 +345,19 @@ class Importer:
                 result.duplicates += 1
             else:
                 result.rows.append(row)
-        # An answer whose parent is neither imported now nor already there is refused.
-        known = existing | {r.source for r in result.rows}
-        kept = []
-        for row in result.rows:
-            if row.parent is not None and row.parent not in known:
+        # An answer whose parent is neither imported now nor already there is refused — and so
+        # are the answers to it, down the thread (until nothing more is refused).
+        kept = result.rows
+        while True:
+            known = existing | {r.source for r in kept}
+            orphans = [r for r in kept if r.parent is not None and r.parent not in known]
+            if not orphans:
+                break
+            for row in orphans:
                 result.refuse(row.line, N_("answers a contribution that is not in the file"))
-            else:
-                kept.append(row)
+            gone = {id(r) for r in orphans}
+            kept = [r for r in kept if id(r) not in gone]
+        result.refused.sort(key=lambda refusal: refusal[0])
         result.rows = kept
         used = {r.item_key for r in kept}
         result.new_items = {k: v for k, v in result.new_items.items() if k in used}
@@ -344,6 +382,7 @@ class Importer:
         row.name = clean_name(str(record.get("name") or "")) if record.get("name") else None
 
     def _sheet(self, raw: bytes, result: Preview) -> Iterator[Row]:
+        occurrences: Counter[str] = Counter()
         for line, record in _spreadsheet_records(raw, self.fmt):
             result.rows_read += 1
             if not any(str(v or "").strip() for v in record.values()):
@@ -361,15 +400,18 @@ class Importer:
             except InvalidFields as exc:
                 result.refuse(line, _reason(exc))
                 continue
-            row.source = "sheet:" + _digest(
+            # The row's identity: what was said, where and when — and how many times the same
+            # words came before in this file (three identical sticky notes are three
+            # contributions). Never the author's address: it must not outlive an erasure.
+            said = _digest(
                 item_key,
                 values["body"],
                 values["contributed_at"],
                 values["channel"],
                 values["commune_insee"],
-                row.email,
-                row.name,
             )
+            occurrences[said] += 1
+            row.source = f"sheet:{said}:{occurrences[said]}"
             yield row
 
     def _decidim(self, raw: bytes, result: Preview) -> Iterator[Row]:
@@ -393,7 +435,7 @@ class Importer:
 
     def _decidim_comments(self, records, result: Preview) -> Iterator[Row]:
         # Parents before their answers: Decidim exports them by id, answers may come first.
-        records.sort(key=lambda r: (int(r[1].get("depth") or 0), r[0]))
+        records.sort(key=lambda r: (_depth(r[1].get("depth")), r[0]))
         for line, record in records:
             result.rows_read += 1
             try:
@@ -614,13 +656,14 @@ def guess_format(filename: str, raw: bytes | None = None) -> str:
     """csv, xlsx, or decidim when a CSV has Decidim's columns."""
     fmt = _FORMAT_BY_SUFFIX.get(Path(filename).suffix.lower(), "csv")
     if fmt == "csv" and raw is not None:
-        first = _decode(raw[:4096]).split("\n", 1)[0]
+        first = raw[:4096].decode("utf-8", "ignore").split("\n", 1)[0]
         if re.search(r"commentable_type|endorsements/total_count", first):
             return "decidim"
     return fmt
 
 
 # -- the import as a record: upload, preview, run -------------------------------------------
+
 
 def refused_report(preview: Preview) -> list[dict[str, Any]]:
     return [
@@ -650,7 +693,7 @@ def start_import(
     preview = Importer(session, demarche, fmt, item_id=item_id).preview(raw)
     digest = hashlib.sha256(raw).hexdigest()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{digest[:16]}-{as_of:%Y%m%d%H%M%S}{Path(filename).suffix.lower()}"
+    path = directory / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
     path.write_bytes(raw)
     record = ContributionImport(
         demarche_id=demarche.id,
@@ -666,23 +709,64 @@ def start_import(
         options={"item_id": item_id},
         created_by_id=actor.id if actor else None,
         created_at=as_of,
+        updated_at=as_of,
     )
     session.add(record)
     session.flush()
     return record
 
 
-def run_import(session: Session, import_id: int, *, as_of: datetime) -> ContributionImport:
-    """Import a previewed file (commits as it goes; safe to run twice: what is already there
-    is a duplicate). The file is deleted at the end: it may hold personal data."""
-    record = session.get(ContributionImport, import_id)
-    if record is None:
-        raise NotFound(N_("no import %(id)s", id=import_id))
-    if record.status == ImportStatus.DONE:
-        return record
-    record.status = ImportStatus.RUNNING
-    record.rows_done = 0
+#: A run that has not moved for this long belongs to a worker that died: it is taken again.
+STALE_RUN = timedelta(minutes=10)
+#: A queued import that no worker took (the broker lost the task) is handed out again.
+STALE_QUEUE = timedelta(minutes=2)
+#: Files previewed but never imported are deleted after this (they may hold personal data).
+PREVIEW_KEPT = timedelta(days=1)
+
+
+def _move(
+    session: Session, import_id: int, allowed: Any, to: ImportStatus, as_of: datetime
+) -> bool:
+    """Compare-and-set the import's status (of two clicks or two workers, one wins)."""
+    result = session.execute(
+        update(ContributionImport)
+        .where(ContributionImport.id == import_id, allowed)
+        .values(status=to, updated_at=as_of)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
+    return result.rowcount == 1
+
+
+def queue_import(session: Session, import_id: int, *, as_of: datetime) -> bool:
+    """Previewed → queued, for a worker; False if it was already on its way."""
+    return _move(
+        session,
+        import_id,
+        ContributionImport.status == ImportStatus.PREVIEWED,
+        ImportStatus.QUEUED,
+        as_of,
+    )
+
+
+def run_import(
+    session: Session, import_id: int, *, now: Callable[[], datetime] = utcnow
+) -> ContributionImport | None:
+    """Import a previewed (or queued, or abandoned) file; None if another run has it.
+
+    Commits batch by batch and records its progress; safe to run twice (what is already
+    there is a duplicate). Whatever happens, the run ends done or failed — never stuck —
+    and the file is deleted: it may hold personal data.
+    """
+    start = now()
+    claimable = or_(
+        ContributionImport.status.in_((ImportStatus.PREVIEWED, ImportStatus.QUEUED)),
+        (ContributionImport.status == ImportStatus.RUNNING)
+        & (ContributionImport.updated_at < start - STALE_RUN),
+    )
+    if not _move(session, import_id, claimable, ImportStatus.RUNNING, start):
+        return None
+    record = session.get(ContributionImport, import_id, populate_existing=True)
     try:
         importer = Importer(
             session, record.demarche, record.format, item_id=record.options.get("item_id")
@@ -690,20 +774,70 @@ def run_import(session: Session, import_id: int, *, as_of: datetime) -> Contribu
         preview = importer.preview(read_file(record.path))
         record.rows_to_import, record.duplicates = preview.rows_to_import, preview.duplicates
         record.refused = refused_report(preview)
+        record.rows_done = 0
+        session.commit()
 
         def progress(done: int) -> None:
-            record.rows_done = done
+            record.rows_done, record.updated_at = done, now()
             session.commit()
 
         actor = session.get(User, record.created_by_id) if record.created_by_id else None
-        record.imported = importer.apply(preview, actor=actor, as_of=as_of, on_batch=progress)
+        record.imported = importer.apply(preview, actor=actor, as_of=start, on_batch=progress)
         record.status = ImportStatus.DONE
-    except (DomainError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a run must end, whatever went wrong
+        log.exception("import %s failed", import_id)
         session.rollback()
-        record = session.get(ContributionImport, import_id)
+        record = session.get(ContributionImport, import_id, populate_existing=True)
         record.status = ImportStatus.FAILED
-        record.error = str(exc)[:2000]
-    record.finished_at = as_of
+        record.error = (
+            str(exc) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        )[:2000]
+    record.finished_at = record.updated_at = now()
     Path(record.path).unlink(missing_ok=True)
     session.commit()
     return record
+
+
+def sweep_imports(session: Session, *, as_of: datetime) -> list[int]:
+    """Imports to hand to a worker again (a lost task, a dead worker), and previews nobody
+    ran, whose files are deleted. Returns the ids to (re)run."""
+    stale = session.scalars(
+        select(ContributionImport.id).where(
+            or_(
+                (ContributionImport.status == ImportStatus.QUEUED)
+                & (ContributionImport.updated_at < as_of - STALE_QUEUE),
+                (ContributionImport.status == ImportStatus.RUNNING)
+                & (ContributionImport.updated_at < as_of - STALE_RUN),
+            )
+        )
+    ).all()
+    for record in session.scalars(
+        select(ContributionImport).where(
+            ContributionImport.status == ImportStatus.PREVIEWED,
+            ContributionImport.created_at < as_of - PREVIEW_KEPT,
+        )
+    ):
+        Path(record.path).unlink(missing_ok=True)
+        record.status = ImportStatus.FAILED
+        record.error = "preview not imported within a day: file deleted"
+        record.finished_at = record.updated_at = as_of
+    session.commit()
+    return list(stale)
+
+
+def forget_files_of(session: Session, email: str) -> int:
+    """Delete the import files not yet run that name ``email`` (an erasure); returns how many."""
+    needle = email.lower().encode()
+    deleted = 0
+    for record in session.scalars(
+        select(ContributionImport).where(
+            ContributionImport.status.in_((ImportStatus.PREVIEWED, ImportStatus.QUEUED))
+        )
+    ):
+        path = Path(record.path)
+        if path.exists() and needle in path.read_bytes().lower():
+            path.unlink()
+            record.status = ImportStatus.FAILED
+            record.error = "file deleted: it named a person who erased their account"
+            deleted += 1
+    return deleted

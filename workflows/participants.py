@@ -8,13 +8,16 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .contributions import commune_fields
 from .errors import InvalidFields
 from .i18n import N_
 from .models import (
     ApiToken,
+    AuditEntry,
     Contribution,
     ContributionReport,
     OutboxMessage,
@@ -24,7 +27,6 @@ from .models import (
     RegistrationStatus,
     User,
 )
-from .territory import find_commune
 
 MAX_NAME = 160
 
@@ -53,12 +55,15 @@ def participant_for_email(
     """The participant with this address, created if new (flushes)."""
     email = normalize_email(email)
     participant = session.scalar(select(Participant).where(Participant.email == email))
-    if participant is None:
-        participant = Participant(email=email, created_at=as_of)
-        session.add(participant)
-    if name and not participant.name:
-        participant.name = clean_name(name)
-    session.flush()
+    if participant is not None:
+        # An existing person's name is not anyone's to change (their account sets it).
+        return participant
+    participant = Participant(email=email, name=clean_name(name), created_at=as_of)
+    try:
+        with session.begin_nested():  # two requests for one new address: one row
+            session.add(participant)
+    except IntegrityError:
+        participant = session.scalar(select(Participant).where(Participant.email == email))
     return participant
 
 
@@ -74,8 +79,8 @@ def participant_for_user(session: Session, user: User, *, as_of: datetime) -> Pa
             participant = Participant(email=user.email.lower(), created_at=as_of)
             session.add(participant)
         participant.user = user
-        if user.name and not participant.name:
-            participant.name = user.name
+        # The account holder's own name (or none): not whatever someone typed before.
+        participant.name = user.name or None
         session.flush()
     return participant
 
@@ -90,10 +95,7 @@ def set_consents(
     as_of: datetime,
 ) -> None:
     if commune is not None:
-        found = find_commune(commune) if commune.strip() else None
-        if commune.strip() and found is None:
-            raise InvalidFields({"commune": N_("unknown commune of Haute-Garonne")})
-        participant.commune_insee = found.insee_code if found else None
+        participant.commune_insee, _ = commune_fields(commune)
     participant.consent_feedback = feedback
     participant.consent_territory_news = territory_news
     participant.consent_updated_at = as_of
@@ -193,6 +195,8 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "status": r.status.value,
                 "attended": r.attended,
                 "created_at": _iso(r.created_at),
+                "promoted_at": _iso(r.promoted_at),
+                "cancelled_at": _iso(r.cancelled_at),
             }
             for r in registrations
         ],
@@ -208,6 +212,13 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
             {"subject": m.subject, "sent_at": _iso(m.sent_at)}
             for m in (messages_received(session, participant) if participant else [])
         ],
+        # What they did that the audit log keeps (consent changes included), by date.
+        "history": [
+            {"at": _iso(e.at), "action": e.action, **e.data}
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.id)
+            )
+        ],
     }
 
 
@@ -219,6 +230,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
     Their live registrations are cancelled (which promotes the waiting list); messages not yet
     sent to them are dropped.
     """
+    from . import imports
     from .events import cancel_registration
 
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
@@ -229,7 +241,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
                 Registration.status != RegistrationStatus.CANCELLED,
             )
         ).all():
-            cancel_registration(session, registration, as_of=as_of)
+            cancel_registration(session, registration, as_of=as_of, force=True)
         participant.email = None
         participant.name = None
         participant.commune_insee = None
@@ -237,15 +249,17 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
         participant.consent_feedback = False
         participant.consent_territory_news = False
         participant.erased_at = as_of
-    pending = or_(
+    theirs = or_(
         OutboxMessage.recipient_id == user.id,
         OutboxMessage.participant_id == (participant.id if participant else None),
     )
-    for message in session.scalars(
-        select(OutboxMessage).where(pending, OutboxMessage.status == OutboxStatus.PENDING)
-    ):
-        message.status = OutboxStatus.FAILED
-        message.error = "recipient erased"
+    for message in session.scalars(select(OutboxMessage).where(theirs)):
+        if message.status == OutboxStatus.PENDING:
+            message.status = OutboxStatus.FAILED
+        # An SMTP answer may quote the address, a Flask-Security email its links.
+        message.error = "recipient erased" if message.status != OutboxStatus.SENT else ""
+        message.context = {k: v for k, v in message.context.items() if k.endswith("_id")}
+    imports.forget_files_of(session, user.email)
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         session.delete(token)
     user.email = f"supprime-{uuid.uuid4().hex}@invalid.invalid"

@@ -7,6 +7,7 @@ and ``transition`` for the moves, so the back office and the API obey the same r
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import (
@@ -40,7 +41,6 @@ from workflows.models import (
     ContributionImport,
     Demarche,
     Department,
-    ImportStatus,
 )
 from workflows.roles import STAFF_ROLES, RoleName
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
@@ -52,6 +52,7 @@ from ..i18n import tr
 from .base import ProtectedModelView
 
 _L = lazy_gettext
+log = logging.getLogger(__name__)
 
 
 class ChoiceFilter(FilterEqual):
@@ -345,11 +346,16 @@ class DemarcheView(ProtectedModelView):
 
     # -- contributions in and out: imports and exports -------------------------------------
 
+    def _may_import(self, model: Demarche) -> bool:
+        return current_user.is_mission or acts_for_department(current_user, model)
+
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
         model = self.get_one(request.values.get("id"))
         if model is None:
             abort(404)
+        if not self._may_import(model):
+            abort(403)
         if request.method == "POST":
             upload = request.files.get("file")
             if upload is None or not upload.filename:
@@ -378,28 +384,31 @@ class DemarcheView(ProtectedModelView):
 
     @expose("/import/<int:import_id>/", methods=("GET", "POST"))
     def import_status_view(self, import_id: int):
-        record = db.session.get(ContributionImport, import_id)
+        record = db.session.get(ContributionImport, import_id) if parse_id(import_id) else None
         if record is None or self.get_one(record.demarche_id) is None:
             abort(404)
-        if request.method == "POST" and record.status == ImportStatus.PREVIEWED:
+        if request.method == "POST":
+            if not self._may_import(record.demarche):
+                abort(403)
             large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
-                record.status = ImportStatus.RUNNING
-                db.session.commit()
-                current_app.extensions["celery"].send_task("workers.run_import", args=[record.id])
+                if imports.queue_import(db.session, record.id, as_of=utcnow()):
+                    try:
+                        current_app.extensions["celery"].send_task(
+                            "workers.run_import", args=[record.id]
+                        )
+                    except Exception:  # noqa: BLE001 - the import sweep hands it out again
+                        log.warning("import %s queued but not published", record.id, exc_info=True)
             else:
-                try:
-                    imports.run_import(db.session, record.id, as_of=utcnow())
-                except DomainError as exc:
-                    db.session.rollback()
-                    for message in exc.messages:
-                        flash(tr(message), "error")
+                imports.run_import(db.session, record.id)
             return redirect(self.get_url(".import_status_view", import_id=record.id))
+        db.session.refresh(record)
         return self.render(
             "admin/import/status.html",
             record=record,
             model=record.demarche,
             refused=[(r["line"], Msg(r["reason"], r.get("params") or {})) for r in record.refused],
+            may_import=self._may_import(record.demarche),
         )
 
     @expose("/export/", methods=("POST",))

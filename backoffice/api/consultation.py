@@ -115,6 +115,7 @@ def list_contributions(args, demarche_id):
     ).all()
     for row in rows:
         row.show_email = user.is_mission  # type: ignore[attr-defined]
+        row.staff_view = staff  # type: ignore[attr-defined]
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
 
 
@@ -158,4 +159,5 @@ def create_contribution(fields, demarche_id):
     )
     db.session.commit()
     contribution.show_email = user.is_mission  # type: ignore[attr-defined]
+    contribution.staff_view = not citizen  # type: ignore[attr-defined]
     return contribution

@@ -31,6 +31,12 @@ MARSHMALLOW_MESSAGES = (
     lazy_gettext("Not a valid integer."),
     lazy_gettext("Invalid value."),
     lazy_gettext("Special numeric values (nan or infinity) are not permitted."),
+    lazy_gettext("unknown value"),
+    # Our schemas' own messages (backoffice/api/schemas.py).
+    lazy_gettext("not a valid id"),
+    lazy_gettext("a page between 1 and 100000 expected"),
+    lazy_gettext("between 1 and 200 expected"),
+    lazy_gettext("between 1 and 500 expected"),
 )
 
 STATUS_NAMES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from workflows.contributions import public_author
 from workflows.stages import ParticipationLevel, Stage
 from workflows.territory import WHOLE_DEPARTEMENT
 
@@ -112,12 +113,22 @@ class DemarcheList(ma.Schema):
 
 
 class DemarcheQuery(StrictSchema):
-    stage = fields.String(validate=ma.validate.OneOf(STAGES), metadata={"enum": STAGES})
+    stage = fields.String(
+        validate=ma.validate.OneOf(STAGES, error="unknown value"), metadata={"enum": STAGES}
+    )
     territory = fields.String()
     department = fields.String()
     elected_official = fields.String()
-    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    page = fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(
+            min=1, max=100_000, error="a page between 1 and 100000 expected"
+        ),
+    )
+    per_page = fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1, max=200, error="between 1 and 200 expected"),
+    )
 
 
 KINDS = ["comment", "question", "proposal"]
@@ -128,7 +139,13 @@ CONTRIBUTION_STATUSES = ["pending", "published", "hidden"]
 class ItemIn(StrictSchema):
     title = fields.String(required=True)
     text = fields.String(load_default="")
-    position = fields.Integer(allow_none=True, metadata={"description": "1 = first; default last"})
+    position = fields.Integer(
+        allow_none=True,
+        validate=ma.validate.Range(
+            min=1, max=10_000, error="a position between 1 and 10000 expected"
+        ),
+        metadata={"description": "1 = first; default last"},
+    )
 
 
 class ItemOut(ma.Schema):
@@ -143,11 +160,14 @@ class ItemList(ma.Schema):
     total = fields.Integer()
 
 
+ID = ma.validate.Range(min=1, max=2**31 - 1, error="not a valid id")
+
+
 class ContributionIn(StrictSchema):
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=ID)
     body = fields.String(required=True)
     kind = fields.String(load_default="comment", metadata={"enum": KINDS})
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = fields.Integer(allow_none=True, validate=ID)
     title = fields.String(allow_none=True)
     channel = fields.String(
         metadata={
@@ -166,11 +186,11 @@ class ContributionIn(StrictSchema):
 
 
 def _author_name(c) -> str | None:
-    if c.participant is None:
-        return None
-    if c.participant.erased_at:
-        return "participant supprimé"
-    return c.participant.name
+    """Staff see the name on record; anyone else what the public pages show."""
+    if getattr(c, "show_email", False) or getattr(c, "staff_view", False):
+        if c.participant is not None and c.participant.erased_at is None:
+            return c.participant.name
+    return public_author(c)
 
 
 class ContributionOut(ma.Schema):
@@ -179,7 +199,7 @@ class ContributionOut(ma.Schema):
     parent_id = fields.Integer(allow_none=True)
     kind = fields.String()
     channel = fields.String()
-    title = fields.String(allow_none=True)
+    title = fields.Function(lambda c: None if c.status.value == "hidden" else c.title)
     body = fields.Function(lambda c: "" if c.status.value == "hidden" else c.body)
     status = fields.String()
     moderation_reason = fields.String()
@@ -200,11 +220,19 @@ class ContributionList(ma.Schema):
 
 
 class ContributionQuery(StrictSchema):
-    item_id = fields.Integer()
-    kind = fields.String(validate=ma.validate.OneOf(KINDS))
-    status = fields.String(validate=ma.validate.OneOf(CONTRIBUTION_STATUSES))
-    channel = fields.String(validate=ma.validate.OneOf(CHANNELS))
-    format = fields.String(validate=ma.validate.OneOf(["json", "csv"]))
+    item_id = fields.Integer(validate=ID)
+    kind = fields.String(validate=ma.validate.OneOf(KINDS, error="unknown value"))
+    status = fields.String(validate=ma.validate.OneOf(CONTRIBUTION_STATUSES, error="unknown value"))
+    channel = fields.String(validate=ma.validate.OneOf(CHANNELS, error="unknown value"))
+    format = fields.String(validate=ma.validate.OneOf(["json", "csv"], error="unknown value"))
     personal = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    page = fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(
+            min=1, max=100_000, error="a page between 1 and 100000 expected"
+        ),
+    )
+    per_page = fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1, max=500, error="between 1 and 500 expected"),
+    )

@@ -11,9 +11,10 @@ from flask_security import current_user, logout_user, verify_password
 from sqlalchemy import select
 
 from workflows import events as event_domain
+from workflows.access import parse_id
 from workflows.clock import utcnow
 from workflows.errors import DomainError
-from workflows.models import Contribution, Registration, RegistrationStatus
+from workflows.models import Contribution, Registration
 from workflows.participants import (
     erase_account,
     export_data,
@@ -26,7 +27,6 @@ from workflows.territory import communes
 
 from ..extensions import db
 from ..i18n import tr
-from ..notifications import registration_token
 from . import bp
 from .forms import CancelForm, ConsentForm, DeleteAccountForm
 
@@ -82,8 +82,7 @@ def espace():
         form=form,
         cancel_form=CancelForm(),
         delete_form=DeleteAccountForm(),
-        token_of=registration_token,
-        live=RegistrationStatus.CANCELLED,
+        now=utcnow(),
     )
 
 
@@ -117,14 +116,23 @@ def consents():
 @citizen_required
 def cancel_mine(registration_id: int):
     participant = participant_for_user(db.session, current_user, as_of=utcnow())
-    registration = db.session.get(Registration, registration_id)
+    registration = (
+        db.session.get(Registration, registration_id) if parse_id(registration_id) else None
+    )
     if registration is None or registration.participant_id != participant.id:
         abort(404)
     if not CancelForm().validate():
         abort(400)
-    event_domain.cancel_registration(db.session, registration, as_of=utcnow())
-    db.session.commit()
-    flash(gettext("Your registration is cancelled. Thank you for freeing your seat."), "success")
+    try:
+        event_domain.cancel_registration(db.session, registration, as_of=utcnow())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(tr(exc.messages[0]), "error")
+    else:
+        flash(
+            gettext("Your registration is cancelled. Thank you for freeing your seat."), "success"
+        )
     return redirect(url_for("public.espace") + "#inscriptions")
 
 

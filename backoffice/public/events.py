@@ -18,7 +18,7 @@ from workflows.participants import participant_for_email, participant_for_user
 
 from ..extensions import db, limiter
 from ..i18n import tr
-from ..notifications import registration_from_token, registration_token
+from ..notifications import registration_from_token
 from . import bp
 from .forms import CancelForm, EventRegistrationForm
 from .pages import is_citizen, public_demarche, public_post_limit
@@ -50,6 +50,19 @@ def register(event_id: int):
             participant = participant_for_email(
                 db.session, form.email.data, name=form.name.data, as_of=now
             )
+            existing = domain.live_registration(db.session, event.id, participant)
+            if existing is not None:
+                # Whoever typed the address gets no link to someone else's registration:
+                # its owner gets it again by email.
+                domain.resend_link(db.session, existing, as_of=now)
+                db.session.commit()
+                flash(
+                    gettext(
+                        "This address is already registered: we have sent its link to it again."
+                    ),
+                    "info",
+                )
+                return redirect(back)
         else:
             flash(gettext("Give your email address, or log in to your espace citoyen."), "error")
             return redirect(back)
@@ -64,7 +77,7 @@ def register(event_id: int):
         flash(
             gettext(
                 "You are registered: a confirmation with the invitation is on its way to "
-                "your mailbox."
+                "your mailbox, with the link to cancel if need be."
             ),
             "success",
         )
@@ -76,9 +89,7 @@ def register(event_id: int):
             ),
             "info",
         )
-    if is_citizen():
-        return redirect(back)
-    return redirect(url_for("public.registration", token=registration_token(registration)))
+    return redirect(back)
 
 
 @bp.route("/inscriptions/<token>", methods=["GET", "POST"])

@@ -140,7 +140,8 @@ def test_bad_rows_are_refused_with_their_line_and_the_good_ones_kept(make_demarc
         "1;Très bien;2026-11-20;atelier;Revel;a@cd31.fr;Ana\n"
     ).encode()
     preview, done = run(d, raw, "csv")
-    assert preview.rows_read == 9 and done == 2 and preview.duplicates == 1
+    # The last row says the same as the first: two people wrote it, two contributions.
+    assert preview.rows_read == 9 and done == 3 and preview.duplicates == 0
     assert [(line, str(reason)) for line, reason in preview.refused] == [
         (3, "unknown item “Engagement n°9”: give its title or its position"),
         (5, "the text is empty"),
@@ -149,9 +150,13 @@ def test_bad_rows_are_refused_with_their_line_and_the_good_ones_kept(make_demarc
         (8, "unknown channel “pigeon”"),
         (9, "invalid email address"),
     ]
+    again, done_again = run(d, raw, "csv")
+    assert (done_again, again.duplicates) == (0, 3)  # the same file again adds nothing
     html = db.session.scalar(select(Contribution).where(Contribution.channel == Channel.MAIL))
     assert html.body == "Du HTML" and html.commune_insee == "31555"
-    workshop = db.session.scalar(select(Contribution).where(Contribution.channel == "workshop"))
+    workshop = db.session.scalars(
+        select(Contribution).where(Contribution.channel == "workshop")
+    ).first()
     assert workshop.participant.email == "a@cd31.fr" and workshop.canton_code == "3113"
 
 

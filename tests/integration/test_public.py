@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import func, select, text
 
 from backoffice.extensions import db, limiter
@@ -18,6 +19,7 @@ from workflows.models import (
     ContributionReport,
     ContributionStatus,
     Participant,
+    Registration,
     RegistrationStatus,
     User,
 )
@@ -219,29 +221,44 @@ def test_registering_without_an_account_then_cancelling_by_the_signed_link(
     client, workshop, deliver, smtp
 ):
     first = register(client, workshop, name="Ana", email="ana@exemple.fr")
-    assert first.status_code == 302 and "/inscriptions/" in first.headers["Location"]
-    second = register(client, workshop, email="bob@exemple.fr")
-    bob_page = client.get(second.headers["Location"]).text
-    assert "Sur liste d’attente" in bob_page
+    assert first.status_code == 302
+    assert "/inscriptions/" not in first.headers["Location"]  # the link goes by email only
+    register(client, workshop, email="bob@exemple.fr")
     deliver()
     [mail] = [r for r in smtp.to("ana@exemple.fr") if "Votre inscription" in r.subject]
     link = re.search(r"http://dialogue\.test(/inscriptions/\S+)", mail.text).group(1)
     page = client.get(link)
     assert "Inscrit·e" in page.text  # following the link changes nothing
     assert client.get(link[:-3] + "xyz").status_code == 404  # a forged token
+    [waiting] = [r for r in smtp.to("bob@exemple.fr") if "Liste d’attente" in r.subject]
     cancelled = client.post(link, data={"csrf_token": csrf_from(page.text)})
     assert cancelled.status_code == 302
     statuses = dict(
-        db.session.execute(
-            select(Participant.email, __import__("workflows").models.Registration.status).join(
-                Participant
-            )
-        ).all()
+        db.session.execute(select(Participant.email, Registration.status).join(Participant)).all()
     )
     assert statuses == {
         "ana@exemple.fr": RegistrationStatus.CANCELLED,
         "bob@exemple.fr": RegistrationStatus.CONFIRMED,
     }
+
+
+def test_typing_someone_elses_address_gives_no_access_to_their_registration(
+    client, workshop, deliver, smtp
+):
+    register(client, workshop, name="Ana", email="ana@exemple.fr")
+    other_browser = client.application.test_client()
+    # The tests hold one app context, so Flask-WTF's per-request token cache (g) is shared:
+    # empty it, as a real second browser would start without it.
+    g.pop("csrf_token", None)
+    again = register(other_browser, workshop, name="Intrus", email="ana@exemple.fr")
+    assert again.status_code == 302 and "/inscriptions/" not in again.headers["Location"]
+    page = other_browser.get(again.headers["Location"]).text
+    assert "nous lui avons renvoyé le lien" in page
+    deliver()
+    subjects = [r.subject for r in smtp.to("ana@exemple.fr")]
+    assert subjects.count("Le lien de votre inscription : Atelier du 3 décembre") == 1
+    ana = db.session.scalar(select(Participant).where(Participant.email == "ana@exemple.fr"))
+    assert ana.name == "Ana"  # nobody else names her
 
 
 def test_a_citizen_registers_in_one_click(client, workshop, citizen):

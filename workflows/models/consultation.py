@@ -63,7 +63,8 @@ class Channel(Labelled):
 class ContributionStatus(Labelled):
     PENDING = "pending"  # held for the mission's review
     PUBLISHED = "published"
-    HIDDEN = "hidden"  # by the moderation, with a reason
+    HIDDEN = "hidden"  # published, then hidden by the moderation, with a public reason
+    REJECTED = "rejected"  # held, then refused by the moderation: never public
 
     @staticmethod
     def LABELS() -> dict:  # noqa: N802
@@ -71,6 +72,7 @@ class ContributionStatus(Labelled):
             "pending": N_("Awaiting review"),
             "published": N_("Published"),
             "hidden": N_("Hidden"),
+            "rejected": N_("Not published"),
         }
 
 
@@ -273,6 +275,7 @@ class ContributionReport(Base):
 
 class ImportStatus(Labelled):
     PREVIEWED = "previewed"
+    QUEUED = "queued"  # handed to the workers
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
@@ -281,6 +284,7 @@ class ImportStatus(Labelled):
     def LABELS() -> dict:  # noqa: N802
         return {
             "previewed": N_("Previewed"),
+            "queued": N_("Waiting for a worker"),
             "running": N_("Importing"),
             "done": N_("Done"),
             "failed": N_("Failed"),
@@ -309,6 +313,8 @@ class ContributionImport(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # Each batch touches it: a run that stops moving belongs to a dead worker.
+    updated_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
     demarche: Mapped[Demarche] = relationship()
