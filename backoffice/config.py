@@ -66,6 +66,11 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
             "MAIL_DEFAULT_SENDER", "Dialogue citoyen <ne-pas-repondre@dialogue-citoyen.localhost>"
         ),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
+        # Mailings: messages a second to the SMTP relay for one mailing (0: no limit), shared
+        # by at most MAILING_PARALLEL chunks of MAILING_CHUNK messages sent at once.
+        "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
+        "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
+        "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),

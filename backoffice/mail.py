@@ -16,7 +16,7 @@ import flask_mail
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 
-from workflows.outbox import PermanentDeliveryError, TemporaryDeliveryError
+from workflows.outbox import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 
 
 class _Connection(flask_mail.Connection):
@@ -85,6 +85,14 @@ def build_message(to: str, subject: str, text: str, html: str) -> flask_mail.Mes
 TEMPORARY_ERRORS = (smtplib.SMTPException, OSError)
 
 
+def _refusal(code: int, text: object) -> DeliveryError:
+    error = f"{code} {text!r}"
+    if 400 <= code < 500:
+        # 421: the server closes the connection.
+        return TemporaryDeliveryError(error, code=code, connection_lost=code == 421)
+    return PermanentDeliveryError(error, code=code)
+
+
 def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None) -> str:
     """Send one message (over ``conn`` if given); SMTP outcomes become the domain's errors."""
     try:
@@ -94,18 +102,12 @@ def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None)
         else:
             conn.send(message)
     except smtplib.SMTPResponseException as exc:
-        error = f"{exc.smtp_code} {exc.smtp_error!r}"
-        if 400 <= exc.smtp_code < 500:
-            raise TemporaryDeliveryError(error) from exc
-        raise PermanentDeliveryError(error) from exc
+        raise _refusal(exc.smtp_code, exc.smtp_error) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
-        error = f"{code} {text!r}"
-        if 400 <= code < 500:
-            raise TemporaryDeliveryError(error) from exc
-        raise PermanentDeliveryError(error) from exc
+        raise _refusal(code, text) from exc
     except UnicodeEncodeError as exc:  # an address no SMTP relay can take
         raise PermanentDeliveryError(f"address not deliverable: {exc}") from exc
     except TEMPORARY_ERRORS as exc:
-        raise TemporaryDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        raise TemporaryDeliveryError(f"{type(exc).__name__}: {exc}", connection_lost=True) from exc
     return message.msgId

@@ -12,31 +12,40 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from workflows import outbox
+from workflows import mailings, outbox
 
 DELIVER_TASK = "workers.deliver_outbox"
+START_MAILING_TASK = "workers.start_mailing"
 log = logging.getLogger(__name__)
 
 
 def _after_commit(session: Session) -> None:
     ids = outbox.take_new_ids(session)
-    if ids and has_app_context():
-        dispatch(ids)
+    to_start = session.info.pop(mailings.TO_START, [])
+    if has_app_context():
+        if ids:
+            dispatch(ids)
+        for mailing_id in to_start:
+            publish(START_MAILING_TASK, mailing_id)
 
 
 def _after_rollback(session: Session) -> None:
     outbox.take_new_ids(session)
+    session.info.pop(mailings.TO_START, None)
 
 
 def dispatch(ids: list[int]) -> None:
+    publish(DELIVER_TASK, ids)
+
+
+def publish(task: str, argument: object) -> None:
+    """Hand a task to the workers; if the broker is away, the periodic sweeps catch up."""
     if current_app.config["OUTBOX_DISPATCH"] != "celery":
         return  # tests deliver explicitly; the sweep would catch up anyway
     try:
-        current_app.extensions["celery"].send_task(DELIVER_TASK, args=[ids])
+        current_app.extensions["celery"].send_task(task, args=[argument])
     except Exception:  # noqa: BLE001 - never fail a committed request for a notification
-        log.warning(
-            "could not publish %d outbox ids; the sweep will send them", len(ids), exc_info=True
-        )
+        log.warning("could not publish %s; the sweep will catch up", task, exc_info=True)
 
 
 def init_app(app: Flask) -> None:

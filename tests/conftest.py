@@ -20,6 +20,8 @@ from backoffice import create_app
 from backoffice.auth import create_user
 from backoffice.extensions import db
 from workflows import demarches as domain
+from workflows import mailings
+from workflows.decisions import decide
 from workflows.clock import local_date, utcnow
 from workflows.items import add_item
 from workflows.models import Base, Demarche, User
@@ -292,6 +294,19 @@ def make_demarche(people):
                     },
                     as_of=now,
                 )
+                for item in d.items:
+                    decide(
+                        db.session,
+                        agent,
+                        item,
+                        outcome="retained",
+                        justification="Le service retient cet engagement.",
+                        as_of=now,
+                    )
+            if target == "closed":
+                # The feedback went out (to nobody yet: the fixture has no contributors).
+                for mailing_id in db.session.info.pop(mailings.TO_START, []):
+                    mailings.start(db.session, mailing_id, as_of=now)
             actor = agent if target == "submitted" else people.mission
             comment = "Motif" if target in ("returned", "rejected", "synthesis") else ""
             transition(db.session, d.id, target, actor=actor, as_of=now, comment=comment)

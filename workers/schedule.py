@@ -6,4 +6,6 @@ BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workers.sweep_outbox", "schedule": 60.0},
     "advance-calendar": {"task": "workers.advance_calendar", "schedule": crontab(minute="*/5")},
     "sweep-imports": {"task": "workers.sweep_imports", "schedule": crontab(minute="*/5")},
+    "sweep-mailings": {"task": "workers.sweep_mailings", "schedule": 60.0},
+    "sweep-reminders": {"task": "workers.sweep_reminders", "schedule": crontab(minute="*/10")},
 }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from flask import current_app
 
+from backoffice import mailer
 from backoffice.extensions import db
 from backoffice.notifications import send_notification
-from workflows import calendar, imports, outbox
+from workflows import calendar, imports, mailings, outbox
 from workflows.clock import utcnow
 
 
@@ -42,3 +44,62 @@ def sweep_imports() -> list[int]:
     for import_id in ids:
         run_import.delay(import_id)
     return ids
+
+
+def _hand_out(mailing_id: int, count: int) -> None:
+    for _ in range(count):
+        deliver_mailing.delay(mailing_id)
+
+
+@shared_task(name="workers.start_mailing")
+def start_mailing(mailing_id: int) -> int:
+    """Write a due mailing's delivery rows and set its chunks going (safe to run twice)."""
+    rows = mailings.start(db.session, mailing_id, as_of=utcnow())
+    _hand_out(
+        mailing_id,
+        mailings.chunks_wanted(
+            db.session, mailing_id, current_app.config["MAILING_PARALLEL"], utcnow()
+        ),
+    )
+    return rows
+
+
+@shared_task(name="workers.deliver_mailing")
+def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
+    """Send one chunk of a mailing over one SMTP connection; hand the mailing on if rows are
+    still due. Rows recorded as sent are never sent again, however often this runs."""
+    config = current_app.config
+    with current_app.test_request_context(base_url=config["BASE_URL"]):
+        report, more = mailings.deliver_chunk(
+            db.session,
+            mailing_id,
+            mailer.smtp_opener,
+            lambda mailing: mailer.composer(db.session, mailing),
+            size=config["MAILING_CHUNK"],
+            rate=config["MAILING_RATE"] / max(config["MAILING_PARALLEL"], 1),
+        )
+    if more:
+        deliver_mailing.delay(mailing_id)
+    return report and vars(report)
+
+
+@shared_task(name="workers.sweep_mailings")
+def sweep_mailings() -> dict[str, int]:
+    """Start the scheduled mailings that are due, settle what dead workers left, and hand
+    out the chunks that no worker is sending (retries that came due, lost tasks)."""
+    now = utcnow()
+    report = mailings.sweep(db.session, as_of=now)
+    handed = 0
+    for mailing_id in {*report.started, *report.to_send}:
+        count = mailings.chunks_wanted(
+            db.session, mailing_id, current_app.config["MAILING_PARALLEL"], now
+        )
+        _hand_out(mailing_id, count)
+        handed += count
+    return {"started": len(report.started), "uncertain": report.uncertain, "chunks": handed}
+
+
+@shared_task(name="workers.sweep_reminders")
+def sweep_reminders() -> list[int]:
+    """Make the reminders of the events starting within two days (each once)."""
+    return mailings.schedule_reminders(db.session, as_of=utcnow())

@@ -27,11 +27,21 @@ MAX_ATTEMPTS = 6
 STALE_CLAIM = timedelta(minutes=10)
 
 
-class TemporaryDeliveryError(Exception):
+class DeliveryError(Exception):
+    """A message not delivered: the SMTP code if the server answered, and whether the
+    connection is lost (a mailing then opens a new one for the rest of its chunk)."""
+
+    def __init__(self, message: str, *, code: int | None = None, connection_lost: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.connection_lost = connection_lost
+
+
+class TemporaryDeliveryError(DeliveryError):
     """Try again later (SMTP 4xx, connection lost, timeout)."""
 
 
-class PermanentDeliveryError(Exception):
+class PermanentDeliveryError(DeliveryError):
     """Do not try again (SMTP 5xx: unknown mailbox, refused)."""
 
 

@@ -20,6 +20,8 @@ from .models import (
     AuditEntry,
     Contribution,
     ContributionReport,
+    Delivery,
+    DeliveryStatus,
     OutboxMessage,
     OutboxStatus,
     Participant,
@@ -99,6 +101,15 @@ def set_consents(
     participant.consent_feedback = feedback
     participant.consent_territory_news = territory_news
     participant.consent_updated_at = as_of
+    if participant.email:
+        # Asking again for what one unsubscribed from by a link lifts that unsubscription.
+        from .mailings import resubscribe
+
+        resubscribe(
+            session,
+            participant.email,
+            [scope for scope, on in (("feedback", feedback), ("news", territory_news)) if on],
+        )
     audit.record(
         session,
         "participant.consents",
@@ -111,16 +122,21 @@ def set_consents(
     session.flush()
 
 
-def messages_received(session: Session, participant: Participant) -> list[OutboxMessage]:
+def messages_received(session: Session, participant: Participant) -> list[OutboxMessage | Delivery]:
+    """The notifications and mailings sent to this person (each has ``subject``, ``sent_at``),
+    latest first."""
     clauses = [OutboxMessage.participant_id == participant.id]
     if participant.user_id is not None:
         clauses.append(OutboxMessage.recipient_id == participant.user_id)
-    query = (
-        select(OutboxMessage)
-        .where(or_(*clauses), OutboxMessage.status == OutboxStatus.SENT)
-        .order_by(OutboxMessage.sent_at.desc())
-    )
-    return list(session.scalars(query))
+    notifications = session.scalars(
+        select(OutboxMessage).where(or_(*clauses), OutboxMessage.status == OutboxStatus.SENT)
+    ).all()
+    deliveries = session.scalars(
+        select(Delivery).where(
+            Delivery.participant_id == participant.id, Delivery.status == DeliveryStatus.SENT
+        )
+    ).all()
+    return sorted([*notifications, *deliveries], key=lambda m: m.sent_at, reverse=True)
 
 
 def _iso(value: Any) -> Any:
@@ -230,10 +246,11 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
     Their live registrations are cancelled (which promotes the waiting list); messages not yet
     sent to them are dropped.
     """
-    from . import imports
+    from . import imports, mailings
     from .events import cancel_registration
 
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
+    old_participant_email = participant.email if participant is not None else None
     if participant is not None:
         for registration in session.scalars(
             select(Registration).where(
@@ -260,6 +277,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
         message.error = "recipient erased" if message.status != OutboxStatus.SENT else ""
         message.context = {k: v for k, v in message.context.items() if k.endswith("_id")}
     imports.forget_files_of(session, user.email)
+    mailings.forget_address(session, {user.email, old_participant_email or ""})
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         session.delete(token)
     user.email = f"supprime-{uuid.uuid4().hex}@invalid.invalid"

@@ -220,9 +220,22 @@ def synthesis_validated(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
 
 
 def decisions_written(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
-    # Until decisions are recorded per item, the department's written decision stands for them.
-    if not (d.decision_text or "").strip():
-        yield N_("the department's decision is missing")
+    from .decisions import missing_decisions
+
+    if not d.items:
+        yield N_("no item: the department has nothing to decide")
+    for item in missing_decisions(d.items):
+        yield N_("the department's decision on “%(item)s” is missing", item=item.title)
+
+
+def feedback_sent(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    from .mailings import feedback_progress
+
+    progress = feedback_progress(ctx.session, d)
+    if progress is None:
+        yield N_("no feedback mailing was sent")
+    elif progress:
+        yield N_("the feedback mailing is still sending (%(left)s messages left)", left=progress)
 
 
 GUARDS: dict[Stage, tuple[Guard, ...]] = {
@@ -230,6 +243,7 @@ GUARDS: dict[Stage, tuple[Guard, ...]] = {
     Stage.CONSULTATION: (consultation_dates, presentation_written, items_prepared),
     Stage.SYNTHESIS: (closing_passed_or_reason,),
     Stage.FEEDBACK: (synthesis_validated, decisions_written),
+    Stage.CLOSED: (feedback_sent,),
 }
 
 

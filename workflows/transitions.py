@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import notifications
+from . import mailings, notifications
 from .access import acts_for_department, get_visible
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
 from .i18n import N_, Msg
@@ -108,6 +108,8 @@ def transition(
     set_committed_value(d, "updated_at", as_of)
     session.flush()
     notifications.on_transition(session, d, row)
+    if target == Stage.FEEDBACK:
+        mailings.send_feedback(session, d, as_of=as_of)
     return row
 
 

@@ -10,13 +10,13 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from workflows import contributions as domain
-from workflows import exports
+from workflows import decisions, exports
 from workflows.access import get_readable, get_visible
 from workflows.clock import utcnow
-from workflows.errors import DomainError, PermissionDenied
+from workflows.errors import DomainError, NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.items import add_item
-from workflows.models import Channel, Contribution, ContributionStatus
+from workflows.models import Channel, Contribution, ContributionStatus, Item
 from workflows.participants import participant_for_email, participant_for_user
 from workflows.roles import RoleName
 
@@ -28,6 +28,8 @@ from .schemas import (
     ContributionList,
     ContributionOut,
     ContributionQuery,
+    DecisionIn,
+    DecisionOut,
     ItemIn,
     ItemList,
     ItemOut,
@@ -161,3 +163,40 @@ def create_contribution(fields, demarche_id):
     contribution.show_email = user.is_mission  # type: ignore[attr-defined]
     contribution.staff_view = not citizen  # type: ignore[attr-defined]
     return contribution
+
+
+def _item(d, item_id: int) -> Item:
+    item = db.session.get(Item, item_id)
+    if item is None or item.demarche_id != d.id:
+        raise NotFound(N_("no item %(id)s in this démarche", id=item_id))
+    return item
+
+
+@blp.route("/<int:demarche_id>/items/<int:item_id>/decision")
+@blp.response(200, DecisionOut)
+def get_decision(demarche_id, item_id):
+    """What the department decided about an item (404 while it has not decided)."""
+    d = get_readable(db.session, api_user(), demarche_id)
+    item = _item(d, item_id)
+    if item.decision is None:
+        raise NotFound(N_("no decision on this item yet"))
+    return item.decision
+
+
+@blp.route("/<int:demarche_id>/items/<int:item_id>/decision", methods=["PUT"])
+@blp.arguments(DecisionIn)
+@blp.response(200, DecisionOut)
+def put_decision(fields, demarche_id, item_id):
+    """The department's decision on an item (``retained``, ``partly_retained``,
+    ``not_retained``, ``under_study``) and its justification, at the synthesis stage."""
+    d = get_visible(db.session, api_user(), demarche_id, lock=True)
+    decision = decisions.decide(
+        db.session,
+        api_user(),
+        _item(d, item_id),
+        outcome=fields["outcome"],
+        justification=fields["justification"],
+        as_of=utcnow(),
+    )
+    db.session.commit()
+    return decision

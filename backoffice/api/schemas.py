@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import marshmallow as ma
 from marshmallow import fields
 
@@ -236,3 +238,116 @@ class ContributionQuery(StrictSchema):
         load_default=50,
         validate=ma.validate.Range(min=1, max=500, error="between 1 and 500 expected"),
     )
+
+
+OUTCOMES = ["retained", "partly_retained", "not_retained", "under_study"]
+
+
+class DecisionIn(StrictSchema):
+    outcome = fields.String(required=True, metadata={"enum": OUTCOMES})
+    justification = fields.String(required=True)
+
+
+class DecisionOut(ma.Schema):
+    item_id = fields.Integer()
+    outcome = fields.String()
+    justification = fields.String()
+    decided_at = fields.DateTime()
+    decided_by = fields.Function(lambda d: d.decided_by.display_name if d.decided_by else None)
+
+
+MAILING_KINDS = ["feedback", "invitation", "reminder", "newsletter", "officials", "departments"]
+AUDIENCES = [
+    "contributors",
+    "registrants",
+    "territory_subscribers",
+    "elected",
+    "department_agents",
+]
+MAILING_STATUSES = ["draft", "scheduled", "sending", "sent", "cancelled"]
+TEMPLATE_HELP = (
+    "A Jinja template; variables: name, demarche (title, url, territory), decisions (item, "
+    "outcome, justification), contributions (item, outcome, justification, text, date), "
+    "synthesis_url, event (title, place, when), unsubscribe_url"
+)
+
+
+class MailingIn(StrictSchema):
+    kind = fields.String(required=True, metadata={"enum": MAILING_KINDS})
+    demarche_id = fields.Integer(required=True, validate=ID)
+    audience = fields.String(required=True, metadata={"enum": AUDIENCES})
+    subject = fields.String(required=True, metadata={"description": TEMPLATE_HELP})
+    body = fields.String(required=True, metadata={"description": TEMPLATE_HELP})
+    event_id = fields.Integer(
+        allow_none=True,
+        validate=ID,
+        metadata={"description": "registrants: of this event only (default: all its events)"},
+    )
+
+
+class MailingPatch(MailingIn):
+    class Meta:
+        unknown = ma.RAISE
+
+    kind = fields.String(metadata={"enum": MAILING_KINDS})
+    demarche_id = fields.Integer(validate=ID)
+    audience = fields.String(metadata={"enum": AUDIENCES})
+    subject = fields.String()
+    body = fields.String()
+
+
+class SendIn(StrictSchema):
+    scheduled_at = fields.AwareDateTime(
+        allow_none=True,
+        default_timezone=ZoneInfo("Europe/Paris"),
+        metadata={"description": "When to send (default now); Europe/Paris if no offset"},
+    )
+
+
+class Counts(ma.Schema):
+    to_send = fields.Integer()
+    sent = fields.Integer()
+    refused = fields.Integer()
+    failed = fields.Integer()
+    skipped = fields.Integer()
+    uncertain = fields.Integer()
+    cancelled = fields.Integer()
+
+
+class MailingOut(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    audience = fields.String()
+    demarche_id = fields.Integer()
+    event_id = fields.Integer(allow_none=True)
+    subject = fields.String()
+    body = fields.String()
+    status = fields.String(metadata={"enum": MAILING_STATUSES})
+    scheduled_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    counts = fields.Nested(Counts)
+    skipped_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class MailingList(ma.Schema):
+    items = fields.List(fields.Nested(MailingOut))
+    total = fields.Integer()
+
+
+class MailingQuery(StrictSchema):
+    demarche_id = fields.Integer(validate=ID)
+    status = fields.String(validate=ma.validate.OneOf(MAILING_STATUSES, error="unknown value"))
+
+
+class PreviewQuery(StrictSchema):
+    address = fields.String(
+        metadata={"description": "Render for this recipient (default: the first)"}
+    )
+
+
+class PreviewOut(ma.Schema):
+    address = fields.String()
+    subject = fields.String()
+    text = fields.String()

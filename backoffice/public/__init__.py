@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import citizen, events, pages  # noqa: E402,F401 - routes register on bp
+from . import citizen, events, pages, unsubscribe  # noqa: E402,F401 - routes register on bp

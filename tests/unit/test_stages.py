@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from tests.support import at
-from workflows.models import Demarche, Item
+from workflows.models import DecisionOutcome, Demarche, Item, ItemDecision
 from workflows.stages import (
     MOVES,
     MoveContext,
@@ -133,12 +133,20 @@ def test_closing_early_needs_a_reason_but_not_after_the_closing_day():
     assert check(d, Stage.SYNTHESIS, as_of="2026-12-20T23:00:00") == []
 
 
-def test_feedback_needs_the_synthesis_and_the_decision():
-    d = Demarche(stage=Stage.SYNTHESIS, synthesis_text="", decision_text=" ")
+def test_feedback_needs_the_synthesis_and_a_justified_decision_on_every_item():
+    decided = Item(title="Engagement n°1")
+    decided.decision = ItemDecision(outcome=DecisionOutcome.RETAINED, justification="Parce que.")
+    unjustified = Item(title="Engagement n°2")
+    unjustified.decision = ItemDecision(outcome=DecisionOutcome.NOT_RETAINED, justification=" ")
+    undecided = Item(title="Engagement n°3")
+    d = Demarche(stage=Stage.SYNTHESIS, synthesis_text="", items=[decided, unjustified, undecided])
     assert check(d, Stage.FEEDBACK) == [
         "validated synthesis missing",
-        "the department's decision is missing",
+        "the department's decision on “Engagement n°2” is missing",
+        "the department's decision on “Engagement n°3” is missing",
     ]
+    d = Demarche(stage=Stage.SYNTHESIS, synthesis_text="Synthèse", items=[decided])
+    assert check(d, Stage.FEEDBACK) == []
 
 
 @pytest.mark.parametrize(

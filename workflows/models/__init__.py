@@ -17,10 +17,30 @@ from .consultation import (
     RegistrationStatus,
 )
 from .demarches import AuditEntry, Demarche, StageTransition
+from .mailings import (
+    Audience,
+    DecisionOutcome,
+    Delivery,
+    DeliveryStatus,
+    ItemDecision,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    Suppression,
+)
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, Role, User, roles_users
 
 __all__ = [
+    "Audience",
+    "DecisionOutcome",
+    "Delivery",
+    "DeliveryStatus",
+    "ItemDecision",
+    "Mailing",
+    "MailingKind",
+    "MailingStatus",
+    "Suppression",
     "Channel",
     "Contribution",
     "ContributionImport",

@@ -48,7 +48,7 @@ def portable_enum(cls: type, name: str) -> Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=20,
+        length=max(20, *(len(m.value) for m in cls)),
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

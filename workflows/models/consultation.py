@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,9 @@ from ..i18n import N_, Msg
 from .base import Base, portable_enum
 from .demarches import Demarche
 from .people import User
+
+if TYPE_CHECKING:
+    from .mailings import ItemDecision
 
 
 class Labelled(enum.StrEnum):
@@ -114,6 +117,7 @@ class Item(Base):
     created_at: Mapped[datetime]
 
     demarche: Mapped[Demarche] = relationship(back_populates="items")
+    decision: Mapped[ItemDecision | None] = relationship(uselist=False, lazy="selectin")
 
     __table_args__ = (UniqueConstraint("demarche_id", "source"),)
 

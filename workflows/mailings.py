@@ -1,0 +1,1242 @@
+"""Mailings: audiences and consents, templates, and the delivery engine.
+
+A mailing's deliveries are written first, one row per (mailing, address), unique; workers then
+claim rows in chunks and send them over one SMTP connection per chunk. Each send is recorded
+before the next starts — the row is marked ``sending`` in the same commit that records the
+previous outcome — so a worker killed mid-chunk leaves exactly its message in flight marked
+``sending``; the sweep later calls it ``uncertain`` (never sent again) and gives the rest of
+the chunk back. A row recorded as sent is never sent again, whatever is rerun or redelivered.
+Nothing here knows Flask, SMTP or Celery: the sender and the links are passed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any, Protocol
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import audit
+from .clock import PARIS, utcnow
+from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
+from .i18n import N_, Msg
+from .models import (
+    Audience,
+    Contribution,
+    Delivery,
+    DeliveryStatus,
+    Demarche,
+    Event,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    Participant,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Suppression,
+    User,
+)
+from .outbox import PermanentDeliveryError, TemporaryDeliveryError
+from .roles import RoleName
+from .territory import WHOLE_DEPARTEMENT, communes
+
+log = logging.getLogger(__name__)
+
+K, A = MailingKind, Audience
+#: Which audiences each kind may address.
+AUDIENCES = {
+    K.FEEDBACK: {A.CONTRIBUTORS, A.REGISTRANTS},
+    K.INVITATION: {A.TERRITORY_SUBSCRIBERS, A.CONTRIBUTORS, A.REGISTRANTS},
+    K.NEWSLETTER: {A.TERRITORY_SUBSCRIBERS, A.CONTRIBUTORS, A.REGISTRANTS},
+    K.REMINDER: {A.REGISTRANTS},
+    K.OFFICIALS: {A.ELECTED},
+    K.DEPARTMENTS: {A.DEPARTMENT_AGENTS},
+}
+#: The consent (and unsubscription scope) each kind needs; None: staff, no consent needed.
+SCOPES = {
+    K.FEEDBACK: "feedback",
+    K.INVITATION: "news",
+    K.NEWSLETTER: "news",
+    K.REMINDER: "reminder",
+    K.OFFICIALS: None,
+    K.DEPARTMENTS: None,
+}
+MAX_SUBJECT, MAX_BODY = 300, 50_000
+CHUNK = 100
+MAX_ATTEMPTS = 5
+#: A claimed or in-flight row untouched this long belongs to a worker that died.
+STALE = timedelta(minutes=5)
+#: How long a chunk waits when the SMTP relay cannot be reached at all.
+RELAY_DOWN_PAUSE = timedelta(minutes=1)
+#: SMTP answers that mean the mailbox does not exist: the address is suppressed for good.
+HARD_BOUNCES = {550, 551, 553}
+ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
+TO_START = "mailings_to_start"
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=2 ** max(attempts - 1, 0))
+
+
+# -- templates ------------------------------------------------------------------------------
+
+_env = SandboxedEnvironment(
+    autoescape=False,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+#: What a template may use, with a sample of each (checked at writing, not at sending).
+_SAMPLE_DECISION = {"item": "Engagement", "outcome": "Retenu", "justification": "Parce que."}
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "name": "Camille Martin",
+    "demarche": {"title": "Démarche", "url": "https://example.org/d", "territory": "Muret"},
+    "synthesis_url": "https://example.org/d#synthese",
+    "decisions": [_SAMPLE_DECISION],
+    "contributions": [{**_SAMPLE_DECISION, "text": "Mon avis.", "date": "01/02/2026"}],
+    "unsubscribe_url": "https://example.org/u",
+}
+SAMPLE_EVENT = {"title": "Atelier", "place": "Muret", "when": "01/02/2026 à 18:00"}
+
+
+def check_template(source: str, field_name: str, *, with_event: bool = False) -> None:
+    """Refuse a template that does not parse or uses a variable that does not exist."""
+    try:
+        _env.from_string(source).render(
+            **SAMPLE_CONTEXT, event=SAMPLE_EVENT if with_event else None
+        )
+    except Exception as exc:  # noqa: BLE001 - a syntax error, a sandbox refusal, a type error
+        raise InvalidFields(
+            {field_name: N_("the template does not read: %(error)s", error=str(exc))}
+        ) from None
+
+
+def default_feedback() -> tuple[str, str]:
+    """The feedback's subject and body templates, the mission's to change."""
+    text = resources.files("workflows").joinpath("data/mailings/feedback.txt").read_text("utf-8")
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.lstrip("\n")
+
+
+# -- creating, editing, cancelling ----------------------------------------------------------
+
+
+def _mission_only(actor: User | None) -> None:
+    if actor is not None and not actor.is_mission:
+        raise PermissionDenied(N_("mailings are the mission's"))
+
+
+def mailing_values(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Msg] = {}
+    values: dict[str, Any] = {}
+    try:
+        values["kind"] = MailingKind(fields.get("kind"))
+    except ValueError:
+        errors["kind"] = N_("unknown kind “%(value)s”", value=fields.get("kind"))
+    try:
+        values["audience"] = Audience(fields.get("audience"))
+    except ValueError:
+        errors["audience"] = N_("unknown audience “%(value)s”", value=fields.get("audience"))
+    if (
+        "kind" in values
+        and "audience" in values
+        and values["audience"] not in AUDIENCES[values["kind"]]
+    ):
+        errors["audience"] = N_("this audience cannot receive this kind of mailing")
+    demarche_id = fields.get("demarche_id")
+    demarche = (
+        session.get(Demarche, demarche_id)
+        if isinstance(demarche_id, int) and 0 < demarche_id < 2**31
+        else None
+    )
+    if demarche is None:
+        errors["demarche_id"] = N_("no démarche %(id)s", id=demarche_id)
+    values["demarche_id"] = demarche.id if demarche else None
+    event_id = fields.get("event_id")
+    values["event_id"] = None
+    if event_id not in (None, ""):
+        event = (
+            session.get(Event, event_id)
+            if isinstance(event_id, int) and 0 < event_id < 2**31
+            else None
+        )
+        if event is None or (demarche is not None and event.demarche_id != demarche.id):
+            errors["event_id"] = N_("no event %(id)s in this démarche", id=event_id)
+        else:
+            values["event_id"] = event.id
+    subject = str(fields.get("subject") or "").strip()
+    body = str(fields.get("body") or "")
+    if not subject:
+        errors["subject"] = N_("the subject is empty")
+    elif len(subject) > MAX_SUBJECT or "\n" in subject:
+        errors["subject"] = N_("one line of at most %(max)s characters", max=MAX_SUBJECT)
+    if not body.strip():
+        errors["body"] = N_("the text is empty")
+    elif len(body) > MAX_BODY:
+        errors["body"] = N_("at most %(max)s characters", max=MAX_BODY)
+    for name, source in (("subject", subject), ("body", body)):
+        if name not in errors:
+            try:
+                check_template(source, name, with_event=values["event_id"] is not None)
+            except InvalidFields as exc:
+                errors.update(exc.errors)
+    if errors:
+        raise InvalidFields(errors)
+    values["subject"], values["body"] = subject, body
+    return values
+
+
+def create_mailing(
+    session: Session, actor: User | None, fields: dict[str, Any], *, as_of: datetime
+) -> Mailing:
+    _mission_only(actor)
+    mailing = Mailing(
+        status=MailingStatus.DRAFT,
+        created_by=actor,
+        created_at=as_of,
+        updated_at=as_of,
+        **mailing_values(session, fields),
+    )
+    session.add(mailing)
+    session.flush()
+    audit.record(
+        session,
+        "mailing.create",
+        actor=actor,
+        as_of=as_of,
+        demarche=mailing.demarche,
+        target=f"mailing:{mailing.id}",
+        kind=mailing.kind.value,
+        audience=mailing.audience.value,
+    )
+    return mailing
+
+
+def update_mailing(
+    session: Session, actor: User, mailing: Mailing, fields: dict[str, Any], *, as_of: datetime
+) -> Mailing:
+    _mission_only(actor)
+    if mailing.status != MailingStatus.DRAFT:
+        raise Conflict(N_("only a draft can be changed"))
+    for name, value in mailing_values(session, fields).items():
+        setattr(mailing, name, value)
+    mailing.updated_at = as_of
+    audit.record(
+        session,
+        "mailing.update",
+        actor=actor,
+        as_of=as_of,
+        demarche=mailing.demarche,
+        target=f"mailing:{mailing.id}",
+    )
+    session.flush()
+    return mailing
+
+
+def get_mailing(session: Session, mailing_id: object) -> Mailing:
+    mailing = (
+        session.get(Mailing, mailing_id)
+        if isinstance(mailing_id, int) and 0 < mailing_id < 2**31
+        else None
+    )
+    if mailing is None:
+        raise NotFound(N_("no mailing %(id)s", id=mailing_id))
+    return mailing
+
+
+def schedule(
+    session: Session, actor: User | None, mailing: Mailing, *, at: datetime | None, as_of: datetime
+) -> Mailing:
+    """Send now (``at`` None or past) or at ``at``; the workers start it (after commit)."""
+    _mission_only(actor)
+    if mailing.status != MailingStatus.DRAFT:
+        raise Conflict(N_("this mailing is already “%(status)s”", status=mailing.status.label))
+    mailing.status = MailingStatus.SCHEDULED
+    mailing.scheduled_at = max(at or as_of, as_of)
+    mailing.updated_at = as_of
+    audit.record(
+        session,
+        "mailing.schedule",
+        actor=actor,
+        as_of=as_of,
+        demarche=mailing.demarche,
+        target=f"mailing:{mailing.id}",
+        at=mailing.scheduled_at.isoformat(),
+    )
+    if mailing.scheduled_at <= as_of:
+        session.info.setdefault(TO_START, []).append(mailing.id)
+    session.flush()
+    return mailing
+
+
+def cancel(session: Session, actor: User | None, mailing: Mailing, *, as_of: datetime) -> int:
+    """Stop what has not gone yet; returns how many deliveries are cancelled."""
+    _mission_only(actor)
+    result = session.execute(
+        update(Mailing)
+        .where(
+            Mailing.id == mailing.id,
+            Mailing.status.in_(
+                (MailingStatus.DRAFT, MailingStatus.SCHEDULED, MailingStatus.SENDING)
+            ),
+        )
+        .values(status=MailingStatus.CANCELLED, updated_at=as_of, finished_at=as_of)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(N_("this mailing is already “%(status)s”", status=mailing.status.label))
+    stopped = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.mailing_id == mailing.id,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
+        .values(status=DeliveryStatus.CANCELLED, chunk=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(
+        session,
+        "mailing.cancel",
+        actor=actor,
+        as_of=as_of,
+        demarche=mailing.demarche,
+        target=f"mailing:{mailing.id}",
+        cancelled=stopped,
+    )
+    session.flush()
+    session.refresh(mailing)
+    return stopped
+
+
+# -- audiences and consents ----------------------------------------------------------------
+
+
+@dataclass
+class Recipient:
+    address: str
+    participant: Participant | None = None
+    user: User | None = None
+    skip: str = ""  # why not: no_consent, suppressed, unsubscribed
+
+    @property
+    def name(self) -> str:
+        if self.user is not None:
+            return self.user.name or ""
+        return (self.participant.name or "") if self.participant else ""
+
+
+def _canton_communes(territory: str | None) -> set[str] | None:
+    """INSEE codes of a canton's communes; None for the whole département."""
+    if not territory or territory == WHOLE_DEPARTEMENT:
+        return None
+    codes = {c.insee_code for c in communes() if c.canton_name == territory}
+    if territory.startswith("Toulouse-"):
+        codes.add("31555")  # Toulouse spans its eleven cantons
+    return codes
+
+
+def _participants(session: Session, mailing: Mailing) -> Iterator[Participant]:
+    d = mailing.demarche
+    if mailing.audience == Audience.CONTRIBUTORS:
+        ids = select(Contribution.participant_id).where(Contribution.demarche_id == d.id)
+        query = select(Participant).where(Participant.id.in_(ids))
+    elif mailing.audience == Audience.REGISTRANTS:
+        statuses = [RegistrationStatus.CONFIRMED]
+        if mailing.kind != MailingKind.REMINDER:
+            statuses.append(RegistrationStatus.WAITING)
+        events = (
+            [mailing.event_id]
+            if mailing.event_id
+            else select(Event.id).where(Event.demarche_id == d.id)
+        )
+        ids = select(Registration.participant_id).where(
+            Registration.event_id.in_(events), Registration.status.in_(statuses)
+        )
+        query = select(Participant).where(Participant.id.in_(ids))
+    else:  # territory subscribers
+        query = select(Participant).where(Participant.consent_territory_news.is_(True))
+        codes = _canton_communes(d.territory)
+        if codes is not None:
+            query = query.where(Participant.commune_insee.in_(codes))
+    yield from session.scalars(query.where(Participant.email.is_not(None)).order_by(Participant.id))
+
+
+def _users(session: Session, mailing: Mailing) -> list[User]:
+    d = mailing.demarche
+    if mailing.audience == Audience.ELECTED:
+        official = d.elected_official
+        return [official] if official is not None and official.active else []
+    query = (
+        select(User)
+        .join(User.roles)
+        .where(
+            User.department_id == d.department_id,
+            User.active.is_(True),
+            Role.name == RoleName.DEPARTMENT,
+        )
+        .order_by(User.id)
+    )
+    return list(session.scalars(query).unique()) if d.department_id else []
+
+
+def consents(participant: Participant, scope: str | None) -> bool:
+    if scope == "feedback":
+        return participant.consent_feedback
+    if scope == "news":
+        return participant.consent_territory_news
+    return True  # a reminder: the registration itself asked for it
+
+
+def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
+    """Everyone the mailing is for, each with why they are skipped (if they are)."""
+    scope = SCOPES[mailing.kind]
+    if mailing.audience in (Audience.ELECTED, Audience.DEPARTMENT_AGENTS):
+        found = [Recipient(u.email.lower(), user=u) for u in _users(session, mailing)]
+    else:
+        found = [Recipient(p.email, participant=p) for p in _participants(session, mailing)]
+        for recipient in found:
+            if not consents(recipient.participant, scope):
+                recipient.skip = "no_consent"
+    suppressed = (
+        dict(
+            session.execute(
+                select(Suppression.address, Suppression.scope).where(
+                    Suppression.address.in_([r.address for r in found]),
+                    Suppression.scope.in_(["all", scope or "all"]),
+                )
+            ).all()
+        )
+        if found
+        else {}
+    )
+    for recipient in found:
+        if recipient.address in suppressed and not recipient.skip:
+            recipient.skip = (
+                "suppressed" if suppressed[recipient.address] == "all" else "unsubscribed"
+            )
+    return found
+
+
+def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
+    """Write one delivery row per address (skipped ones with their reason) and set the
+    mailing sending. Safe to run twice: existing rows are kept. Returns rows written."""
+    mailing = session.get(Mailing, mailing_id)
+    if mailing is None or mailing.status not in (MailingStatus.SCHEDULED, MailingStatus.SENDING):
+        return 0
+    if mailing.status == MailingStatus.SCHEDULED and mailing.scheduled_at > as_of:
+        return 0
+    existing = set(
+        session.scalars(select(Delivery.address).where(Delivery.mailing_id == mailing.id))
+    )
+    rows = []
+    for recipient in recipients(session, mailing):
+        if recipient.address in existing:
+            continue
+        existing.add(recipient.address)
+        rows.append(
+            Delivery(
+                mailing_id=mailing.id,
+                address=recipient.address,
+                participant_id=recipient.participant.id if recipient.participant else None,
+                user_id=recipient.user.id if recipient.user else None,
+                status=DeliveryStatus.SKIPPED if recipient.skip else DeliveryStatus.PENDING,
+                skip_reason=recipient.skip,
+                next_attempt_at=as_of,
+            )
+        )
+    session.add_all(rows)
+    if mailing.status == MailingStatus.SCHEDULED:
+        mailing.status, mailing.started_at = MailingStatus.SENDING, as_of
+        audit.record(
+            session,
+            "mailing.start",
+            actor=None,
+            as_of=as_of,
+            demarche=mailing.demarche,
+            target=f"mailing:{mailing.id}",
+            deliveries=len(rows),
+        )
+    mailing.updated_at = as_of
+    session.commit()
+    finish_if_done(session, mailing.id, as_of=as_of)
+    return len(rows)
+
+
+# -- the delivery engine ---------------------------------------------------------------------
+
+
+class Connection(Protocol):
+    def send(self, letter: Letter) -> str: ...
+
+
+Opener = Callable[[], AbstractContextManager[Connection]]
+
+
+def claim(session: Session, mailing_id: int, *, size: int = CHUNK, as_of: datetime) -> str | None:
+    """Take up to ``size`` due rows for one worker's chunk; returns its token (None: nothing)."""
+    token = uuid.uuid4().hex
+    due = (
+        select(Delivery.id)
+        .where(
+            Delivery.mailing_id == mailing_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.next_attempt_at <= as_of,
+        )
+        .order_by(Delivery.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    taken = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(due.scalar_subquery()),
+            Delivery.status == DeliveryStatus.PENDING,
+            select(Mailing.id)
+            .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING)
+            .exists(),
+        )
+        .values(status=DeliveryStatus.CLAIMED, chunk=token, claimed_at=as_of)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return token if taken else None
+
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    values: dict[str, Any]
+    suppress: tuple[str, str] | None = None  # (address, detail) of a hard bounce
+
+
+@dataclass
+class ChunkReport:
+    sent: int = 0
+    retry: int = 0
+    refused: int = 0
+    failed: int = 0
+    skipped: int = 0
+    unreachable: str = ""  # why the SMTP relay could not be reached (the rest went back)
+
+
+def send_chunk(
+    session: Session,
+    token: str,
+    opener: Opener,
+    composer: Composer,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    rate: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChunkReport:
+    """Send the chunk's rows in order over one connection (reopened after a lost one).
+
+    Each row is marked ``sending`` in the commit that records the previous row's outcome:
+    a crash leaves at most that one row in flight. ``rate`` (messages a second, 0: no
+    limit) protects the SMTP relay.
+    """
+    ids = list(
+        session.scalars(select(Delivery.id).where(Delivery.chunk == token).order_by(Delivery.id))
+    )
+    report = ChunkReport()
+    previous: Outcome | None = None
+    interval = 1.0 / rate if rate > 0 else 0.0
+    next_slot = time.monotonic()
+    position = 0
+    while position < len(ids):
+        _record(session, previous, now())
+        session.commit()
+        previous = None
+        try:
+            context = opener()
+            connection = context.__enter__()
+        except Exception as exc:  # noqa: BLE001 - the relay is down: give the rest back
+            report.unreachable = f"{type(exc).__name__}: {exc}"[:500]
+            _release(session, token, now() + RELAY_DOWN_PAUSE)
+            return report
+        try:
+            while position < len(ids):
+                delivery_id = ids[position]
+                position += 1
+                attempts = _begin(session, delivery_id, token, previous, now())
+                previous = None
+                if attempts is None:
+                    report.skipped += 1
+                    continue
+                try:
+                    letter = composer.for_delivery(delivery_id)
+                except NotToSend as exc:
+                    previous = Outcome(
+                        delivery_id,
+                        {
+                            "status": DeliveryStatus.SKIPPED,
+                            "skip_reason": exc.reason,
+                            "chunk": None,
+                        },
+                    )
+                    report.skipped += 1
+                    continue
+                except InvalidFields as exc:
+                    previous = Outcome(
+                        delivery_id,
+                        {"status": DeliveryStatus.FAILED, "error": str(exc)[:2000], "chunk": None},
+                    )
+                    report.failed += 1
+                    continue
+                if interval:
+                    wait = next_slot - time.monotonic()
+                    if wait > 0:
+                        sleep(wait)
+                    next_slot = max(next_slot, time.monotonic()) + interval
+                try:
+                    message_id = connection.send(letter)
+                except PermanentDeliveryError as exc:
+                    code = getattr(exc, "code", None)
+                    previous = Outcome(
+                        delivery_id,
+                        {
+                            "status": DeliveryStatus.REFUSED,
+                            "smtp_code": code,
+                            "error": str(exc)[:2000],
+                            "chunk": None,
+                        },
+                        (letter.address, str(exc)) if code in HARD_BOUNCES else None,
+                    )
+                    report.refused += 1
+                except TemporaryDeliveryError as exc:
+                    give_up = attempts >= MAX_ATTEMPTS
+                    previous = Outcome(
+                        delivery_id,
+                        {
+                            "status": DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+                            "next_attempt_at": now() + backoff(attempts),
+                            "smtp_code": getattr(exc, "code", None),
+                            "error": str(exc)[:2000],
+                            "chunk": None,
+                        },
+                    )
+                    if give_up:
+                        report.failed += 1
+                    else:
+                        report.retry += 1
+                    if getattr(exc, "connection_lost", False):
+                        break  # open a new connection for the rest of the chunk
+                else:
+                    previous = Outcome(
+                        delivery_id,
+                        {
+                            "status": DeliveryStatus.SENT,
+                            "message_id": message_id,
+                            "subject": letter.subject[:300],
+                            "sent_at": now(),
+                            "error": "",
+                            "chunk": None,
+                        },
+                    )
+                    report.sent += 1
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close
+                context.__exit__(None, None, None)
+    _record(session, previous, now())
+    session.commit()
+    return report
+
+
+def _release(session: Session, token: str, when: datetime) -> None:
+    """Give a chunk's rows not yet attempted back to the queue, due at ``when``."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.chunk == token, Delivery.status == DeliveryStatus.CLAIMED)
+        .values(status=DeliveryStatus.PENDING, chunk=None, next_attempt_at=when)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def _begin(
+    session: Session, delivery_id: int, token: str, previous: Outcome | None, at: datetime
+) -> int | None:
+    """Record the previous outcome and mark this row in flight, in one commit; returns the
+    row's attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
+    _record(session, previous, at)
+    attempts = session.scalar(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.chunk == token,
+            Delivery.status == DeliveryStatus.CLAIMED,
+        )
+        .values(status=DeliveryStatus.SENDING, claimed_at=at, attempts=Delivery.attempts + 1)
+        .returning(Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return attempts
+
+
+def _record(session: Session, outcome: Outcome | None, at: datetime) -> None:
+    if outcome is None:
+        return
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == outcome.delivery_id)
+        .values(**outcome.values)
+        .execution_options(synchronize_session=False)
+    )
+    if outcome.suppress is not None:
+        suppress(session, outcome.suppress[0], "all", "hard_bounce", at, detail=outcome.suppress[1])
+
+
+def suppress(
+    session: Session, address: str, scope: str, reason: str, at: datetime, *, detail: str = ""
+) -> bool:
+    """Add to the suppression list (idempotent); True if it was new."""
+    address = address.strip().lower()
+    exists = session.scalar(
+        select(Suppression.id).where(Suppression.address == address, Suppression.scope == scope)
+    )
+    if exists is not None:
+        return False
+    session.add(
+        Suppression(
+            address=address, scope=scope, reason=reason, detail=detail[:2000], created_at=at
+        )
+    )
+    session.flush()
+    return True
+
+
+def finish_if_done(session: Session, mailing_id: int, *, as_of: datetime) -> bool:
+    """Sending → sent once no row is left to send."""
+    left = (
+        select(Delivery.id)
+        .where(Delivery.mailing_id == mailing_id, Delivery.status.in_(ACTIVE))
+        .exists()
+    )
+    done = session.execute(
+        update(Mailing)
+        .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING, ~left)
+        .values(status=MailingStatus.SENT, finished_at=as_of, updated_at=as_of)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done:
+        mailing = session.get(Mailing, mailing_id)
+        audit.record(
+            session,
+            "mailing.sent",
+            actor=None,
+            as_of=as_of,
+            demarche=mailing.demarche,
+            target=f"mailing:{mailing_id}",
+            **counts(session, mailing_id),
+        )
+    session.commit()
+    return bool(done)
+
+
+def has_due_rows(session: Session, mailing_id: int, as_of: datetime) -> bool:
+    return (
+        session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.mailing_id == mailing_id,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.next_attempt_at <= as_of,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def deliver_chunk(
+    session: Session,
+    mailing_id: int,
+    opener: Opener,
+    make_composer: Callable[[Mailing], Composer],
+    *,
+    size: int = CHUNK,
+    rate: float = 0.0,
+    now: Callable[[], datetime] = utcnow,
+) -> tuple[ChunkReport | None, bool]:
+    """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
+    done. Returns the chunk's report (None: nothing to claim) and whether rows are still due
+    (the caller then hands the mailing on)."""
+    token = claim(session, mailing_id, size=size, as_of=now())
+    report = None
+    if token is not None:
+        mailing = session.get(Mailing, mailing_id)
+        try:
+            composer = make_composer(mailing)
+        except InvalidFields:
+            _release(session, token, now() + RELAY_DOWN_PAUSE)
+            raise
+        report = send_chunk(session, token, opener, composer, now=now, rate=rate)
+    finish_if_done(session, mailing_id, as_of=now())
+    more = (
+        report is not None and not report.unreachable and has_due_rows(session, mailing_id, now())
+    )
+    return report, more
+
+
+def chunks_wanted(session: Session, mailing_id: int, parallel: int, as_of: datetime) -> int:
+    """How many more chunk tasks a mailing with due rows should get (at most ``parallel``
+    chunks of one mailing are in flight, so that its rate holds)."""
+    if not has_due_rows(session, mailing_id, as_of):
+        return 0
+    busy = session.scalar(
+        select(func.count(func.distinct(Delivery.chunk))).where(
+            Delivery.mailing_id == mailing_id,
+            Delivery.status.in_((DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)),
+        )
+    )
+    return max(parallel - (busy or 0), 0)
+
+
+@dataclass
+class SweepReport:
+    started: list[int] = field(default_factory=list)
+    uncertain: int = 0
+    released: int = 0
+    to_send: list[int] = field(default_factory=list)
+
+
+def sweep(session: Session, *, as_of: datetime) -> SweepReport:
+    """Start the scheduled mailings that are due, settle what dead workers left (the row in
+    flight: uncertain; the rest of their chunk: back to send), finish the mailings that are
+    done, and list those with rows due (a worker should take a chunk of each)."""
+    report = SweepReport()
+    for mailing_id in session.scalars(
+        select(Mailing.id).where(
+            Mailing.status == MailingStatus.SCHEDULED, Mailing.scheduled_at <= as_of
+        )
+    ).all():
+        start(session, mailing_id, as_of=as_of)
+        report.started.append(mailing_id)
+    stale = Delivery.claimed_at < as_of - STALE
+    report.uncertain = session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.SENDING, stale)
+        .values(
+            status=DeliveryStatus.UNCERTAIN,
+            chunk=None,
+            error="in flight when its worker stopped: maybe sent, never sent again",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    report.released = session.execute(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.CLAIMED, stale)
+        .values(status=DeliveryStatus.PENDING, chunk=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    for mailing_id in session.scalars(
+        select(Mailing.id).where(Mailing.status == MailingStatus.SENDING)
+    ).all():
+        if not finish_if_done(session, mailing_id, as_of=as_of) and has_due_rows(
+            session, mailing_id, as_of
+        ):
+            report.to_send.append(mailing_id)
+    return report
+
+
+def counts(session: Session, mailing_id: int) -> dict[str, int]:
+    """The live counts of the API and the back office."""
+    rows = dict(
+        session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.mailing_id == mailing_id)
+            .group_by(Delivery.status)
+        ).all()
+    )
+    get = lambda *statuses: sum(rows.get(s, 0) for s in statuses)  # noqa: E731
+    return {
+        "to_send": get(*ACTIVE),
+        "sent": get(DeliveryStatus.SENT),
+        "refused": get(DeliveryStatus.REFUSED),
+        "failed": get(DeliveryStatus.FAILED),
+        "skipped": get(DeliveryStatus.SKIPPED),
+        "uncertain": get(DeliveryStatus.UNCERTAIN),
+        "cancelled": get(DeliveryStatus.CANCELLED),
+    }
+
+
+def skip_reasons(session: Session, mailing_id: int) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(Delivery.skip_reason, func.count())
+            .where(Delivery.mailing_id == mailing_id, Delivery.status == DeliveryStatus.SKIPPED)
+            .group_by(Delivery.skip_reason)
+        ).all()
+    )
+
+
+# -- what each recipient reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Links:
+    """URLs the web side builds (the domain knows no host): the démarche's public page,
+    and the signed unsubscription link of an address for a scope."""
+
+    demarche: Callable[[Demarche], str]
+    unsubscribe: Callable[[str, str], str]
+
+
+class NotToSend(Exception):  # noqa: N818 - a decision, not a failure
+    """This delivery should no longer go; ``reason`` is its skip reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One recipient's message, rendered: what the sender turns into an email."""
+
+    address: str
+    subject: str
+    text: str
+    kind: MailingKind
+    scope: str | None  # the unsubscription scope (None: a message to staff)
+    unsubscribe_url: str
+    delivery_id: int | None = None
+
+
+EXCERPT = 300
+
+
+class Composer:
+    """Renders one mailing for each of its recipients; what all share is read once."""
+
+    def __init__(
+        self,
+        session: Session,
+        mailing: Mailing,
+        links: Links,
+        label: Callable[[Any], str] = str,
+    ) -> None:
+        self.session = session
+        self.mailing_id = mailing.id
+        self.demarche_id = mailing.demarche_id
+        self.kind = mailing.kind
+        self.scope = SCOPES[mailing.kind]
+        self.links = links
+        try:
+            self.subject = _env.from_string(mailing.subject)
+            self.body = _env.from_string(mailing.body)
+        except TemplateError as exc:
+            raise InvalidFields(
+                {"body": N_("the template does not read: %(error)s", error=str(exc))}
+            ) from None
+        # An automatic event reminder is checked at sending: (event id, the key of its date).
+        self.reminder_of = (
+            (mailing.event_id, mailing.key)
+            if mailing.kind == MailingKind.REMINDER and mailing.key and mailing.event_id
+            else None
+        )
+        d = mailing.demarche
+        self.items = {}
+        for item in d.items:
+            decision = item.decision
+            self.items[item.id] = {
+                "item": item.title,
+                "outcome": label(decision.outcome.label) if decision else "",
+                "justification": decision.justification if decision else "",
+            }
+        page = links.demarche(d)
+        event = mailing.event
+        self.shared = {
+            "demarche": {"title": d.title, "url": page, "territory": d.territory or ""},
+            "synthesis_url": page + "#synthese",
+            "decisions": list(self.items.values()),
+            "event": {
+                "title": event.title,
+                "place": event.place,
+                "when": event.starts_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"),
+            }
+            if event is not None
+            else None,
+        }
+
+    def contributions_of(self, participant_id: int | None) -> list[dict[str, str]]:
+        if participant_id is None:
+            return []
+        rows = self.session.execute(
+            select(Contribution.item_id, Contribution.body, Contribution.contributed_at)
+            .where(
+                Contribution.demarche_id == self.demarche_id,
+                Contribution.participant_id == participant_id,
+            )
+            .order_by(Contribution.contributed_at, Contribution.id)
+        ).all()
+        return [
+            {
+                **self.items.get(item_id, {"item": "", "outcome": "", "justification": ""}),
+                "text": body if len(body) <= EXCERPT else body[: EXCERPT - 1] + "…",
+                "date": at.astimezone(PARIS).strftime("%d/%m/%Y"),
+            }
+            for item_id, body, at in rows
+        ]
+
+    def compose(
+        self,
+        address: str,
+        name: str,
+        participant_id: int | None,
+        delivery_id: int | None = None,
+    ) -> Letter:
+        """The letter for ``address``, named ``name``, about ``participant_id``'s part."""
+        context = {
+            **self.shared,
+            "name": name,
+            "contributions": self.contributions_of(participant_id),
+            "unsubscribe_url": self.links.unsubscribe(address, self.scope) if self.scope else "",
+        }
+        try:
+            subject = " ".join(self.subject.render(context).split())
+            text = self.body.render(context)
+        except Exception as exc:  # noqa: BLE001 - whatever the template does wrong
+            raise InvalidFields(
+                {"body": N_("the template does not read: %(error)s", error=str(exc))}
+            ) from None
+        return Letter(
+            address=address,
+            subject=subject,
+            text=text,
+            kind=self.kind,
+            scope=self.scope,
+            unsubscribe_url=context["unsubscribe_url"],
+            delivery_id=delivery_id,
+        )
+
+    def for_recipient(self, recipient: Recipient) -> Letter:
+        participant_id = recipient.participant.id if recipient.participant else None
+        return self.compose(recipient.address, recipient.name, participant_id)
+
+    def for_delivery(self, delivery_id: int) -> Letter:
+        """The letter of a delivery row; NotToSend if it should no longer go (a reminder of a
+        cancelled registration, or of an event that moved since)."""
+        address, participant_id, participant_name, user_name = self.session.execute(
+            select(Delivery.address, Delivery.participant_id, Participant.name, User.name)
+            .outerjoin(Participant, Participant.id == Delivery.participant_id)
+            .outerjoin(User, User.id == Delivery.user_id)
+            .where(Delivery.id == delivery_id)
+        ).one()
+        if self.reminder_of is not None:
+            self._check_reminder(participant_id)
+        return self.compose(
+            address, user_name or participant_name or "", participant_id, delivery_id
+        )
+
+    def _check_reminder(self, participant_id: int | None) -> None:
+        event_id, key = self.reminder_of
+        event = self.session.get(Event, event_id, populate_existing=True)
+        if event is None or reminder_key(event) != key:
+            raise NotToSend("event_moved")
+        confirmed = self.session.scalar(
+            select(Registration.id).where(
+                Registration.event_id == event_id,
+                Registration.participant_id == participant_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+        if confirmed is None:
+            raise NotToSend("registration_cancelled")
+
+
+def sample_recipient(
+    session: Session, mailing: Mailing, address: str | None = None
+) -> Recipient | None:
+    """A recipient to preview the mailing for: the given address, else the first one."""
+    found = recipients(session, mailing)
+    if address:
+        found = [r for r in found if r.address == address.strip().lower()]
+    return found[0] if found else None
+
+
+# -- the feedback of a démarche ----------------------------------------------------------------
+
+
+def _feedback_mailing(session: Session, demarche: Demarche) -> Mailing | None:
+    return session.scalar(
+        select(Mailing)
+        .where(
+            Mailing.demarche_id == demarche.id,
+            Mailing.kind == MailingKind.FEEDBACK,
+            Mailing.audience == Audience.CONTRIBUTORS,
+            Mailing.status != MailingStatus.CANCELLED,
+        )
+        .order_by(Mailing.id.desc())
+        .limit(1)
+    )
+
+
+def send_feedback(session: Session, demarche: Demarche, *, as_of: datetime) -> Mailing:
+    """On entering the feedback stage: send the feedback mailing to the contributors — the
+    draft the mission prepared, else one made from the default template. Idempotent."""
+    mailing = _feedback_mailing(session, demarche)
+    if mailing is not None and mailing.status != MailingStatus.DRAFT:
+        return mailing
+    if mailing is None:
+        subject, body = default_feedback()
+        mailing = create_mailing(
+            session,
+            None,
+            {
+                "kind": MailingKind.FEEDBACK.value,
+                "audience": Audience.CONTRIBUTORS.value,
+                "demarche_id": demarche.id,
+                "subject": subject,
+                "body": body,
+            },
+            as_of=as_of,
+        )
+    return schedule(session, None, mailing, at=None, as_of=as_of)
+
+
+def feedback_progress(session: Session, demarche: Demarche) -> int | None:
+    """None when no feedback mailing went out; else how many of its messages are left."""
+    mailing = _feedback_mailing(session, demarche)
+    if mailing is None or mailing.status == MailingStatus.DRAFT:
+        return None
+    if mailing.status == MailingStatus.SENT:
+        return 0
+    left = counts(session, mailing.id)["to_send"]
+    return max(left, 1)
+
+
+# -- event reminders ---------------------------------------------------------------------------
+
+#: Registrants are reminded this long before their event (DESIGN §3).
+REMINDER_BEFORE = timedelta(days=2)
+
+
+def reminder_key(event: Event) -> str:
+    """One reminder per event and date: a moved event gets a new one, the old one is void."""
+    return f"reminder:event:{event.id}:{event.starts_at.astimezone(PARIS).isoformat()}"
+
+
+def default_reminder() -> tuple[str, str]:
+    text = resources.files("workflows").joinpath("data/mailings/reminder.txt").read_text("utf-8")
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.lstrip("\n")
+
+
+def schedule_reminders(session: Session, *, as_of: datetime) -> list[int]:
+    """Make and schedule the reminder of every event starting within two days, once per
+    event and date (the unique key decides between two sweeps running together)."""
+    made = []
+    subject, body = default_reminder()
+    for event in session.scalars(
+        select(Event)
+        .where(Event.starts_at > as_of, Event.starts_at <= as_of + REMINDER_BEFORE)
+        .order_by(Event.starts_at)
+    ):
+        key = reminder_key(event)
+        if session.scalar(select(Mailing.id).where(Mailing.key == key)) is not None:
+            continue
+        try:
+            with session.begin_nested():
+                mailing = create_mailing(
+                    session,
+                    None,
+                    {
+                        "kind": MailingKind.REMINDER.value,
+                        "audience": Audience.REGISTRANTS.value,
+                        "demarche_id": event.demarche_id,
+                        "event_id": event.id,
+                        "subject": subject,
+                        "body": body,
+                    },
+                    as_of=as_of,
+                )
+                mailing.key = key
+                session.flush()
+        except IntegrityError:
+            continue  # another sweep made it meanwhile
+        schedule(session, None, mailing, at=None, as_of=as_of)
+        made.append(mailing.id)
+    session.commit()
+    return made
+
+
+# -- unsubscribing and forgetting ------------------------------------------------------------
+
+
+def unsubscribe(session: Session, address: str, scope: str, *, as_of: datetime) -> bool:
+    """Stop the mail of ``scope`` to ``address`` (RFC 8058 one-click, or the page): the
+    suppression list, the participant's consent, and what is still to send. Idempotent;
+    True the first time."""
+    if scope not in {s for s in SCOPES.values() if s}:
+        raise InvalidFields({"scope": N_("unknown subscription")})
+    address = address.strip().lower()
+    new = suppress(session, address, scope, "unsubscribed", as_of)
+    for participant in session.scalars(select(Participant).where(Participant.email == address)):
+        if scope == "feedback" and participant.consent_feedback:
+            participant.consent_feedback = False
+            participant.consent_updated_at = as_of
+        elif scope == "news" and participant.consent_territory_news:
+            participant.consent_territory_news = False
+            participant.consent_updated_at = as_of
+    kinds = [kind for kind, kind_scope in SCOPES.items() if kind_scope == scope]
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.address == address,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.mailing_id.in_(select(Mailing.id).where(Mailing.kind.in_(kinds))),
+        )
+        .values(status=DeliveryStatus.SKIPPED, skip_reason="unsubscribed")
+        .execution_options(synchronize_session=False)
+    )
+    if new:
+        audit.record(session, "mailing.unsubscribe", actor=None, as_of=as_of, scope=scope)
+    session.flush()
+    return new
+
+
+def resubscribe(session: Session, address: str, scopes: list[str]) -> None:
+    """The person asked again for these mails (their consent choices): lift their own
+    unsubscriptions, never a hard bounce."""
+    session.execute(
+        delete(Suppression).where(
+            Suppression.address == address.strip().lower(),
+            Suppression.scope.in_(scopes),
+            Suppression.reason == "unsubscribed",
+        )
+    )
+
+
+def forget_address(session: Session, addresses: set[str]) -> None:
+    """An erased person: their deliveries keep their outcome but lose the address; what was
+    still to send to them will not go."""
+    addresses = {a.strip().lower() for a in addresses if a}
+    if not addresses:
+        return
+    for delivery in session.scalars(select(Delivery).where(Delivery.address.in_(addresses))):
+        if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED):
+            delivery.status, delivery.skip_reason = DeliveryStatus.SKIPPED, "erased"
+        delivery.address = f"erased-{delivery.id}@invalid.invalid"
+        delivery.error = ""
+        delivery.participant_id = delivery.user_id = None
+    session.execute(delete(Suppression).where(Suppression.address.in_(addresses)))
+    session.flush()
