@@ -21,8 +21,8 @@ from backoffice.auth import create_user
 from backoffice.extensions import db
 from workflows import demarches as domain
 from workflows import mailings
-from workflows.decisions import decide
 from workflows.clock import local_date, utcnow
+from workflows.decisions import decide
 from workflows.items import add_item
 from workflows.models import Base, Demarche, User
 from workflows.transitions import transition
@@ -141,6 +141,26 @@ def _clean(request, smtp):
         with app.app_context():
             reset_database()
     yield
+
+
+@pytest.fixture
+def worker_env(app_config, database_url, smtp):
+    """The environment of a worker process on the test's database, broker and SMTP server."""
+
+    def env(**overrides: str) -> dict[str, str]:
+        return {
+            "DIALOGUE_ENV": "development",
+            "SECRET_KEY": app_config["SECRET_KEY"],
+            "DATABASE_URL": database_url,
+            "MAIL_SERVER": smtp.host,
+            "MAIL_PORT": str(smtp.port),
+            "BASE_URL": app_config["BASE_URL"],
+            "INSTANCE_PATH": app_config["INSTANCE_PATH"],
+            "OUTBOX_DISPATCH": "celery",
+            **overrides,
+        }
+
+    return env
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _L
 
-from workflows.models import Contribution, Demarche, Department, Event, Item, Role, User
+from workflows.models import Contribution, Demarche, Department, Event, Item, Mailing, Role, User
 
 from ..extensions import db
 from .consultation import ContributionView, EventView, ItemView
 from .demarches import DemarcheView
 from .home import HomeView
+from .mailings import MailingView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
 
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> Admin:
         )
     )
     admin.add_view(EventView(Event, db, name=_L("Events"), category=consultation, endpoint="event"))
+    admin.add_view(MailingView(Mailing, db, name=_L("Mailings"), endpoint="mailing"))
     people = _L("People")
     admin.add_view(UserView(User, db, name=_L("Accounts"), category=people, endpoint="user"))
     admin.add_view(

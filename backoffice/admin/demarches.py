@@ -28,7 +28,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField
 
-from workflows import audit, exports, imports
+from workflows import audit, decisions, exports, imports
 from workflows import demarches as domain
 from workflows.access import acts_for_department, parse_id, visible_clause
 from workflows.clock import utcnow
@@ -39,8 +39,10 @@ from workflows.models import (
     AuditEntry,
     Contribution,
     ContributionImport,
+    DecisionOutcome,
     Demarche,
     Department,
+    Mailing,
 )
 from workflows.roles import STAFF_ROLES, RoleName
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
@@ -344,6 +346,35 @@ class DemarcheView(ProtectedModelView):
         )
         return redirect(self.get_url(".details_view", id=model.id))
 
+    @expose("/decide/", methods=("POST",))
+    def decide_view(self):
+        """The department's decision on one item, with its justification (synthesis stage)."""
+        model = self.get_one(request.form.get("id"))
+        item = (
+            next((i for i in model.items if i.id == parse_id(request.form.get("item_id"))), None)
+            if model is not None
+            else None
+        )
+        if item is None:
+            flash(gettext("This démarche does not exist or is not yours to see."), "error")
+            return redirect(self.get_url(".index_view"))
+        try:
+            decisions.decide(
+                db.session,
+                current_user,
+                item,
+                outcome=request.form.get("outcome", ""),
+                justification=request.form.get("justification", ""),
+                as_of=utcnow(),
+            )
+            db.session.commit()
+            flash(gettext("Decision on “%(item)s” saved.", item=item.title), "success")
+        except DomainError as exc:
+            db.session.rollback()
+            for message in exc.messages:
+                flash(tr(message), "error")
+        return redirect(self.get_url(".details_view", id=model.id) + f"#decision-{item.id}")
+
     # -- contributions in and out: imports and exports -------------------------------------
 
     def _may_import(self, model: Demarche) -> bool:
@@ -459,6 +490,14 @@ class DemarcheView(ProtectedModelView):
             contribution_counts=counts,
             item_counts=item_counts(db.session, model),
             may_prepare=current_user.is_mission or acts_for_department(current_user, model),
+            may_decide=model.stage in decisions.DECISION_STAGES
+            and (current_user.is_mission or acts_for_department(current_user, model)),
+            outcomes=list(DecisionOutcome),
+            mailings=db.session.scalars(
+                select(Mailing).where(Mailing.demarche_id == model.id).order_by(Mailing.id.desc())
+            ).all()
+            if current_user.is_mission
+            else [],
             options=options,
             timeline=_timeline(model),
             editable=bool(domain.editable_fields(current_user, model)) and self.can_edit,

@@ -5,7 +5,7 @@ unsubscribes (link checkers open links)."""
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _L
 
 from workflows import mailings
 from workflows.clock import utcnow
@@ -15,9 +15,9 @@ from ..mailer import read_unsubscribe_token
 from . import bp
 
 SCOPE_LABELS = {
-    "feedback": _l("what became of the démarches you took part in"),
-    "news": _l("the news of the démarches in your territory"),
-    "reminder": _l("the reminders of the workshops and meetings you registered to"),
+    "feedback": _L("what became of the démarches you took part in"),
+    "news": _L("the news of the démarches in your territory"),
+    "reminder": _L("the reminders of the workshops and meetings you registered to"),
 }
 
 

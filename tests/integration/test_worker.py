@@ -3,17 +3,13 @@ committed transitions once, and nothing for a transaction that rolled back."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
-import time
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
+from tests.processes import Process, start_worker, wait_for
 from workflows.clock import utcnow
 from workflows.models import OutboxMessage, OutboxStatus
 from workflows.transitions import transition
@@ -24,69 +20,21 @@ pytestmark = pytest.mark.worker
 class WorkerProcess:
     """The running worker: ``send_task`` through the app's broker, ``log`` for diagnostics."""
 
-    def __init__(self, celery, lines):
-        self.send_task, self.lines = celery.send_task, lines
+    def __init__(self, celery, process: Process):
+        self.send_task, self.process = celery.send_task, process
 
     def log(self) -> str:
-        return "".join(self.lines[-60:])
+        return self.process.log()
 
 
 @pytest.fixture
-def worker(app, app_config, database_url, smtp):
+def worker(app, worker_env):
     """``celery -A workers worker`` in its own process, with the test's database and SMTP."""
-    env = {
-        **os.environ,
-        "DIALOGUE_ENV": "development",
-        "SECRET_KEY": app_config["SECRET_KEY"],
-        "DATABASE_URL": database_url,
-        "MAIL_SERVER": smtp.host,
-        "MAIL_PORT": str(smtp.port),
-        "BASE_URL": app_config["BASE_URL"],
-        "INSTANCE_PATH": app_config["INSTANCE_PATH"],
-        "OUTBOX_DISPATCH": "celery",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
-    reader.start()  # keep the pipe drained so that the worker never blocks on its logs
-    if not wait_for(lambda: any(" ready." in line for line in lines), timeout=60):
-        process.kill()
-        pytest.fail("worker not ready:\n" + "".join(lines))
+    process = start_worker(worker_env())
     app.config["OUTBOX_DISPATCH"] = "celery"
-    yield WorkerProcess(app.extensions["celery"], lines)
+    yield WorkerProcess(app.extensions["celery"], process)
     app.config["OUTBOX_DISPATCH"] = "none"
-    process.terminate()
-    process.wait(timeout=30)
-    reader.join(timeout=5)
-    process.stdout.close()
-
-
-def wait_for(condition, timeout=30.0):
-    """Poll for an effect of another process (not a deadline: the tests never sleep for time)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+    process.stop()
 
 
 def test_a_committed_transition_is_emailed_once_by_the_worker(worker, make_demarche, people, smtp):

@@ -1,0 +1,715 @@
+"""Mailings in one process against a real SMTP server: audiences and consents, templates,
+the delivery engine's records (sent once, retried, refused, suppressed, uncertain after a
+crash), cancellation, unsubscription, the feedback of a démarche and the event reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice import mailer
+from backoffice.extensions import db
+from tests.seed import address, seed_contributors
+from tests.support import at, csrf_token, login
+from workflows import demarches as demarche_domain
+from workflows import mailings
+from workflows.clock import utcnow
+from workflows.decisions import decide
+from workflows.errors import Conflict, InvalidFields, PermissionDenied, TransitionRefused
+from workflows.events import cancel_registration, create_event, register, update_event
+from workflows.items import add_item
+from workflows.models import (
+    AuditEntry,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    MailingStatus,
+    Participant,
+    Suppression,
+)
+from workflows.outbox import TemporaryDeliveryError
+from workflows.participants import participant_for_email, set_consents
+from workflows.transitions import transition
+
+
+def new_mailing(people, d, **fields) -> Mailing:
+    values = {
+        "kind": "feedback",
+        "audience": "contributors",
+        "demarche_id": d.id,
+        "subject": "Des nouvelles de « {{ demarche.title }} »",
+        "body": "Bonjour {{ name }},\n\nLa démarche avance : {{ demarche.url }}\n",
+        **fields,
+    }
+    mailing = mailings.create_mailing(db.session, people.mission, values, as_of=utcnow())
+    db.session.commit()
+    return mailing
+
+
+def start(mailing, people, as_of=None) -> None:
+    moment = as_of or utcnow()
+    mailings.schedule(db.session, people.mission, mailing, at=None, as_of=moment)
+    db.session.commit()
+    mailings.start(db.session, mailing.id, as_of=moment)
+
+
+def deliver(app, mailing_id, *, as_of=None, opener=mailer.smtp_opener, size=50):
+    """What the workers do, in this process: chunks until none is due at ``as_of``."""
+    moment = as_of or utcnow()
+    reports = []
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        while True:
+            report, more = mailings.deliver_chunk(
+                db.session,
+                mailing_id,
+                opener,
+                lambda m: mailer.composer(db.session, m),
+                size=size,
+                now=lambda: moment,
+            )
+            reports.append(report)
+            if not more:
+                return reports
+
+
+def rows(mailing_id) -> dict[str, Delivery]:
+    db.session.expire_all()
+    return {
+        d.address: d
+        for d in db.session.scalars(select(Delivery).where(Delivery.mailing_id == mailing_id))
+    }
+
+
+@pytest.fixture
+def consulted(make_demarche, people):
+    """A démarche in consultation with two items and a few contributors."""
+    d = make_demarche("consultation")
+    add_item(db.session, people.mission, d, title="Engagement n°2", as_of=utcnow())
+    db.session.commit()
+    seed_contributors(db.session, d, 5, as_of=utcnow())
+    db.session.commit()
+    return d
+
+
+def test_contributors_without_consent_or_suppressed_are_skipped_and_counted(
+    app, consulted, people, smtp
+):
+    db.session.get(Participant, 2).consent_territory_news = False
+    quiet = db.session.scalar(select(Participant).where(Participant.email == address(2)))
+    quiet.consent_feedback = False
+    mailings.suppress(db.session, address(3), "all", "hard_bounce", utcnow())
+    db.session.commit()
+    mailing = new_mailing(people, consulted, kind="feedback", subject="Retour", body="{{ name }}")
+    start(mailing, people)
+    deliver(app, mailing.id)
+
+    counts = mailings.counts(db.session, mailing.id)
+    assert counts["sent"] == 3 and counts["skipped"] == 2 and counts["to_send"] == 0
+    assert mailings.skip_reasons(db.session, mailing.id) == {"no_consent": 1, "suppressed": 1}
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == [address(1), address(4), address(5)]
+    db.session.refresh(mailing)
+    assert mailing.status == MailingStatus.SENT
+
+
+def test_each_message_is_personal_with_both_parts_and_the_unsubscription_headers(
+    app, consulted, people, smtp
+):
+    body = (
+        "Bonjour {{ name }},\n{% for c in contributions %}- {{ c.item }} : {{ c.text }}\n"
+        "{% endfor %}<b>gras</b>"
+    )
+    mailing = new_mailing(people, consulted, kind="feedback", subject="Pour {{ name }}", body=body)
+    start(mailing, people)
+    deliver(app, mailing.id)
+
+    first = smtp.to(address(1))[0]
+    assert first.subject == "Pour Citoyen 1"
+    assert "Bonjour Citoyen 1" in first.text and "Engagement n°1 : " in first.text
+    assert "Citoyen 2" not in first.text
+    # One source for both parts: the HTML is the text, escaped.
+    assert "&lt;b&gt;gras&lt;/b&gt;" in first.html and "<b>gras</b>" not in first.html
+    unsubscribe = first.message["List-Unsubscribe"]
+    assert unsubscribe.startswith("<http://dialogue.test/desabonnement/")
+    assert first.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    sent = rows(mailing.id)[address(1)]
+    assert sent.message_id == first.message["Message-ID"].strip()
+    assert sent.subject == "Pour Citoyen 1"
+
+
+def test_messages_to_staff_carry_no_unsubscription(app, make_demarche, people, smtp):
+    d = make_demarche("launch")
+    mailing = new_mailing(people, d, kind="departments", audience="department_agents")
+    start(mailing, people)
+    deliver(app, mailing.id)
+    assert [r.rcpt_tos[0] for r in smtp.received] == [people.agent.email]
+    assert smtp.received[0].message["List-Unsubscribe"] is None
+    official = new_mailing(people, d, kind="officials", audience="elected")
+    start(official, people)
+    deliver(app, official.id)
+    assert smtp.to(people.elected.email)
+
+
+def test_territory_news_go_only_to_those_who_asked_in_the_territory(
+    app, make_demarche, people, smtp
+):
+    d = make_demarche("launch", territory="Muret")
+    now = utcnow()
+    near = participant_for_email(db.session, "voisine@exemple.fr", as_of=now)
+    set_consents(db.session, near, feedback=True, territory_news=True, commune="Muret", as_of=now)
+    far = participant_for_email(db.session, "loin@exemple.fr", as_of=now)
+    set_consents(db.session, far, feedback=True, territory_news=True, commune="Revel", as_of=now)
+    silent = participant_for_email(db.session, "discret@exemple.fr", as_of=now)
+    set_consents(
+        db.session, silent, feedback=True, territory_news=False, commune="Muret", as_of=now
+    )
+    db.session.commit()
+    mailing = new_mailing(people, d, kind="invitation", audience="territory_subscribers")
+    assert [r.address for r in mailings.recipients(db.session, mailing)] == ["voisine@exemple.fr"]
+
+
+def test_a_mailing_is_checked_when_written(people, make_demarche):
+    d = make_demarche("launch")
+    with pytest.raises(InvalidFields) as refused:
+        new_mailing(people, d, kind="officials", audience="contributors")
+    assert "audience" in refused.value.errors
+    with pytest.raises(InvalidFields) as refused:
+        new_mailing(people, d, body="Bonjour {{ nom }}")
+    assert "nom" in str(refused.value.errors["body"])
+    with pytest.raises(InvalidFields) as refused:
+        new_mailing(people, d, subject="{% for %}")
+    assert "subject" in refused.value.errors
+    with pytest.raises(InvalidFields):  # the sandbox refuses Python's insides
+        new_mailing(people, d, body="{{ name.__class__.__mro__ }}")
+    with pytest.raises(PermissionDenied):
+        mailings.create_mailing(
+            db.session,
+            people.agent,
+            {"kind": "newsletter", "audience": "contributors", "demarche_id": d.id},
+            as_of=utcnow(),
+        )
+
+
+def test_starting_and_delivering_twice_sends_nothing_twice(app, consulted, people, smtp):
+    mailing = new_mailing(people, consulted)
+    start(mailing, people)
+    assert mailings.start(db.session, mailing.id, as_of=utcnow()) == 0  # rows exist already
+    deliver(app, mailing.id)
+    deliver(app, mailing.id)
+    assert len(smtp.received) == 5
+    assert db.session.scalar(select(func.count(Delivery.id))) == 5
+
+
+def test_a_temporary_failure_is_retried_later_and_sent_once(app, consulted, people, smtp):
+    smtp.replies.append("451 4.3.0 Mailbox busy, try again")
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    start(mailing, people, as_of=now)
+    deliver(app, mailing.id, as_of=now)
+    busy = rows(mailing.id)[address(1)]
+    assert busy.status == DeliveryStatus.PENDING and busy.smtp_code == 451
+    assert busy.next_attempt_at > now and len(smtp.received) == 4
+    assert mailings.counts(db.session, mailing.id)["to_send"] == 1
+
+    deliver(app, mailing.id, as_of=now + timedelta(minutes=1))  # the backoff is over
+    assert len(smtp.to(address(1))) == 1 and rows(mailing.id)[address(1)].attempts == 2
+    db.session.refresh(mailing)
+    assert mailing.status == MailingStatus.SENT
+
+
+def test_temporary_failures_give_up_after_the_last_attempt(app, consulted, people, smtp):
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    start(mailing, people, as_of=now)
+
+    class Busy:
+        def send(self, letter):
+            raise TemporaryDeliveryError("451 busy", code=451)
+
+    class Opener:
+        def __enter__(self):
+            return Busy()
+
+        def __exit__(self, *exc):
+            return False
+
+    moment = now
+    for _ in range(mailings.MAX_ATTEMPTS):
+        deliver(app, mailing.id, as_of=moment, opener=Opener)
+        moment += timedelta(hours=1)
+    counts = mailings.counts(db.session, mailing.id)
+    assert counts["failed"] == 5 and counts["to_send"] == 0 and not smtp.received
+
+
+def test_a_hard_bounce_is_refused_not_retried_and_suppressed(app, consulted, people, smtp):
+    smtp.replies.append("550 5.1.1 No such user")
+    mailing = new_mailing(people, consulted)
+    start(mailing, people)
+    deliver(app, mailing.id)
+    bounced = rows(mailing.id)[address(1)]
+    assert bounced.status == DeliveryStatus.REFUSED and bounced.smtp_code == 550
+    assert "No such user" in bounced.error
+    deliver(app, mailing.id, as_of=utcnow() + timedelta(hours=3))
+    assert not smtp.to(address(1)) and len(smtp.received) == 4
+
+    later = new_mailing(people, consulted)
+    start(later, people)
+    assert rows(later.id)[address(1)].skip_reason == "suppressed"
+
+
+def test_a_worker_dying_mid_chunk_leaves_one_uncertain_row_never_sent_again(
+    app, consulted, people, smtp
+):
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    start(mailing, people, as_of=now)
+
+    class Crash(BaseException):
+        """Stands for SIGKILL: nothing after it runs (the real kill is in test_mailing_worker)."""
+
+    class DiesAtThird:
+        sent = 0
+
+        def send(self, letter):
+            if DiesAtThird.sent == 2:
+                raise Crash
+            DiesAtThird.sent += 1
+            return f"<m{DiesAtThird.sent}@test>"
+
+    class Opener:
+        def __enter__(self):
+            return DiesAtThird()
+
+        def __exit__(self, *exc):
+            return False
+
+    with pytest.raises(Crash):
+        deliver(app, mailing.id, as_of=now, opener=Opener)
+    db.session.rollback()
+    statuses = sorted(d.status.value for d in rows(mailing.id).values())
+    assert statuses == ["claimed", "claimed", "sending", "sent", "sent"]
+
+    report = mailings.sweep(db.session, as_of=now + mailings.STALE + timedelta(seconds=1))
+    assert report.uncertain == 1 and report.released == 2 and report.to_send == [mailing.id]
+    deliver(app, mailing.id, as_of=now + timedelta(minutes=10))
+    final = rows(mailing.id)
+    assert sorted(d.status.value for d in final.values()) == ["sent"] * 4 + ["uncertain"]
+    uncertain = next(a for a, d in final.items() if d.status == DeliveryStatus.UNCERTAIN)
+    assert not smtp.to(uncertain) and len(smtp.received) == 2  # the two others, once each
+    counts = mailings.counts(db.session, mailing.id)
+    assert counts == {**counts, "sent": 4, "uncertain": 1, "to_send": 0}
+
+
+def test_an_unreachable_relay_gives_the_chunk_back(app, consulted, people, smtp):
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    start(mailing, people, as_of=now)
+    state = app.extensions["mail"]
+    state.port, port = 1, state.port  # nothing listens there: connection refused
+    try:
+        reports = deliver(app, mailing.id, as_of=now)
+    finally:
+        state.port = port
+    assert reports[0].unreachable and reports[0].sent == 0
+    assert {d.status for d in rows(mailing.id).values()} == {DeliveryStatus.PENDING}
+    assert all(d.attempts == 0 for d in rows(mailing.id).values())
+    deliver(app, mailing.id, as_of=now + timedelta(minutes=2))
+    assert len(smtp.received) == 5
+
+
+def test_cancel_stops_what_has_not_gone(app, consulted, people, smtp):
+    mailing = new_mailing(people, consulted)
+    start(mailing, people)
+    deliver(app, mailing.id, size=2)  # stands for a worker that sent one chunk so far …
+    smtp.clear()
+    # … rewind: a fresh mailing, one chunk sent, then cancelled.
+    second = new_mailing(people, consulted)
+    start(second, people)
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        mailings.deliver_chunk(
+            db.session,
+            second.id,
+            mailer.smtp_opener,
+            lambda m: mailer.composer(db.session, m),
+            size=2,
+        )
+    assert len(smtp.received) == 2
+    assert mailings.cancel(db.session, people.mission, second, as_of=utcnow()) == 3
+    db.session.commit()
+    deliver(app, second.id)
+    assert len(smtp.received) == 2
+    assert second.status == MailingStatus.CANCELLED
+    assert mailings.counts(db.session, second.id)["cancelled"] == 3
+    with pytest.raises(Conflict):
+        mailings.cancel(db.session, people.mission, second, as_of=utcnow())
+
+
+def test_a_scheduled_mailing_starts_when_due(app, consulted, people):
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    mailings.schedule(db.session, people.mission, mailing, at=now + timedelta(hours=2), as_of=now)
+    db.session.commit()
+    assert mailings.sweep(db.session, as_of=now + timedelta(hours=1)).started == []
+    report = mailings.sweep(db.session, as_of=now + timedelta(hours=2))
+    assert report.started == [mailing.id] and report.to_send == [mailing.id]
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert ["mailing.create", "mailing.schedule", "mailing.start"] == [
+        a for a in actions if a.startswith("mailing.")
+    ]
+
+
+def test_the_rate_spaces_the_messages(app, consulted, people):
+    mailing = new_mailing(people, consulted)
+    start(mailing, people)
+    waits = []
+
+    class Quick:
+        def send(self, letter):
+            return "<x@test>"
+
+    class Opener:
+        def __enter__(self):
+            return Quick()
+
+        def __exit__(self, *exc):
+            return False
+
+    token = mailings.claim(db.session, mailing.id, as_of=utcnow())
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
+        mailings.send_chunk(db.session, token, Opener, composer, rate=4, sleep=waits.append)
+    # The clock does not move in a fake sleep: each message waits one more quarter second.
+    assert len(waits) == 4
+    assert [round(w * 4) for w in waits] == [1, 2, 3, 4]
+
+
+# -- unsubscription ---------------------------------------------------------------------------
+
+
+def test_one_click_unsubscription_is_idempotent_and_needs_no_login(
+    app, client, consulted, people, smtp
+):
+    mailing = new_mailing(people, consulted, kind="feedback")
+    start(mailing, people)
+    deliver(app, mailing.id)
+    link = smtp.to(address(1))[0].message["List-Unsubscribe"].strip("<>")
+    path = link.removeprefix("http://dialogue.test")
+
+    page = client.get(path)
+    assert page.status_code == 200 and "c•••" in page.text and "@exemple.fr" in page.text
+    assert address(1) not in page.text
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0  # GET changes nothing
+    for _ in range(2):
+        one_click = client.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert one_click.status_code == 204
+    assert db.session.scalar(select(func.count(Suppression.id))) == 1
+    person = db.session.scalar(select(Participant).where(Participant.email == address(1)))
+    db.session.refresh(person)
+    assert person.consent_feedback is False
+
+    smtp.clear()
+    again = new_mailing(people, consulted, kind="feedback")
+    start(again, people)
+    deliver(app, again.id)
+    assert not smtp.to(address(1)) and len(smtp.received) == 4
+    # Other kinds of mail (the news the person asked for) still reach them.
+    person.consent_territory_news = True
+    db.session.commit()
+    news = mailings.recipients(db.session, new_mailing(people, consulted, kind="newsletter"))
+    assert address(1) in [r.address for r in news if not r.skip]
+
+
+def test_a_forged_unsubscription_link_is_refused(client, ctx):
+    assert client.get("/desabonnement/not-a-token").status_code == 404
+    forged = mailer.URLSafeSerializer("other-secret", salt=mailer.SALT).dumps(
+        {"a": "x@exemple.fr", "s": "feedback"}
+    )
+    assert client.post(f"/desabonnement/{forged}").status_code == 404
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
+
+
+def test_the_page_button_unsubscribes_and_consent_in_the_espace_lifts_it(
+    app, client, citizen, make_demarche, people
+):
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        token = mailer.unsubscribe_token(citizen.email, "feedback")
+    done = client.post(f"/desabonnement/{token}")
+    assert done.status_code == 200 and "ne recevra plus" in done.text
+    assert db.session.scalar(select(func.count(Suppression.id))) == 1
+    login(client, citizen)
+    client.post(
+        "/espace/consentements",
+        data={"consent_feedback": "y", "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    )
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
+
+
+# -- the feedback of a démarche -----------------------------------------------------------------
+
+
+def synthesis_ready(d, people):
+    demarche_domain.update_demarche(
+        db.session,
+        people.mission,
+        d,
+        {"synthesis_text": "Ce que nous avons entendu."},
+        as_of=utcnow(),
+    )
+    db.session.commit()
+
+
+def test_entering_feedback_needs_a_justified_decision_on_every_item(consulted, people):
+    transition(
+        db.session, consulted.id, "synthesis", actor=people.mission, as_of=utcnow(), comment="Fin"
+    )
+    synthesis_ready(consulted, people)
+    first, second = consulted.items
+    decide(
+        db.session, people.agent, first, outcome="retained", justification="Oui.", as_of=utcnow()
+    )
+    with pytest.raises(TransitionRefused) as refused:
+        transition(db.session, consulted.id, "feedback", actor=people.mission, as_of=utcnow())
+    assert [str(m) for m in refused.value.messages] == [
+        "the department's decision on “Engagement n°2” is missing"
+    ]
+    with pytest.raises(InvalidFields) as refused:
+        decide(db.session, people.agent, second, outcome="maybe", justification=" ", as_of=utcnow())
+    assert set(refused.value.errors) == {"outcome", "justification"}
+    with pytest.raises(PermissionDenied):
+        decide(
+            db.session,
+            people.other_agent,
+            second,
+            outcome="retained",
+            justification="x",
+            as_of=utcnow(),
+        )
+
+
+def test_the_feedback_tells_each_participant_what_became_of_their_contributions(
+    app, consulted, people, smtp
+):
+    now = utcnow()
+    transition(
+        db.session, consulted.id, "synthesis", actor=people.mission, as_of=now, comment="Fin"
+    )
+    synthesis_ready(consulted, people)
+    first, second = consulted.items
+    decide(
+        db.session,
+        people.agent,
+        first,
+        outcome="retained",
+        justification="Nous le ferons.",
+        as_of=now,
+    )
+    decide(
+        db.session,
+        people.agent,
+        second,
+        outcome="not_retained",
+        justification="Trop coûteux.",
+        as_of=now,
+    )
+    quiet = db.session.scalar(select(Participant).where(Participant.email == address(5)))
+    quiet.consent_feedback = False
+    db.session.commit()
+    transition(db.session, consulted.id, "feedback", actor=people.mission, as_of=now)
+    to_start = list(db.session.info[mailings.TO_START])
+    db.session.commit()
+    with pytest.raises(TransitionRefused) as refused:  # not closed before the feedback went out
+        transition(db.session, consulted.id, "closed", actor=people.mission, as_of=now)
+    assert "feedback" in str(refused.value.messages[0])
+
+    mailing = db.session.get(Mailing, to_start[0])
+    assert mailing.kind.value == "feedback" and mailing.created_by is None
+    mailings.start(db.session, mailing.id, as_of=now)
+    deliver(app, mailing.id)
+    assert len(smtp.received) == 4  # the fifth kept no consent
+    message = smtp.to(address(1))[0]
+    assert message.subject == f"Ce que votre participation à « {consulted.title} » a permis"
+    text = message.text.replace("\r\n", "\n")
+    assert "Bonjour Citoyen 1," in text
+    assert "Engagement n°1 : Retenu.\nNous le ferons." in text
+    assert "Engagement n°2 : Non retenu.\nTrop coûteux." in text
+    mine = db.session.scalars(select(Participant).where(Participant.email == address(1))).one()
+    own = [c for c in consulted_contributions(consulted) if c.participant_id == mine.id]
+    assert len(own) == 2
+    for contribution in own:
+        block = f"sur « {contribution.item.title} » :\n« {contribution.body[:60]}"
+        assert block in text
+        decided = "Retenu. Nous le ferons." if contribution.item_id == first.id else "Non retenu."
+        assert text[text.index(block) :].split("Décision : ", 1)[1].startswith(decided)
+    assert f"http://dialogue.test/demarches/{consulted.slug}#synthese" in text
+    transition(db.session, consulted.id, "closed", actor=people.mission, as_of=utcnow())
+
+
+def consulted_contributions(d):
+    from workflows.models import Contribution
+
+    return db.session.scalars(select(Contribution).where(Contribution.demarche_id == d.id)).all()
+
+
+def test_a_feedback_prepared_by_the_mission_is_the_one_sent(consulted, people):
+    transition(
+        db.session, consulted.id, "synthesis", actor=people.mission, as_of=utcnow(), comment="Fin"
+    )
+    synthesis_ready(consulted, people)
+    for item in consulted.items:
+        decide(
+            db.session,
+            people.agent,
+            item,
+            outcome="under_study",
+            justification="À l'étude.",
+            as_of=utcnow(),
+        )
+    prepared = new_mailing(people, consulted, kind="feedback", subject="Merci {{ name }}")
+    transition(db.session, consulted.id, "feedback", actor=people.mission, as_of=utcnow())
+    db.session.commit()
+    feedbacks = db.session.scalars(select(Mailing).where(Mailing.kind == "feedback")).all()
+    assert [m.id for m in feedbacks] == [prepared.id]
+    assert feedbacks[0].status == MailingStatus.SCHEDULED
+
+
+# -- reminders ------------------------------------------------------------------------------------
+
+
+def test_registrants_are_reminded_two_days_before_once_and_not_after_cancelling_or_a_move(
+    app, make_demarche, people, smtp
+):
+    d = make_demarche("consultation")
+    now = utcnow()
+    starts = now + timedelta(days=5)
+    event = create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "workshop",
+            "title": "Atelier mobilités",
+            "place": "Salle des fêtes, Muret",
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=2),
+            "capacity": 30,
+        },
+        as_of=now,
+    )
+    regs = {}
+    for name in ("anne", "bruno", "chloe"):
+        person = participant_for_email(db.session, f"{name}@exemple.fr", as_of=now)
+        regs[name] = register(db.session, event.id, person, as_of=now)
+    db.session.commit()
+
+    assert mailings.schedule_reminders(db.session, as_of=starts - timedelta(days=3)) == []
+    two_days = starts - timedelta(days=2)
+    made = mailings.schedule_reminders(db.session, as_of=two_days)
+    assert len(made) == 1
+    assert mailings.schedule_reminders(db.session, as_of=two_days + timedelta(hours=1)) == []
+    mailings.start(db.session, made[0], as_of=two_days)
+    cancel_registration(db.session, regs["bruno"], as_of=two_days, force=True)
+    db.session.commit()
+    deliver(app, made[0], as_of=two_days)
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == ["anne@exemple.fr", "chloe@exemple.fr"]
+    reminder = smtp.to("anne@exemple.fr")[-1]
+    assert reminder.subject.startswith("Rappel : Atelier mobilités, le ")
+    assert "Salle des fêtes, Muret" in reminder.text
+    assert rows(made[0])["bruno@exemple.fr"].skip_reason == "registration_cancelled"
+
+    # The event moves: the old date's reminder is void, the new date gets its own.
+    later = starts + timedelta(days=7)
+    update_event(
+        db.session,
+        people.mission,
+        event.id,
+        {
+            "kind": "workshop",
+            "title": "Atelier mobilités",
+            "place": "Salle des fêtes, Muret",
+            "starts_at": later,
+            "ends_at": later + timedelta(hours=2),
+            "capacity": 30,
+        },
+        as_of=two_days,
+    )
+    db.session.commit()
+    assert mailings.schedule_reminders(db.session, as_of=two_days) == []
+    moved = mailings.schedule_reminders(db.session, as_of=later - timedelta(days=2))
+    assert len(moved) == 1 and moved != made
+
+
+def test_a_reminder_started_before_a_move_sends_nothing_for_the_old_date(
+    app, make_demarche, people, smtp
+):
+    d = make_demarche("consultation")
+    now = utcnow()
+    starts = now + timedelta(days=1)
+    fields = {
+        "kind": "meeting",
+        "title": "Rencontre territoriale",
+        "place": "Mairie de Revel",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=2),
+        "capacity": 10,
+    }
+    event = create_event(db.session, people.mission, d, fields, as_of=now)
+    register(
+        db.session,
+        event.id,
+        participant_for_email(db.session, "a@exemple.fr", as_of=now),
+        as_of=now,
+    )
+    db.session.commit()
+    [made] = mailings.schedule_reminders(db.session, as_of=now)
+    mailings.start(db.session, made, as_of=now)
+    moved = starts + timedelta(days=10)
+    update_event(
+        db.session,
+        people.mission,
+        event.id,
+        {**fields, "starts_at": moved, "ends_at": moved + timedelta(hours=1)},
+        as_of=now,
+    )
+    db.session.commit()
+    deliver(app, made, as_of=now)
+    assert not smtp.received
+    assert rows(made)["a@exemple.fr"].skip_reason == "event_moved"
+
+
+def test_erasing_an_account_forgets_its_address_in_the_deliveries(
+    app, citizen, consulted, people, smtp
+):
+    from workflows.participants import erase_account
+
+    person = db.session.scalar(select(Participant).where(Participant.user_id == citizen.id))
+    mailings.suppress(db.session, citizen.email, "news", "unsubscribed", utcnow())
+    mailing = new_mailing(people, consulted, kind="newsletter", audience="contributors")
+    db.session.add(
+        Delivery(
+            mailing_id=mailing.id,
+            address=citizen.email,
+            participant_id=person.id,
+            next_attempt_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    erase_account(db.session, citizen, as_of=utcnow())
+    db.session.commit()
+    delivery = db.session.scalars(select(Delivery)).one()
+    assert delivery.address.startswith("erased-") and delivery.skip_reason == "erased"
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
+
+
+def test_a_sweep_leaves_fresh_claims_alone(consulted, people):
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    start(mailing, people, as_of=now)
+    assert mailings.claim(db.session, mailing.id, as_of=now)
+    report = mailings.sweep(db.session, as_of=now + timedelta(minutes=1))
+    assert report.released == 0 and report.uncertain == 0
+
+
+def test_parse_at_helper_is_utc():
+    assert at("2026-11-25T10:00:00").utcoffset() == timedelta(0)
