@@ -425,8 +425,8 @@ def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
         if found
         else {}
     )
-    for recipient in found:
-        if recipient.address in suppressed and not recipient.skip:
+    for recipient in found:  # an unsubscription (or a bounce) says more than a consent off
+        if recipient.address in suppressed:
             recipient.skip = (
                 "suppressed" if suppressed[recipient.address] == "all" else "unsubscribed"
             )
