@@ -3,14 +3,12 @@ follows its counts while the workers send it."""
 
 from __future__ import annotations
 
-from flask import abort
-from flask_babel import gettext
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from workflows import mailings as domain
 from workflows.clock import utcnow
-from workflows.errors import DomainError, NotFound
+from workflows.errors import DomainError, NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.models import Mailing
 
@@ -42,7 +40,7 @@ blp.register_error_handler(DomainError, domain_error)
 @blp.before_request
 def mission_only() -> None:
     if not api_user().is_mission:
-        abort(403, message=gettext("Mailings are the mission's."))
+        raise PermissionDenied(N_("mailings are the mission's"))
 
 
 def _out(mailing: Mailing) -> Mailing:
