@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install translations messages lint lock clean bench bench-import
+.PHONY: run test install translations messages lint lock clean bench bench-import bench-mailing
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -45,10 +45,13 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 ## bench: the benchmarks of bench/ (figures printed, nothing asserted)
-bench: bench-import
+bench: bench-import bench-mailing
 
 bench-import: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
+
+bench-mailing: install translations
+	cd bench && DIALOGUE_ENV=development ../$(BIN)/python mailing.py
 
 lint: install
 	$(BIN)/ruff check .

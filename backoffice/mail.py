@@ -7,9 +7,19 @@ safe (escaped) and laid out in ``emails/layout.html``: one source for both parts
 
 from __future__ import annotations
 
+import base64
+import functools
+import quopri
 import re
 import smtplib
-from email.utils import make_msgid
+import time
+import uuid
+from email.encoders import encode_base64
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 import flask_mail
@@ -74,9 +84,105 @@ def render_email(template: str, **context: Any) -> tuple[str, str, str]:
     return subject, body, html
 
 
-def build_message(to: str, subject: str, text: str, html: str) -> flask_mail.Message:
+class _EncodedHeaders(Compat32):
+    """The legacy policy, writing headers already encoded to ASCII as they are (instead of
+    re-encoding each through ``email.header.Header``), with SMTP's line ends."""
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if isinstance(value, str) and value.isascii():
+            return f"{name}: {self.linesep.join(value.splitlines())}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+SMTP_POLICY = _EncodedHeaders(linesep="\r\n", max_line_length=998)
+
+
+def _text_part(text: str, subtype: str) -> MIMENonMultipart:
+    """A utf-8 text part in quoted-printable (C-encoded): a long paragraph of citizen text
+    stays under SMTP's 998 octets a line, where Flask-Mail's 8bit bodies would break it."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(quopri.encodestring(text.encode("utf-8")).decode("ascii"))
+    return part
+
+
+@functools.cache
+def _sender(sender: str) -> str:
+    """``Name <address>``, the name encoded if need be (the same every time: cached)."""
+    name, address = parseaddr(sender)
+    return formataddr((encode_header(name), address) if name else ("", address))
+
+
+@functools.cache
+def _envelope_from(sender: str) -> str:
+    return parseaddr(sender)[1]
+
+
+def encode_header(text: str) -> str:
+    """RFC 2047 encoded words (base64 utf-8, at most 75 characters each, whole characters
+    only) for a header that is not ASCII; ASCII text unchanged."""
+    if text.isascii():
+        return text
+    words, chunk, size = [], [], 0
+    for char in text:
+        length = len(char.encode("utf-8"))
+        if size + length > 45:  # 45 octets make 60 base64 characters: a word of 72
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += length
+    words.append("".join(chunk))
+    return "\r\n ".join(
+        "=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?="
+        for word in words
+    )
+
+
+class Message(flask_mail.Message):
+    """Flask-Mail's message, made lean: each header encoded once, no header re-parsed on
+    the way out, bodies in quoted-printable. Three times faster than Flask-Mail's own
+    flattening, which a mailing of thousands notices (bench/mailing.py)."""
+
+    def as_bytes(self) -> bytes:
+        if self.alts:
+            mime: MIMEBase = MIMEMultipart("alternative")
+            mime.attach(_text_part(self.body or "", "plain"))
+            for subtype, content in self.alts.items():
+                mime.attach(_text_part(content, subtype))
+        else:
+            mime = _text_part(self.body or "", "plain")
+        if self.attachments:
+            body, mime = mime, MIMEMultipart("mixed")
+            mime.attach(body)
+            for attachment in self.attachments:
+                part = MIMEBase(*attachment.content_type.split(";")[0].strip().split("/"))
+                part.set_payload(attachment.data)
+                encode_base64(part)
+                for key, value in (attachment.headers or {}).items():
+                    part[key] = value
+                part.replace_header("Content-Type", attachment.content_type)
+                part.add_header(
+                    "Content-Disposition", attachment.disposition, filename=attachment.filename
+                )
+                mime.attach(part)
+        if isinstance(mime, MIMEMultipart):
+            # "=_" never occurs in quoted-printable or base64 parts: no need for the email
+            # package to search the whole body for a boundary that might clash.
+            mime.set_boundary(f"=_{uuid.uuid4().hex}")
+        subject = self.subject or ""
+        mime["Subject"] = encode_header(subject)
+        mime["From"] = _sender(self.sender)
+        mime["To"] = ", ".join(self.recipients)
+        mime["Date"] = formatdate(self.date or time.time(), localtime=True)
+        mime["Message-ID"] = self.msgId
+        for key, value in (self.extra_headers or {}).items():
+            mime[key] = value
+        return mime.as_bytes(policy=SMTP_POLICY)
+
+
+def build_message(to: str, subject: str, text: str, html: str) -> Message:
     domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2].rstrip(">") or None
-    message = flask_mail.Message(subject=subject, recipients=[to], body=text, html=html)
+    message = Message(subject=subject, recipients=[to], body=text, html=html)
     message.msgId = make_msgid(domain=domain)
     return message
 
@@ -93,14 +199,25 @@ def _refusal(code: int, text: object) -> DeliveryError:
     return PermanentDeliveryError(error, code=code)
 
 
+def _send(conn: flask_mail.Connection, message: flask_mail.Message) -> None:
+    if message.has_bad_headers():
+        raise flask_mail.BadHeaderError(message.subject)
+    if conn.host is not None:  # None: MAIL_SUPPRESS_SEND
+        conn.host.sendmail(
+            _envelope_from(message.sender), list(message.recipients), message.as_bytes()
+        )
+
+
 def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None) -> str:
     """Send one message (over ``conn`` if given); SMTP outcomes become the domain's errors."""
     try:
         if conn is None:
             with connection() as conn:
-                conn.send(message)
+                _send(conn, message)
         else:
-            conn.send(message)
+            _send(conn, message)
+    except flask_mail.BadHeaderError as exc:
+        raise PermanentDeliveryError(f"a header holds a line break: {exc}") from exc
     except smtplib.SMTPResponseException as exc:
         raise _refusal(exc.smtp_code, exc.smtp_error) from exc
     except smtplib.SMTPRecipientsRefused as exc:

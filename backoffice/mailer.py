@@ -107,6 +107,6 @@ def send_test(session: Any, mailing: Mailing, to: str, address: str | None = Non
     letter = composer(session, mailing).compose(
         to,
         recipient.name if recipient else "",
-        recipient.participant.id if recipient and recipient.participant else None,
+        recipient.participant_id if recipient else None,
     )
     return send(build(replace(letter, subject="[TEST] " + letter.subject)))

@@ -38,6 +38,7 @@ def bench_app(name: str):
             },
         }
     )
+    app.config["BENCH_DATABASE_URL"] = url  # as given: for a worker process of the bench
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -62,3 +63,64 @@ def median_time(fn: Callable[[], Any], runs: int = 7) -> float:
         times.append(time.perf_counter() - start)
     times.sort()
     return times[len(times) // 2]
+
+
+def bench_people():
+    """The mission account (and a sponsoring official) of a bench; returns the mission."""
+    from backoffice.auth import create_user
+
+    mission, _ = create_user("mission@bench.fr", "mission", password="bench password")
+    create_user("elu@bench.fr", "elected", password="bench password")
+    return mission
+
+
+def consultation(mission, title: str, items: int = 5):
+    """A démarche taken through the one transition function to its consultation stage."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from backoffice.extensions import db
+    from workflows import demarches
+    from workflows.accounts import department_named
+    from workflows.clock import local_date, utcnow
+    from workflows.items import add_item
+    from workflows.models import User
+    from workflows.transitions import transition
+
+    now = utcnow()
+    elected = db.session.scalar(select(User).where(User.email == "elu@bench.fr"))
+    d = demarches.create_draft(
+        db.session,
+        mission,
+        {
+            "title": title,
+            "objectives": "o",
+            "public": "p",
+            "territory": "Haute-Garonne",
+            "participation_level": "consultation",
+            "elected_official": elected,
+            "desired_calendar": "c",
+            "department": None,
+        },
+        as_of=now - timedelta(days=2),
+    )
+    d.department = department_named(db.session, "Mission démocratie participative")
+    transition(db.session, d.id, "submitted", actor=mission, as_of=now)
+    transition(db.session, d.id, "launch", actor=mission, as_of=now)
+    demarches.update_demarche(
+        db.session,
+        mission,
+        d,
+        {
+            "presentation": "p",
+            "consultation_opens": local_date(now),
+            "consultation_closes": local_date(now) + timedelta(days=30),
+        },
+        as_of=now,
+    )
+    for n in range(items):
+        add_item(db.session, mission, d, title=f"Question {n + 1}", as_of=now)
+    transition(db.session, d.id, "consultation", actor=mission, as_of=now)
+    db.session.commit()
+    return d

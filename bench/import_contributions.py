@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from _setup import DATA, bench_app, median_time, timed
+from _setup import DATA, bench_app, bench_people, consultation, median_time, timed
 from sqlalchemy import insert, select
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -66,61 +66,19 @@ def build_csv(rows: int, items: list[str], communes: list[str]) -> bytes:
 
 
 def main() -> None:
-    from backoffice.auth import create_user
     from backoffice.extensions import db
-    from workflows import demarches, imports
-    from workflows.clock import local_date, utcnow
-    from workflows.items import add_item
+    from workflows import imports
+    from workflows.clock import utcnow
     from workflows.models import Contribution, Demarche
     from workflows.territory import communes
-    from workflows.transitions import transition
 
     app = bench_app("import")
     figures: dict[str, float] = {}
     with app.app_context():
         now = utcnow()
-        mission, _ = create_user("mission@bench.fr", "mission", password="bench password")
-        elected, _ = create_user("elu@bench.fr", "elected", password="bench password")
+        mission = bench_people()
 
-        def consultation(title: str) -> Demarche:
-            d = demarches.create_draft(
-                db.session,
-                mission,
-                {
-                    "title": title,
-                    "objectives": "o",
-                    "public": "p",
-                    "territory": "Haute-Garonne",
-                    "participation_level": "consultation",
-                    "elected_official": elected,
-                    "desired_calendar": "c",
-                    "department": None,
-                },
-                as_of=now - timedelta(days=2),
-            )
-            from workflows.accounts import department_named
-
-            d.department = department_named(db.session, "Mission démocratie participative")
-            transition(db.session, d.id, "submitted", actor=mission, as_of=now)
-            transition(db.session, d.id, "launch", actor=mission, as_of=now)
-            demarches.update_demarche(
-                db.session,
-                mission,
-                d,
-                {
-                    "presentation": "p",
-                    "consultation_opens": local_date(now),
-                    "consultation_closes": local_date(now) + timedelta(days=30),
-                },
-                as_of=now,
-            )
-            for n in range(5):
-                add_item(db.session, mission, d, title=f"Question {n + 1}", as_of=now)
-            transition(db.session, d.id, "consultation", actor=mission, as_of=now)
-            db.session.commit()
-            return d
-
-        target = consultation("Import de 100 000 contributions")
+        target = consultation(mission, "Import de 100 000 contributions")
         names = [c.name for c in communes()]
         raw = build_csv(ROWS, [i.title for i in target.items], names)
         print(f"CSV: {ROWS} rows, {len(raw) / 1e6:.1f} MB, from {len(real_texts())} real texts")

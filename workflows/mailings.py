@@ -12,10 +12,11 @@ Nothing here knows Flask, SMTP or Celery: the sender and the links are passed in
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -330,15 +331,10 @@ def cancel(session: Session, actor: User | None, mailing: Mailing, *, as_of: dat
 @dataclass
 class Recipient:
     address: str
-    participant: Participant | None = None
-    user: User | None = None
+    name: str = ""
+    participant_id: int | None = None
+    user_id: int | None = None
     skip: str = ""  # why not: no_consent, suppressed, unsubscribed
-
-    @property
-    def name(self) -> str:
-        if self.user is not None:
-            return self.user.name or ""
-        return (self.participant.name or "") if self.participant else ""
 
 
 def _canton_communes(territory: str | None) -> set[str] | None:
@@ -351,11 +347,19 @@ def _canton_communes(territory: str | None) -> set[str] | None:
     return codes
 
 
-def _participants(session: Session, mailing: Mailing) -> Iterator[Participant]:
+def _participant_query(mailing: Mailing) -> Select:
+    """The audience's participants with an address: (email, name, id, consents)."""
     d = mailing.demarche
+    query = select(
+        Participant.email,
+        Participant.name,
+        Participant.id,
+        Participant.consent_feedback,
+        Participant.consent_territory_news,
+    )
     if mailing.audience == Audience.CONTRIBUTORS:
         ids = select(Contribution.participant_id).where(Contribution.demarche_id == d.id)
-        query = select(Participant).where(Participant.id.in_(ids))
+        query = query.where(Participant.id.in_(ids))
     elif mailing.audience == Audience.REGISTRANTS:
         statuses = [RegistrationStatus.CONFIRMED]
         if mailing.kind != MailingKind.REMINDER:
@@ -368,13 +372,13 @@ def _participants(session: Session, mailing: Mailing) -> Iterator[Participant]:
         ids = select(Registration.participant_id).where(
             Registration.event_id.in_(events), Registration.status.in_(statuses)
         )
-        query = select(Participant).where(Participant.id.in_(ids))
+        query = query.where(Participant.id.in_(ids))
     else:  # territory subscribers
-        query = select(Participant).where(Participant.consent_territory_news.is_(True))
+        query = query.where(Participant.consent_territory_news.is_(True))
         codes = _canton_communes(d.territory)
         if codes is not None:
             query = query.where(Participant.commune_insee.in_(codes))
-    yield from session.scalars(query.where(Participant.email.is_not(None)).order_by(Participant.id))
+    return query.where(Participant.email.is_not(None)).order_by(Participant.id)
 
 
 def _users(session: Session, mailing: Mailing) -> list[User]:
@@ -395,36 +399,37 @@ def _users(session: Session, mailing: Mailing) -> list[User]:
     return list(session.scalars(query).unique()) if d.department_id else []
 
 
-def consents(participant: Participant, scope: str | None) -> bool:
-    if scope == "feedback":
-        return participant.consent_feedback
-    if scope == "news":
-        return participant.consent_territory_news
-    return True  # a reminder: the registration itself asked for it
-
-
 def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
-    """Everyone the mailing is for, each with why they are skipped (if they are)."""
+    """Everyone the mailing is for, each with why they are skipped (if they are): no
+    consent for this kind of mail, an unsubscription from it, a hard bounce."""
     scope = SCOPES[mailing.kind]
     if mailing.audience in (Audience.ELECTED, Audience.DEPARTMENT_AGENTS):
-        found = [Recipient(u.email.lower(), user=u) for u in _users(session, mailing)]
+        found = [
+            Recipient(u.email.lower(), u.name or "", user_id=u.id) for u in _users(session, mailing)
+        ]
+        addresses: Any = [r.address for r in found]
     else:
-        found = [Recipient(p.email, participant=p) for p in _participants(session, mailing)]
-        for recipient in found:
-            if not consents(recipient.participant, scope):
-                recipient.skip = "no_consent"
-    suppressed = (
-        dict(
-            session.execute(
-                select(Suppression.address, Suppression.scope).where(
-                    Suppression.address.in_([r.address for r in found]),
-                    Suppression.scope.in_(["all", scope or "all"]),
-                )
-            ).all()
-        )
-        if found
-        else {}
-    )
+        query = _participant_query(mailing)
+        found = [
+            Recipient(
+                email,
+                name or "",
+                participant_id=participant_id,
+                # A reminder needs no other consent: the registration asked for it.
+                skip="" if {"feedback": feedback, "news": news}.get(scope, True) else "no_consent",
+            )
+            for email, name, participant_id, feedback, news in session.execute(query)
+        ]
+        addresses = query.with_only_columns(Participant.email).order_by(None)
+    suppressed: dict[str, str] = {}
+    if found:
+        for address, suppression_scope in session.execute(
+            select(Suppression.address, Suppression.scope).where(
+                Suppression.scope.in_(["all", scope or "all"]), Suppression.address.in_(addresses)
+            )
+        ):
+            if suppression_scope == "all" or address not in suppressed:
+                suppressed[address] = suppression_scope
     for recipient in found:  # an unsubscription (or a bounce) says more than a consent off
         if recipient.address in suppressed:
             recipient.skip = (
@@ -450,17 +455,21 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
             continue
         existing.add(recipient.address)
         rows.append(
-            Delivery(
-                mailing_id=mailing.id,
-                address=recipient.address,
-                participant_id=recipient.participant.id if recipient.participant else None,
-                user_id=recipient.user.id if recipient.user else None,
-                status=DeliveryStatus.SKIPPED if recipient.skip else DeliveryStatus.PENDING,
-                skip_reason=recipient.skip,
-                next_attempt_at=as_of,
-            )
+            {
+                "mailing_id": mailing.id,
+                "address": recipient.address,
+                "participant_id": recipient.participant_id,
+                "user_id": recipient.user_id,
+                "status": DeliveryStatus.SKIPPED if recipient.skip else DeliveryStatus.PENDING,
+                "skip_reason": recipient.skip,
+                "attempts": 0,
+                "error": "",
+                "subject": "",
+                "next_attempt_at": as_of,
+            }
         )
-    session.add_all(rows)
+    for first in range(0, len(rows), 5000):
+        session.execute(insert(_DELIVERIES), rows[first : first + 5000])
     if mailing.status == MailingStatus.SCHEDULED:
         mailing.status, mailing.started_at = MailingStatus.SENDING, as_of
         audit.record(
@@ -555,13 +564,33 @@ def send_chunk(
         session.scalars(select(Delivery.id).where(Delivery.chunk == token).order_by(Delivery.id))
     )
     report = ChunkReport()
+    composer.prefetch(ids)
+    session.commit()  # end the read: from now on the ledger writes, each row on its own
+    ledger = _Ledger(session)
+    try:
+        return _send_rows(session, ledger, ids, token, opener, composer, now, rate, sleep, report)
+    finally:
+        ledger.close()
+
+
+def _send_rows(
+    session: Session,
+    ledger: _Ledger,
+    ids: list[int],
+    token: str,
+    opener: Opener,
+    composer: Composer,
+    now: Callable[[], datetime],
+    rate: float,
+    sleep: Callable[[float], None],
+    report: ChunkReport,
+) -> ChunkReport:
     previous: Outcome | None = None
     interval = 1.0 / rate if rate > 0 else 0.0
     next_slot = time.monotonic()
     position = 0
     while position < len(ids):
-        _record(session, previous, now())
-        session.commit()
+        ledger.record(previous, now())
         previous = None
         try:
             context = opener()
@@ -574,7 +603,7 @@ def send_chunk(
             while position < len(ids):
                 delivery_id = ids[position]
                 position += 1
-                attempts = _begin(session, delivery_id, token, previous, now())
+                attempts = ledger.begin(delivery_id, token, previous, now())
                 previous = None
                 if attempts is None:
                     report.skipped += 1
@@ -653,13 +682,42 @@ def send_chunk(
         finally:
             with contextlib.suppress(Exception):  # a broken connection may fail to close
                 context.__exit__(None, None, None)
-    _record(session, previous, now())
+    ledger.record(previous, now())
     session.commit()
     return report
 
 
+#: The hot path of the engine: statements built once, executed through the table (Core).
+_DELIVERIES = Delivery.__table__
+_MARK_SENDING = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("row"),
+        _DELIVERIES.c.chunk == bindparam("token"),
+        _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+    )
+    .values(
+        status=DeliveryStatus.SENDING,
+        claimed_at=bindparam("at"),
+        attempts=_DELIVERIES.c.attempts + 1,
+    )
+    .returning(_DELIVERIES.c.attempts)
+)
+
+
+@functools.cache
+def _recorder(columns: frozenset[str]) -> Update:
+    """The UPDATE that records an outcome setting ``columns`` (one per kind of outcome)."""
+    return (
+        update(_DELIVERIES)
+        .where(_DELIVERIES.c.id == bindparam("done_row"))
+        .values({name: bindparam(f"new_{name}") for name in sorted(columns)})
+    )
+
+
 def _release(session: Session, token: str, when: datetime) -> None:
     """Give a chunk's rows not yet attempted back to the queue, due at ``when``."""
+    session.rollback()  # a fresh transaction (the ledger wrote meanwhile)
     session.execute(
         update(Delivery)
         .where(Delivery.chunk == token, Delivery.status == DeliveryStatus.CLAIMED)
@@ -669,38 +727,46 @@ def _release(session: Session, token: str, when: datetime) -> None:
     session.commit()
 
 
-def _begin(
-    session: Session, delivery_id: int, token: str, previous: Outcome | None, at: datetime
-) -> int | None:
-    """Record the previous outcome and mark this row in flight, in one commit; returns the
-    row's attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
-    _record(session, previous, at)
-    attempts = session.scalar(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.chunk == token,
-            Delivery.status == DeliveryStatus.CLAIMED,
+class _Ledger:
+    """Where a chunk writes its progress, each statement committed on its own (autocommit):
+    a row is marked in flight before its message leaves, and its outcome is recorded before
+    the next row is marked — on PostgreSQL both in one statement, one round trip a message."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection = (
+            session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
         )
-        .values(status=DeliveryStatus.SENDING, claimed_at=at, attempts=Delivery.attempts + 1)
-        .returning(Delivery.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return attempts
+        self.combined = self.connection.dialect.name == "postgresql"
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def begin(
+        self, delivery_id: int, token: str, previous: Outcome | None, at: datetime
+    ) -> int | None:
+        """Record the previous outcome and mark this row in flight; returns the row's
+        attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
+        mark = {"row": delivery_id, "token": token, "at": at}
+        if previous is not None and previous.suppress is None and self.combined:
+            statement = _MARK_SENDING.add_cte(_recorder(frozenset(previous.values)).cte("done"))
+            return self.connection.scalar(statement, {**mark, **_recorded(previous)})
+        self.record(previous, at)
+        return self.connection.scalar(_MARK_SENDING, mark)
+
+    def record(self, outcome: Outcome | None, at: datetime) -> None:
+        if outcome is None:
+            return
+        self.connection.execute(_recorder(frozenset(outcome.values)), _recorded(outcome))
+        if outcome.suppress is not None:
+            self.session.rollback()  # a fresh transaction, that sees what was just written
+            address, detail = outcome.suppress
+            suppress(self.session, address, "all", "hard_bounce", at, detail=detail)
+            self.session.commit()
 
 
-def _record(session: Session, outcome: Outcome | None, at: datetime) -> None:
-    if outcome is None:
-        return
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id == outcome.delivery_id)
-        .values(**outcome.values)
-        .execution_options(synchronize_session=False)
-    )
-    if outcome.suppress is not None:
-        suppress(session, outcome.suppress[0], "all", "hard_bounce", at, detail=outcome.suppress[1])
+def _recorded(outcome: Outcome) -> dict[str, Any]:
+    return {"done_row": outcome.delivery_id, **{f"new_{k}": v for k, v in outcome.values.items()}}
 
 
 def suppress(
@@ -935,6 +1001,8 @@ class Composer:
         label: Callable[[Any], str] = str,
     ) -> None:
         self.session = session
+        self._recipients: dict[int, tuple] = {}
+        self._contributions: dict[int, list[dict[str, str]]] = {}
         self.mailing_id = mailing.id
         self.demarche_id = mailing.demarche_id
         self.kind = mailing.kind
@@ -977,9 +1045,18 @@ class Composer:
             else None,
         }
 
+    def _contribution(self, item_id: int, body: str, at: datetime) -> dict[str, str]:
+        return {
+            **self.items.get(item_id, {"item": "", "outcome": "", "justification": ""}),
+            "text": body if len(body) <= EXCERPT else body[: EXCERPT - 1] + "…",
+            "date": at.astimezone(PARIS).strftime("%d/%m/%Y"),
+        }
+
     def contributions_of(self, participant_id: int | None) -> list[dict[str, str]]:
         if participant_id is None:
             return []
+        if participant_id in self._contributions:
+            return self._contributions.pop(participant_id)
         rows = self.session.execute(
             select(Contribution.item_id, Contribution.body, Contribution.contributed_at)
             .where(
@@ -988,14 +1065,7 @@ class Composer:
             )
             .order_by(Contribution.contributed_at, Contribution.id)
         ).all()
-        return [
-            {
-                **self.items.get(item_id, {"item": "", "outcome": "", "justification": ""}),
-                "text": body if len(body) <= EXCERPT else body[: EXCERPT - 1] + "…",
-                "date": at.astimezone(PARIS).strftime("%d/%m/%Y"),
-            }
-            for item_id, body, at in rows
-        ]
+        return [self._contribution(*row) for row in rows]
 
     def compose(
         self,
@@ -1029,18 +1099,54 @@ class Composer:
         )
 
     def for_recipient(self, recipient: Recipient) -> Letter:
-        participant_id = recipient.participant.id if recipient.participant else None
-        return self.compose(recipient.address, recipient.name, participant_id)
+        return self.compose(recipient.address, recipient.name, recipient.participant_id)
+
+    def prefetch(self, delivery_ids: list[int]) -> None:
+        """Read a chunk's recipients and their contributions in two queries, not two each."""
+        rows = self.session.execute(
+            select(
+                Delivery.id,
+                Delivery.address,
+                Delivery.participant_id,
+                Participant.name,
+                User.name,
+            )
+            .outerjoin(Participant, Participant.id == Delivery.participant_id)
+            .outerjoin(User, User.id == Delivery.user_id)
+            .where(Delivery.id.in_(delivery_ids))
+        ).all()
+        self._recipients = {row[0]: tuple(row[1:]) for row in rows}
+        participants = {row[2] for row in rows if row[2] is not None}
+        self._contributions = {p: [] for p in participants}
+        if participants:
+            for participant_id, *values in self.session.execute(
+                select(
+                    Contribution.participant_id,
+                    Contribution.item_id,
+                    Contribution.body,
+                    Contribution.contributed_at,
+                )
+                .where(
+                    Contribution.demarche_id == self.demarche_id,
+                    Contribution.participant_id.in_(participants),
+                )
+                .order_by(Contribution.contributed_at, Contribution.id)
+            ):
+                self._contributions[participant_id].append(self._contribution(*values))
 
     def for_delivery(self, delivery_id: int) -> Letter:
         """The letter of a delivery row; NotToSend if it should no longer go (a reminder of a
         cancelled registration, or of an event that moved since)."""
-        address, participant_id, participant_name, user_name = self.session.execute(
-            select(Delivery.address, Delivery.participant_id, Participant.name, User.name)
-            .outerjoin(Participant, Participant.id == Delivery.participant_id)
-            .outerjoin(User, User.id == Delivery.user_id)
-            .where(Delivery.id == delivery_id)
-        ).one()
+        known = self._recipients.pop(delivery_id, None)
+        address, participant_id, participant_name, user_name = (
+            known
+            or self.session.execute(
+                select(Delivery.address, Delivery.participant_id, Participant.name, User.name)
+                .outerjoin(Participant, Participant.id == Delivery.participant_id)
+                .outerjoin(User, User.id == Delivery.user_id)
+                .where(Delivery.id == delivery_id)
+            ).one()
+        )
         if self.reminder_of is not None:
             self._check_reminder(participant_id)
         return self.compose(
@@ -1048,6 +1154,7 @@ class Composer:
         )
 
     def _check_reminder(self, participant_id: int | None) -> None:
+        self.session.commit()  # read the registrations as they are now
         event_id, key = self.reminder_of
         event = self.session.get(Event, event_id, populate_existing=True)
         if event is None or reminder_key(event) != key:
