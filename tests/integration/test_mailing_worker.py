@@ -145,11 +145,11 @@ def test_a_worker_killed_mid_mailing_then_restarted_sends_each_message_once(
     assert len(in_flight) <= 1  # one worker, one message in flight at most
     assert status(mailing_id) == MailingStatus.SENDING
 
-    second = workers(inbox)
     # The periodic sweep, once the dead worker's claims are stale: the message in flight
     # becomes uncertain, the rest of its chunk goes back to the queue, chunks are handed out.
     report = mailings.sweep(db.session, as_of=utcnow() + mailings.STALE + timedelta(seconds=5))
     assert report.uncertain == len(in_flight)
+    second = workers(inbox)
     for _ in range(mailings.chunks_wanted(db.session, mailing_id, 2, utcnow()) or 1):
         app.extensions["celery"].send_task("workers.deliver_mailing", args=[mailing_id])
     assert wait_for(lambda: status(mailing_id) == MailingStatus.SENT, 120), second.log()
