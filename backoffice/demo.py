@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from workflows import demarches as domain
 from workflows.clock import PARIS, local_date
 from workflows.contributions import contribute
+from workflows.decisions import decide
 from workflows.events import create_event, register
 from workflows.items import add_item
 from workflows.models import Demarche, User
@@ -316,5 +317,74 @@ def load(session: Session, *, as_of: datetime) -> bool:
     for title in ("Des produits locaux à la cantine", "Moins de gaspillage", "Le temps du repas"):
         add_item(session, mission, colleges_d, title=title, as_of=ago(90))
     move(colleges, "consultation", mission, 80)
+    colleges_items = colleges_d.items
+    voices = [
+        (
+            "parent.eleve@exemple.fr",
+            "Sophie Martin",
+            0,
+            "Des légumes des fermes du "
+            "Lauragais plutôt que des conserves : les producteurs sont à 30 km.",
+        ),
+        (
+            "delegue.college@exemple.fr",
+            "Lucas Bernard",
+            1,
+            "On jette le pain parce qu'il est "
+            "servi d'office : un panier en libre service suffirait.",
+        ),
+        (
+            "cuisinier@exemple.fr",
+            "Karim Haddad",
+            2,
+            "Vingt minutes pour déjeuner, file d'attente comprise, c'est trop court.",
+        ),
+        (
+            "parent.eleve@exemple.fr",
+            "Sophie Martin",
+            2,
+            "Décaler les horaires des classes permettrait deux services plus calmes.",
+        ),
+    ]
+    for email, name, index, text in voices:
+        contribute(
+            session,
+            colleges_d,
+            item_id=colleges_items[index].id,
+            body=text,
+            channel="workshop",
+            author=participant_for_email(session, email, name=name, as_of=ago(60)),
+            actor=mission,
+            as_of=ago(60),
+            commune="Toulouse",
+        )
     move(colleges, "synthesis", mission, 39)
+    domain.update_demarche(
+        session,
+        mission,
+        colleges_d,
+        {
+            "synthesis_text": "412 élèves, parents et personnels ont participé : ils demandent "
+            "des produits locaux, moins de pain jeté et plus de temps pour déjeuner."
+        },
+        as_of=ago(20),
+    )
+    # The department decided on two items; the third waits (the feedback cannot start yet).
+    decide(
+        session,
+        social,
+        colleges_items[0],
+        outcome="retained",
+        justification="50 % de produits locaux dans les menus à la rentrée prochaine.",
+        as_of=ago(10),
+    )
+    decide(
+        session,
+        social,
+        colleges_items[1],
+        outcome="partly_retained",
+        justification="Le pain en libre service dans dix collèges pilotes, puis partout si "
+        "le gaspillage baisse.",
+        as_of=ago(10),
+    )
     return True

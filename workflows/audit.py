@@ -48,6 +48,14 @@ ACTION_LABELS = {
     "contribution.publish": N_("published a held contribution"),
     "contribution.report": N_("reported a contribution"),
     "contributions.export": N_("exported the contributions"),
+    "item.decide": N_("wrote the department's decision on an item"),
+    "mailing.create": N_("wrote a mailing"),
+    "mailing.update": N_("changed a mailing"),
+    "mailing.test": N_("sent themselves a test of a mailing"),
+    "mailing.schedule": N_("scheduled a mailing"),
+    "mailing.start": N_("started sending a mailing"),
+    "mailing.sent": N_("finished sending a mailing"),
+    "mailing.cancel": N_("cancelled a mailing"),
 }
 
 

@@ -290,3 +290,11 @@ def test_entering_feedback_from_the_sheet_schedules_the_feedback(client, make_de
     make_demarche("feedback")  # through the one transition function, as the sheet does
     [mailing] = db.session.scalars(select(Mailing)).all()
     assert mailing.kind.value == "feedback" and mailing.status == MailingStatus.SCHEDULED
+
+
+def test_the_public_page_shows_the_decisions_where_the_feedback_links(client, make_demarche):
+    d = make_demarche("feedback")
+    page = client.get(f"/demarches/{d.slug}").text
+    synthesis = page[page.index('id="synthese"') :]
+    assert "Engagement n°1 — Retenu" in synthesis
+    assert "Le service retient cet engagement." in synthesis
