@@ -18,6 +18,7 @@ from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from workflows import mailings
+from workflows.errors import DomainError
 from workflows.mailings import Composer, Letter, Links
 from workflows.models import Mailing
 
@@ -110,3 +111,11 @@ def send_test(session: Any, mailing: Mailing, to: str, address: str | None = Non
         recipient.participant_id if recipient else None,
     )
     return send(build(replace(letter, subject="[TEST] " + letter.subject)))
+
+
+def display_subject(session: Any, mailing: Mailing) -> str:
+    """The subject as the mailing's lists show it: rendered for nobody in particular."""
+    try:
+        return composer(session, mailing).compose("", "", None).subject
+    except DomainError:
+        return mailing.subject

@@ -51,6 +51,7 @@ from workflows.transitions import move_options, transition
 
 from ..extensions import db
 from ..i18n import tr
+from ..mailer import display_subject
 from .base import ProtectedModelView
 
 _L = lazy_gettext
@@ -493,9 +494,14 @@ class DemarcheView(ProtectedModelView):
             may_decide=model.stage in decisions.DECISION_STAGES
             and (current_user.is_mission or acts_for_department(current_user, model)),
             outcomes=list(DecisionOutcome),
-            mailings=db.session.scalars(
-                select(Mailing).where(Mailing.demarche_id == model.id).order_by(Mailing.id.desc())
-            ).all()
+            mailings=[
+                (m, display_subject(db.session, m))
+                for m in db.session.scalars(
+                    select(Mailing)
+                    .where(Mailing.demarche_id == model.id)
+                    .order_by(Mailing.id.desc())
+                )
+            ]
             if current_user.is_mission
             else [],
             options=options,

@@ -35,7 +35,7 @@ from workflows.models import (
 from ..extensions import db
 from ..i18n import local_datetime, tr
 from ..mail import text_to_html
-from ..mailer import composer, send_test
+from ..mailer import composer, display_subject, send_test
 from .base import ProtectedModelView
 from .consultation import _flash
 
@@ -128,7 +128,7 @@ class MailingView(ProtectedModelView):
         "kind": lambda v, c, m, n: tr(m.kind.label),
         "audience": lambda v, c, m, n: tr(m.audience.label),
         "subject": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            v.get_url(".details_view", id=m.id), m.subject
+            v.get_url(".details_view", id=m.id), display_subject(db.session, m)
         ),
         "status": lambda v, c, m, n: tr(m.status.label),
         "counts": _counts_line,

@@ -1,0 +1,66 @@
+"""The department writes its decisions, the mission starts the feedback, and the feedback
+mailing is followed from its sheet, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from backoffice import mailer
+from backoffice.extensions import db
+from tests.browser.test_mission_moves_a_demarche import log_in
+from tests.seed import seed_contributors
+from workflows import demarches, mailings
+from workflows.clock import utcnow
+from workflows.models import Mailing
+from workflows.transitions import transition
+
+pytestmark = pytest.mark.browser
+
+
+def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, smtp):
+    d = make_demarche("consultation", title="Restauration scolaire")
+    seed_contributors(db.session, d, 3, as_of=utcnow())
+    transition(db.session, d.id, "synthesis", actor=people.mission, as_of=utcnow(), comment="Fin")
+    demarches.update_demarche(
+        db.session,
+        people.mission,
+        d,
+        {"synthesis_text": "Ce que nous avons entendu."},
+        as_of=utcnow(),
+    )
+    db.session.commit()
+
+    log_in(page, people.agent)
+    page.goto(f"/admin/demarche/details/?id={d.id}")
+    card = page.locator(f"#decision-{d.items[0].id}")
+    card.get_by_label("Retenu en partie").check()
+    card.get_by_label("Justification (obligatoire)").fill("Dans dix collèges d'abord.")
+    card.get_by_role("button", name="Enregistrer la décision").click()
+    page.wait_for_load_state()
+    assert "Décision sur « Engagement n°1 » enregistrée." in page.content()
+    page.context.clear_cookies()
+
+    log_in(page, people.mission)
+    page.goto(f"/admin/demarche/details/?id={d.id}")
+    start = page.get_by_role("button", name="Lancer le retour aux citoyens")
+    start.click()
+    page.wait_for_load_state()
+    assert "La démarche est maintenant à l’étape « Retour aux citoyens »" in page.content()
+
+    # What the worker does after the commit, here in the test's process.
+    mailing = db.session.scalar(select(Mailing))
+    mailings.start(db.session, mailing.id, as_of=utcnow())
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        mailings.deliver_chunk(
+            db.session, mailing.id, mailer.smtp_opener, lambda m: mailer.composer(db.session, m)
+        )
+    page.get_by_role(
+        "link", name="Ce que votre participation à « Restauration scolaire » a permis"
+    ).click()
+    assert page.locator("h1").inner_text() == (
+        "Ce que votre participation à « Restauration scolaire » a permis"
+    )
+    assert page.locator('[data-count="sent"]').inner_text() == "3"
+    assert "Retenu en partie." in page.locator(".card-body").inner_text()
+    assert len(smtp.received) >= 3
