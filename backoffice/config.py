@@ -66,8 +66,9 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
             "MAIL_DEFAULT_SENDER", "Dialogue citoyen <ne-pas-repondre@dialogue-citoyen.localhost>"
         ),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
-        # Mailings: messages a second to the SMTP relay for one mailing (0: no limit), shared
-        # by at most MAILING_PARALLEL chunks of MAILING_CHUNK messages sent at once.
+        # Mailings: messages a second to the SMTP relay, all mailings and workers together
+        # (0: no limit); at most MAILING_PARALLEL chunks of MAILING_CHUNK messages of one
+        # mailing are sent at once.
         "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
         "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),

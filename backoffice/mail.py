@@ -126,7 +126,7 @@ def encode_header(text: str) -> str:
     words, chunk, size = [], [], 0
     for char in text:
         length = len(char.encode("utf-8"))
-        if size + length > 45:  # 45 octets make 60 base64 characters: a word of 72
+        if size + length > 39:  # 39 octets: 52 base64 characters, a word of 64, a line ≤ 76
             words.append("".join(chunk))
             chunk, size = [], 0
         chunk.append(char)
@@ -191,12 +191,18 @@ def build_message(to: str, subject: str, text: str, html: str) -> Message:
 TEMPORARY_ERRORS = (smtplib.SMTPException, OSError)
 
 
-def _refusal(code: int, text: object) -> DeliveryError:
+#: Answers to RCPT that say the mailbox does not exist (not a policy refusal, 5.7.x).
+MAILBOX_UNKNOWN = {550, 551, 553}
+
+
+def _refusal(code: int, text: object, *, at_recipient: bool = False) -> DeliveryError:
     error = f"{code} {text!r}"
     if 400 <= code < 500:
         # 421: the server closes the connection.
         return TemporaryDeliveryError(error, code=code, connection_lost=code == 421)
-    return PermanentDeliveryError(error, code=code)
+    reply = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    unknown = at_recipient and code in MAILBOX_UNKNOWN and not reply.lstrip().startswith("5.7")
+    return PermanentDeliveryError(error, code=code, mailbox_unknown=unknown)
 
 
 def _send(conn: flask_mail.Connection, message: flask_mail.Message) -> None:
@@ -218,11 +224,16 @@ def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None)
             _send(conn, message)
     except flask_mail.BadHeaderError as exc:
         raise PermanentDeliveryError(f"a header holds a line break: {exc}") from exc
+    except smtplib.SMTPSenderRefused as exc:
+        # The relay refuses our sender: its configuration, not the recipient's address.
+        raise TemporaryDeliveryError(
+            f"sender refused: {exc.smtp_code} {exc.smtp_error!r}", code=exc.smtp_code
+        ) from exc
     except smtplib.SMTPResponseException as exc:
         raise _refusal(exc.smtp_code, exc.smtp_error) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
-        raise _refusal(code, text) from exc
+        raise _refusal(code, text, at_recipient=True) from exc
     except UnicodeEncodeError as exc:  # an address no SMTP relay can take
         raise PermanentDeliveryError(f"address not deliverable: {exc}") from exc
     except TEMPORARY_ERRORS as exc:

@@ -8,6 +8,10 @@ headers, and SMTP answers become the domain's delivery errors.
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -16,46 +20,54 @@ from typing import Any
 import flask_mail
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from redis import Redis
+from redis.exceptions import RedisError
 
 from workflows import mailings
 from workflows.errors import DomainError
-from workflows.mailings import Composer, Letter, Links
+from workflows.mailings import Composer, Letter, Links, Spacer
 from workflows.models import Mailing
 
 from .i18n import tr
 from .mail import build_message, connection, send, text_to_html
 
 SALT = "unsubscribe"
+log = logging.getLogger(__name__)
 
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def unsubscribe_token(address: str, scope: str) -> str:
-    """A signed token naming an address and what it unsubscribes from (never expires: a
-    link in an old message must still work)."""
-    return _serializer().dumps({"a": address.strip().lower(), "s": scope})
+def unsubscribe_token(participant_id: int | None, scope: str) -> str:
+    """A signed token naming a participant (by id: no address in the link) and what they
+    unsubscribe from; None for a test message's link. It never expires: a link in an old
+    message must still work."""
+    return _serializer().dumps({"p": participant_id, "s": scope})
 
 
-def read_unsubscribe_token(token: str) -> tuple[str, str] | None:
+def read_unsubscribe_token(token: str) -> tuple[int | None, str] | None:
+    """(participant id or None for a test, scope); None when the token is not ours."""
     try:
         data = _serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("a"), str):
+    if not isinstance(data, dict) or data.get("s") not in {
+        s for s in mailings.SCOPES.values() if s
+    }:
         return None
-    if data.get("s") not in {s for s in mailings.SCOPES.values() if s}:
+    participant_id = data.get("p")
+    if participant_id is not None and not isinstance(participant_id, int):
         return None
-    return data["a"], data["s"]
+    return participant_id, data["s"]
 
 
 def links() -> Links:
     """Absolute links (``BASE_URL``), for a request or a worker's request context."""
     return Links(
         demarche=lambda d: url_for("public.demarche", slug=d.slug, _external=True),
-        unsubscribe=lambda address, scope: url_for(
-            "public.unsubscribe", token=unsubscribe_token(address, scope), _external=True
+        unsubscribe=lambda participant_id, scope: url_for(
+            "public.unsubscribe", token=unsubscribe_token(participant_id, scope), _external=True
         ),
     )
 
@@ -109,6 +121,7 @@ def send_test(session: Any, mailing: Mailing, to: str, address: str | None = Non
         to,
         recipient.name if recipient else "",
         recipient.participant_id if recipient else None,
+        test=True,
     )
     return send(build(replace(letter, subject="[TEST] " + letter.subject)))
 
@@ -119,3 +132,56 @@ def display_subject(session: Any, mailing: Mailing) -> str:
         return composer(session, mailing).compose("", "", None).subject
     except DomainError:
         return mailing.subject
+
+
+class RedisThrottle:
+    """``rate`` messages a second for every worker process together (the relay's limit):
+    a counter per time window in Redis; who finds the window full waits for the next one.
+    If Redis does not answer, this process falls back to its own spacing."""
+
+    def __init__(
+        self,
+        client: Any,
+        rate: float,
+        key: str = "dialogue:mailing-rate",
+        sleep: Any = time.sleep,
+        clock: Any = time.time,
+    ) -> None:
+        self.client, self.key, self.sleep, self.clock = client, key, sleep, clock
+        self.window = max(1.0, 1.0 / rate)
+        self.allowed = max(1, int(rate * self.window))
+        self.fallback = Spacer(rate, sleep)
+
+    def __call__(self) -> None:
+        while True:
+            now = self.clock()
+            slot = int(now // self.window)
+            key = f"{self.key}:{slot}"
+            try:
+                pipe = self.client.pipeline()
+                pipe.incr(key)
+                pipe.expire(key, math.ceil(self.window) + 1)
+                taken = pipe.execute()[0]
+            except RedisError:
+                log.warning("mailing rate: Redis does not answer; spacing this process alone")
+                return self.fallback()
+            if taken <= self.allowed:
+                return None
+            self.sleep((slot + 1) * self.window - now)
+
+
+def throttle() -> Any:
+    """The throttle of the workers' SMTP sends (``MAILING_RATE``; 0: none): shared through
+    Redis when the broker is Redis, else per process."""
+    rate = current_app.config["MAILING_RATE"]
+    if rate <= 0:
+        return None
+    url = current_app.config.get("REDIS_URL") or ""
+    if url.startswith(("redis://", "rediss://")):
+        return RedisThrottle(_redis(url), rate)
+    return Spacer(rate)
+
+
+@functools.cache
+def _redis(url: str) -> Any:
+    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)

@@ -60,9 +60,11 @@ def main() -> None:
 
     from backoffice import mailer
     from backoffice.extensions import db
-    from workflows import mailings
+    from workflows import demarches, mailings
     from workflows.clock import utcnow
+    from workflows.decisions import decide
     from workflows.models import Delivery, Mailing, MailingStatus
+    from workflows.transitions import transition
 
     app = bench_app("mailing")
     work = Path(tempfile.mkdtemp(prefix="bench-mailing-"))
@@ -73,21 +75,25 @@ def main() -> None:
         seed_contributors(db.session, d, RECIPIENTS, as_of=utcnow(), per_person=2)
         db.session.commit()
         print(f"{RECIPIENTS} contributors seeded in {time.perf_counter() - started:.1f} s")
-        subject, body = mailings.default_feedback()
-        mailing = mailings.create_mailing(
-            db.session,
-            mission,
-            {
-                "kind": "feedback",
-                "audience": "contributors",
-                "demarche_id": d.id,
-                "subject": subject,
-                "body": body,
-            },
-            as_of=utcnow(),
+        # The feedback stage, through the one transition function: decisions on every item,
+        # the synthesis published; entering it makes the feedback mailing (scheduled).
+        transition(db.session, d.id, "synthesis", actor=mission, as_of=utcnow(), comment="Fin")
+        demarches.update_demarche(
+            db.session, mission, d, {"synthesis_text": "Ce que nous avons entendu."}, as_of=utcnow()
         )
+        for item in d.items:
+            decide(
+                db.session,
+                mission,
+                item,
+                outcome="partly_retained",
+                justification="Retenu pour les communes rurales d'abord.",
+                as_of=utcnow(),
+            )
+        transition(db.session, d.id, "feedback", actor=mission, as_of=utcnow())
+        [mailing_id] = db.session.info.pop(mailings.TO_START)
         db.session.commit()
-        mailing_id = mailing.id
+        mailing = db.session.get(Mailing, mailing_id)
 
         # The baseline: the same messages, rendered beforehand, through one smtplib connection.
         with app.test_request_context(base_url=app.config["BASE_URL"]):
@@ -128,8 +134,6 @@ def main() -> None:
             concurrency=CONCURRENCY,
         )
         try:
-            mailings.schedule(db.session, mission, mailing, at=None, as_of=utcnow())
-            db.session.commit()
             started, published_at = time.perf_counter(), utcnow()
             app.extensions["celery"].send_task("workers.start_mailing", args=[mailing_id])
 

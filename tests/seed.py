@@ -41,9 +41,11 @@ def seed_contributors(
     as_of: datetime,
     per_person: int = 2,
     first: int = 1,
+    news: bool = False,
 ) -> list[int]:
     """``count`` participants who each contributed ``per_person`` times, across the
-    démarche's items; returns their ids (in address order)."""
+    démarche's items (``news``: who also asked for the news of their territory); returns
+    their ids (in address order)."""
     texts = proposals()
     items = [item.id for item in demarche.items]
     session.execute(
@@ -53,7 +55,7 @@ def seed_contributors(
                 "email": address(n),
                 "name": f"Citoyen {n}",
                 "consent_feedback": True,
-                "consent_territory_news": False,
+                "consent_territory_news": news,
                 "created_at": as_of,
             }
             for n in range(first, first + count)

@@ -40,11 +40,20 @@ class Received:
 
 @dataclass
 class SmtpRecorder:
-    """aiosmtpd handler keeping what it receives; ``replies`` scripts refusals (e.g. 451)."""
+    """aiosmtpd handler keeping what it receives; ``replies`` and ``rcpt_replies`` script
+    refusals (e.g. 451) at DATA and at RCPT."""
 
     received: list[Received] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)  # answers to DATA, in turn
+    rcpt_replies: list[str] = field(default_factory=list)  # answers to RCPT, in turn
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        with self.lock:
+            if self.rcpt_replies:
+                return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         with self.lock:
@@ -61,6 +70,7 @@ class SmtpRecorder:
         with self.lock:
             self.received.clear()
             self.replies.clear()
+            self.rcpt_replies.clear()
 
 
 def at(text: str) -> datetime:

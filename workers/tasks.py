@@ -76,7 +76,7 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
             mailer.smtp_opener,
             lambda mailing: mailer.composer(db.session, mailing),
             size=config["MAILING_CHUNK"],
-            rate=config["MAILING_RATE"] / max(config["MAILING_PARALLEL"], 1),
+            throttle=mailer.throttle(),
         )
     if more:
         deliver_mailing.delay(mailing_id)

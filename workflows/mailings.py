@@ -24,8 +24,8 @@ from importlib import resources
 from typing import Any, Protocol
 
 from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from sqlalchemy import Select, Update, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,7 @@ from .models import (
 )
 from .outbox import PermanentDeliveryError, TemporaryDeliveryError
 from .roles import RoleName
+from .stages import Stage
 from .territory import WHOLE_DEPARTEMENT, communes
 
 log = logging.getLogger(__name__)
@@ -75,26 +76,50 @@ SCOPES = {
     K.OFFICIALS: None,
     K.DEPARTMENTS: None,
 }
-MAX_SUBJECT, MAX_BODY = 300, 50_000
+MAX_SUBJECT, MAX_BODY, MAX_RENDERED = 300, 50_000, 500_000
 CHUNK = 100
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
 #: A claimed or in-flight row untouched this long belongs to a worker that died.
 STALE = timedelta(minutes=5)
-#: How long a chunk waits when the SMTP relay cannot be reached at all.
-RELAY_DOWN_PAUSE = timedelta(minutes=1)
-#: SMTP answers that mean the mailbox does not exist: the address is suppressed for good.
-HARD_BOUNCES = {550, 551, 553}
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
 TO_START = "mailings_to_start"
+#: A feedback mailing goes out once the démarche is at its feedback stage (or closed).
+FEEDBACK_STAGES = frozenset({Stage.FEEDBACK, Stage.CLOSED})
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
+    """1, 2, 4 … 32 minutes, then an hour: the last of 8 attempts comes two hours after the
+    first (a relay down that long, a mailbox full that long)."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
 # -- templates ------------------------------------------------------------------------------
 
-_env = SandboxedEnvironment(
+#: The longest string or list a template may build by multiplication or power.
+MAX_PRODUCT = 100_000
+
+
+class _TemplateEnvironment(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox that also forbids changing the lists and dicts it is given (one
+    recipient's template run cannot alter the next one's) and building huge values."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for sized, times in ((left, right), (right, left)):
+                if (
+                    isinstance(sized, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(sized) * times > MAX_PRODUCT
+                ):
+                    raise SecurityError("value too large")
+        return super().call_binop(context, operator, left, right)
+
+
+_env = _TemplateEnvironment(
     autoescape=False,
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -103,25 +128,26 @@ _env = SandboxedEnvironment(
 )
 
 
-#: What a template may use, with a sample of each (checked at writing, not at sending).
-_SAMPLE_DECISION = {"item": "Engagement", "outcome": "Retenu", "justification": "Parce que."}
-SAMPLE_CONTEXT: dict[str, Any] = {
-    "name": "Camille Martin",
-    "demarche": {"title": "Démarche", "url": "https://example.org/d", "territory": "Muret"},
-    "synthesis_url": "https://example.org/d#synthese",
-    "decisions": [_SAMPLE_DECISION],
-    "contributions": [{**_SAMPLE_DECISION, "text": "Mon avis.", "date": "01/02/2026"}],
-    "unsubscribe_url": "https://example.org/u",
-}
-SAMPLE_EVENT = {"title": "Atelier", "place": "Muret", "when": "01/02/2026 à 18:00"}
+def _sample_context(with_event: bool) -> dict[str, Any]:
+    """What a template may use, with a sample of each (checked at writing, not at sending)."""
+    decision = {"item": "Engagement", "outcome": "Retenu", "justification": "Parce que."}
+    return {
+        "name": "Camille Martin",
+        "demarche": {"title": "Démarche", "url": "https://example.org/d", "territory": "Muret"},
+        "synthesis_url": "https://example.org/d#synthese",
+        "decisions": [decision],
+        "contributions": [{**decision, "text": "Mon avis.", "date": "01/02/2026"}],
+        "unsubscribe_url": "https://example.org/u",
+        "event": {"title": "Atelier", "place": "Muret", "when": "01/02/2026 à 18:00"}
+        if with_event
+        else None,
+    }
 
 
 def check_template(source: str, field_name: str, *, with_event: bool = False) -> None:
     """Refuse a template that does not parse or uses a variable that does not exist."""
     try:
-        _env.from_string(source).render(
-            **SAMPLE_CONTEXT, event=SAMPLE_EVENT if with_event else None
-        )
+        _env.from_string(source).render(**_sample_context(with_event))
     except Exception as exc:  # noqa: BLE001 - a syntax error, a sandbox refusal, a type error
         raise InvalidFields(
             {field_name: N_("the template does not read: %(error)s", error=str(exc))}
@@ -266,11 +292,23 @@ def schedule(
 ) -> Mailing:
     """Send now (``at`` None or past) or at ``at``; the workers start it (after commit)."""
     _mission_only(actor)
-    if mailing.status != MailingStatus.DRAFT:
+    if mailing.kind == MailingKind.FEEDBACK and mailing.demarche.stage not in FEEDBACK_STAGES:
+        raise Conflict(
+            N_(
+                "the feedback goes out when the démarche enters its feedback stage; "
+                "prepare it as a draft until then"
+            )
+        )
+    when = max(at or as_of, as_of)
+    changed = session.execute(
+        update(Mailing)
+        .where(Mailing.id == mailing.id, Mailing.status == MailingStatus.DRAFT)
+        .values(status=MailingStatus.SCHEDULED, scheduled_at=when, updated_at=as_of)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(mailing)
+    if not changed:  # sent, scheduled or cancelled meanwhile
         raise Conflict(N_("this mailing is already “%(status)s”", status=mailing.status.label))
-    mailing.status = MailingStatus.SCHEDULED
-    mailing.scheduled_at = max(at or as_of, as_of)
-    mailing.updated_at = as_of
     audit.record(
         session,
         "mailing.schedule",
@@ -278,9 +316,9 @@ def schedule(
         as_of=as_of,
         demarche=mailing.demarche,
         target=f"mailing:{mailing.id}",
-        at=mailing.scheduled_at.isoformat(),
+        at=when.isoformat(),
     )
-    if mailing.scheduled_at <= as_of:
+    if when <= as_of:
         session.info.setdefault(TO_START, []).append(mailing.id)
     session.flush()
     return mailing
@@ -440,12 +478,32 @@ def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
 
 def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
     """Write one delivery row per address (skipped ones with their reason) and set the
-    mailing sending. Safe to run twice: existing rows are kept. Returns rows written."""
-    mailing = session.get(Mailing, mailing_id)
-    if mailing is None or mailing.status not in (MailingStatus.SCHEDULED, MailingStatus.SENDING):
+    mailing sending. Safe to run twice, or alongside a cancel: the mailing's row is taken
+    (locked) first, so a cancel waits for the rows and then cancels them. Returns rows
+    written."""
+    first_time = session.execute(
+        update(Mailing)
+        .where(
+            Mailing.id == mailing_id,
+            Mailing.status == MailingStatus.SCHEDULED,
+            Mailing.scheduled_at <= as_of,
+        )
+        .values(status=MailingStatus.SENDING, started_at=as_of, updated_at=as_of)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    again = (
+        first_time
+        or session.execute(
+            update(Mailing)
+            .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING)
+            .values(updated_at=as_of)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+    if not again:  # not due yet, cancelled, or sent
+        session.rollback()
         return 0
-    if mailing.status == MailingStatus.SCHEDULED and mailing.scheduled_at > as_of:
-        return 0
+    mailing = session.get(Mailing, mailing_id, populate_existing=True)
     existing = set(
         session.scalars(select(Delivery.address).where(Delivery.mailing_id == mailing.id))
     )
@@ -470,8 +528,7 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
         )
     for first in range(0, len(rows), 5000):
         session.execute(insert(_DELIVERIES), rows[first : first + 5000])
-    if mailing.status == MailingStatus.SCHEDULED:
-        mailing.status, mailing.started_at = MailingStatus.SENDING, as_of
+    if first_time:
         audit.record(
             session,
             "mailing.start",
@@ -481,7 +538,6 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
             target=f"mailing:{mailing.id}",
             deliveries=len(rows),
         )
-    mailing.updated_at = as_of
     session.commit()
     finish_if_done(session, mailing.id, as_of=as_of)
     return len(rows)
@@ -551,14 +607,13 @@ def send_chunk(
     composer: Composer,
     *,
     now: Callable[[], datetime] = utcnow,
-    rate: float = 0.0,
-    sleep: Callable[[float], None] = time.sleep,
+    throttle: Callable[[], None] | None = None,
 ) -> ChunkReport:
     """Send the chunk's rows in order over one connection (reopened after a lost one).
 
     Each row is marked ``sending`` in the commit that records the previous row's outcome:
-    a crash leaves at most that one row in flight. ``rate`` (messages a second, 0: no
-    limit) protects the SMTP relay.
+    a crash leaves at most that one row in flight. ``throttle`` is called before each
+    message: it waits as long as the SMTP relay's rate needs.
     """
     ids = list(
         session.scalars(select(Delivery.id).where(Delivery.chunk == token).order_by(Delivery.id))
@@ -566,9 +621,9 @@ def send_chunk(
     report = ChunkReport()
     composer.prefetch(ids)
     session.commit()  # end the read: from now on the ledger writes, each row on its own
-    ledger = _Ledger(session)
+    ledger = _Ledger(session, token)
     try:
-        return _send_rows(session, ledger, ids, token, opener, composer, now, rate, sleep, report)
+        return _send_rows(session, ledger, ids, token, opener, composer, now, throttle, report)
     finally:
         ledger.close()
 
@@ -581,13 +636,10 @@ def _send_rows(
     opener: Opener,
     composer: Composer,
     now: Callable[[], datetime],
-    rate: float,
-    sleep: Callable[[float], None],
+    throttle: Callable[[], None] | None,
     report: ChunkReport,
 ) -> ChunkReport:
     previous: Outcome | None = None
-    interval = 1.0 / rate if rate > 0 else 0.0
-    next_slot = time.monotonic()
     position = 0
     while position < len(ids):
         ledger.record(previous, now())
@@ -596,13 +648,15 @@ def _send_rows(
             context = opener()
             connection = context.__enter__()
         except Exception as exc:  # noqa: BLE001 - the relay is down: give the rest back
-            report.unreachable = f"{type(exc).__name__}: {exc}"[:500]
-            _release(session, token, now() + RELAY_DOWN_PAUSE)
+            report.unreachable = f"relay unreachable: {type(exc).__name__}: {exc}"[:500]
+            _release(session, token, now(), report.unreachable)
             return report
         try:
             while position < len(ids):
                 delivery_id = ids[position]
                 position += 1
+                if throttle is not None:  # before the row is marked: waiting sends nothing
+                    throttle()
                 attempts = ledger.begin(delivery_id, token, previous, now())
                 previous = None
                 if attempts is None:
@@ -628,11 +682,6 @@ def _send_rows(
                     )
                     report.failed += 1
                     continue
-                if interval:
-                    wait = next_slot - time.monotonic()
-                    if wait > 0:
-                        sleep(wait)
-                    next_slot = max(next_slot, time.monotonic()) + interval
                 try:
                     message_id = connection.send(letter)
                 except PermanentDeliveryError as exc:
@@ -645,7 +694,7 @@ def _send_rows(
                             "error": str(exc)[:2000],
                             "chunk": None,
                         },
-                        (letter.address, str(exc)) if code in HARD_BOUNCES else None,
+                        (letter.address, str(exc)) if exc.mailbox_unknown else None,
                     )
                     report.refused += 1
                 except TemporaryDeliveryError as exc:
@@ -687,6 +736,23 @@ def _send_rows(
     return report
 
 
+class Spacer:
+    """A throttle for one process: ``rate`` messages a second at most (0: no limit)."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.sleep = sleep
+        self.next_slot = time.monotonic()
+
+    def __call__(self) -> None:
+        if not self.interval:
+            return
+        wait = self.next_slot - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+        self.next_slot = max(self.next_slot, time.monotonic()) + self.interval
+
+
 #: The hot path of the engine: statements built once, executed through the table (Core).
 _DELIVERIES = Delivery.__table__
 _MARK_SENDING = (
@@ -705,6 +771,16 @@ _MARK_SENDING = (
 )
 
 
+_RENEW_CLAIM = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.chunk == bindparam("token"),
+        _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+    )
+    .values(claimed_at=bindparam("at"))
+)
+
+
 @functools.cache
 def _recorder(columns: frozenset[str]) -> Update:
     """The UPDATE that records an outcome setting ``columns`` (one per kind of outcome)."""
@@ -715,15 +791,25 @@ def _recorder(columns: frozenset[str]) -> Update:
     )
 
 
-def _release(session: Session, token: str, when: datetime) -> None:
-    """Give a chunk's rows not yet attempted back to the queue, due at ``when``."""
+def _release(session: Session, token: str, at: datetime, error: str) -> None:
+    """The SMTP relay could not be reached: the chunk's rows not yet attempted go back to
+    the queue, each with one more attempt and its backoff (failed after the last one)."""
     session.rollback()  # a fresh transaction (the ledger wrote meanwhile)
-    session.execute(
-        update(Delivery)
-        .where(Delivery.chunk == token, Delivery.status == DeliveryStatus.CLAIMED)
-        .values(status=DeliveryStatus.PENDING, chunk=None, next_attempt_at=when)
-        .execution_options(synchronize_session=False)
-    )
+    claimed = and_(Delivery.chunk == token, Delivery.status == DeliveryStatus.CLAIMED)
+    for attempts in session.scalars(select(Delivery.attempts).where(claimed).distinct()).all():
+        give_up = attempts + 1 >= MAX_ATTEMPTS
+        session.execute(
+            update(Delivery)
+            .where(claimed, Delivery.attempts == attempts)
+            .values(
+                status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+                chunk=None,
+                attempts=attempts + 1,
+                next_attempt_at=at + backoff(attempts + 1),
+                error=error,
+            )
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
 
 
@@ -732,8 +818,14 @@ class _Ledger:
     a row is marked in flight before its message leaves, and its outcome is recorded before
     the next row is marked — on PostgreSQL both in one statement, one round trip a message."""
 
-    def __init__(self, session: Session) -> None:
+    #: How often a chunk's claim is renewed, so that a slow chunk (a low rate) is not taken
+    #: for a dead worker's by the sweep.
+    HEARTBEAT = 60.0
+
+    def __init__(self, session: Session, token: str) -> None:
         self.session = session
+        self.token = token
+        self.beat = time.monotonic()
         self.connection = (
             session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
         )
@@ -748,6 +840,9 @@ class _Ledger:
         """Record the previous outcome and mark this row in flight; returns the row's
         attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
         mark = {"row": delivery_id, "token": token, "at": at}
+        if time.monotonic() - self.beat > self.HEARTBEAT:
+            self.connection.execute(_RENEW_CLAIM, {"token": token, "at": at})
+            self.beat = time.monotonic()
         if previous is not None and previous.suppress is None and self.combined:
             statement = _MARK_SENDING.add_cte(_recorder(frozenset(previous.values)).cte("done"))
             return self.connection.scalar(statement, {**mark, **_recorded(previous)})
@@ -772,19 +867,23 @@ def _recorded(outcome: Outcome) -> dict[str, Any]:
 def suppress(
     session: Session, address: str, scope: str, reason: str, at: datetime, *, detail: str = ""
 ) -> bool:
-    """Add to the suppression list (idempotent); True if it was new."""
+    """Add to the suppression list (idempotent, and safe when two do it at once); True if it
+    was new."""
     address = address.strip().lower()
     exists = session.scalar(
         select(Suppression.id).where(Suppression.address == address, Suppression.scope == scope)
     )
     if exists is not None:
         return False
-    session.add(
-        Suppression(
-            address=address, scope=scope, reason=reason, detail=detail[:2000], created_at=at
-        )
-    )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(
+                Suppression(
+                    address=address, scope=scope, reason=reason, detail=detail[:2000], created_at=at
+                )
+            )
+    except IntegrityError:
+        return False  # written by another request meanwhile
     return True
 
 
@@ -838,7 +937,7 @@ def deliver_chunk(
     make_composer: Callable[[Mailing], Composer],
     *,
     size: int = CHUNK,
-    rate: float = 0.0,
+    throttle: Callable[[], None] | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> tuple[ChunkReport | None, bool]:
     """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
@@ -850,10 +949,10 @@ def deliver_chunk(
         mailing = session.get(Mailing, mailing_id)
         try:
             composer = make_composer(mailing)
-        except InvalidFields:
-            _release(session, token, now() + RELAY_DOWN_PAUSE)
+        except InvalidFields as exc:
+            _release(session, token, now(), str(exc)[:500])
             raise
-        report = send_chunk(session, token, opener, composer, now=now, rate=rate)
+        report = send_chunk(session, token, opener, composer, now=now, throttle=throttle)
     finish_if_done(session, mailing_id, as_of=now())
     more = (
         report is not None and not report.unreachable and has_due_rows(session, mailing_id, now())
@@ -960,10 +1059,10 @@ def skip_reasons(session: Session, mailing_id: int) -> dict[str, int]:
 @dataclass(frozen=True)
 class Links:
     """URLs the web side builds (the domain knows no host): the démarche's public page,
-    and the signed unsubscription link of an address for a scope."""
+    and the signed unsubscription link of a participant for a scope."""
 
     demarche: Callable[[Demarche], str]
-    unsubscribe: Callable[[str, str], str]
+    unsubscribe: Callable[[int | None, str], str]  # (participant id — None: a test —, scope)
 
 
 class NotToSend(Exception):  # noqa: N818 - a decision, not a failure
@@ -1073,17 +1172,26 @@ class Composer:
         name: str,
         participant_id: int | None,
         delivery_id: int | None = None,
+        *,
+        test: bool = False,
     ) -> Letter:
-        """The letter for ``address``, named ``name``, about ``participant_id``'s part."""
+        """The letter for ``address``, named ``name``, about ``participant_id``'s part (a
+        ``test`` carries an unsubscription link that unsubscribes nobody)."""
         context = {
             **self.shared,
             "name": name,
             "contributions": self.contributions_of(participant_id),
-            "unsubscribe_url": self.links.unsubscribe(address, self.scope) if self.scope else "",
+            "unsubscribe_url": self.links.unsubscribe(None if test else participant_id, self.scope)
+            if self.scope
+            else "",
         }
         try:
             subject = " ".join(self.subject.render(context).split())
+            if len(subject) > MAX_SUBJECT:
+                subject = subject[: MAX_SUBJECT - 1] + "…"
             text = self.body.render(context)
+            if len(text) > MAX_RENDERED:
+                raise ValueError(f"the message would be longer than {MAX_RENDERED} characters")
         except Exception as exc:  # noqa: BLE001 - whatever the template does wrong
             raise InvalidFields(
                 {"body": N_("the template does not read: %(error)s", error=str(exc))}
@@ -1309,10 +1417,11 @@ def unsubscribe(session: Session, address: str, scope: str, *, as_of: datetime) 
         update(Delivery)
         .where(
             Delivery.address == address,
-            Delivery.status == DeliveryStatus.PENDING,
+            # A claimed row is not sent once it is no longer claimed: a running chunk skips it.
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
             Delivery.mailing_id.in_(select(Mailing.id).where(Mailing.kind.in_(kinds))),
         )
-        .values(status=DeliveryStatus.SKIPPED, skip_reason="unsubscribed")
+        .values(status=DeliveryStatus.SKIPPED, skip_reason="unsubscribed", chunk=None)
         .execution_options(synchronize_session=False)
     )
     if new:
@@ -1343,7 +1452,7 @@ def forget_address(session: Session, addresses: set[str]) -> None:
         if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED):
             delivery.status, delivery.skip_reason = DeliveryStatus.SKIPPED, "erased"
         delivery.address = f"erased-{delivery.id}@invalid.invalid"
-        delivery.error = ""
+        delivery.error = delivery.subject = ""  # an answer may quote it, a subject name them
         delivery.participant_id = delivery.user_id = None
     session.execute(delete(Suppression).where(Suppression.address.in_(addresses)))
     session.flush()

@@ -28,13 +28,24 @@ STALE_CLAIM = timedelta(minutes=10)
 
 
 class DeliveryError(Exception):
-    """A message not delivered: the SMTP code if the server answered, and whether the
-    connection is lost (a mailing then opens a new one for the rest of its chunk)."""
+    """A message not delivered: the SMTP code if the server answered, whether the connection
+    is lost (a mailing then opens a new one for the rest of its chunk), whether the mailbox
+    does not exist."""
 
-    def __init__(self, message: str, *, code: int | None = None, connection_lost: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        connection_lost: bool = False,
+        mailbox_unknown: bool = False,
+    ):
         super().__init__(message)
         self.code = code
         self.connection_lost = connection_lost
+        # The recipient's server said the mailbox does not exist (not a policy or relay
+        # refusal): the address goes on the suppression list.
+        self.mailbox_unknown = mailbox_unknown
 
 
 class TemporaryDeliveryError(DeliveryError):

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _L
 
 from workflows import mailings
 from workflows.clock import utcnow
+from workflows.models import Participant
 
 from ..extensions import csrf, db
 from ..mailer import read_unsubscribe_token
@@ -33,12 +34,20 @@ def unsubscribe(token: str):
     found = read_unsubscribe_token(token)
     if found is None:
         return render_template("public/unsubscribe.html", invalid=True), 404
-    address, scope = found
-    context = {"address": masked(address), "scope": SCOPE_LABELS[scope], "invalid": False}
+    participant_id, scope = found
+    participant = db.session.get(Participant, participant_id) if participant_id else None
+    address = participant.email if participant is not None else None
+    context = {
+        "address": masked(address) if address else "",
+        "scope": SCOPE_LABELS[scope],
+        "invalid": False,
+        "test": participant_id is None,
+    }
     if request.method == "GET":
         return render_template("public/unsubscribe.html", done=False, **context)
-    mailings.unsubscribe(db.session, address, scope, as_of=utcnow())
-    db.session.commit()
+    if address:  # an erased participant, a test's link: nobody to unsubscribe
+        mailings.unsubscribe(db.session, address, scope, as_of=utcnow())
+        db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "", 204  # RFC 8058: the mail client shows its own confirmation
     return render_template("public/unsubscribe.html", done=True, **context)

@@ -66,18 +66,19 @@ def workers(app, worker_env):
 
 def contributors(make_demarche, count: int):
     d = make_demarche("consultation")
-    seed_contributors(db.session, d, count, as_of=utcnow(), per_person=1)
+    seed_contributors(db.session, d, count, as_of=utcnow(), per_person=1, news=True)
     db.session.commit()
     return d
 
 
 def send(people, d, **fields) -> int:
-    """Write a feedback mailing and send it now: after commit, the worker starts it."""
+    """Write a newsletter to the contributors (who asked for news) and send it now: after
+    commit, the worker starts it."""
     mailing = mailings.create_mailing(
         db.session,
         people.mission,
         {
-            "kind": "feedback",
+            "kind": "newsletter",
             "audience": "contributors",
             "demarche_id": d.id,
             "subject": "Retour sur « {{ demarche.title }} »",

@@ -4,12 +4,14 @@ crash), cancellation, unsubscription, the feedback of a démarche and the event 
 
 from __future__ import annotations
 
+import smtplib
+import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from backoffice import mailer
+from backoffice import mail, mailer
 from backoffice.extensions import db
 from tests.seed import address, seed_contributors
 from tests.support import at, csrf_token, login
@@ -36,7 +38,7 @@ from workflows.transitions import transition
 
 def new_mailing(people, d, **fields) -> Mailing:
     values = {
-        "kind": "feedback",
+        "kind": "newsletter",
         "audience": "contributors",
         "demarche_id": d.id,
         "subject": "Des nouvelles de « {{ demarche.title }} »",
@@ -88,7 +90,7 @@ def consulted(make_demarche, people):
     d = make_demarche("consultation")
     add_item(db.session, people.mission, d, title="Engagement n°2", as_of=utcnow())
     db.session.commit()
-    seed_contributors(db.session, d, 5, as_of=utcnow())
+    seed_contributors(db.session, d, 5, as_of=utcnow(), news=True)
     db.session.commit()
     return d
 
@@ -96,12 +98,11 @@ def consulted(make_demarche, people):
 def test_contributors_without_consent_or_suppressed_are_skipped_and_counted(
     app, consulted, people, smtp
 ):
-    db.session.get(Participant, 2).consent_territory_news = False
     quiet = db.session.scalar(select(Participant).where(Participant.email == address(2)))
-    quiet.consent_feedback = False
+    quiet.consent_territory_news = False
     mailings.suppress(db.session, address(3), "all", "hard_bounce", utcnow())
     db.session.commit()
-    mailing = new_mailing(people, consulted, kind="feedback", subject="Retour", body="{{ name }}")
+    mailing = new_mailing(people, consulted, subject="Nouvelles", body="{{ name }}")
     start(mailing, people)
     deliver(app, mailing.id)
 
@@ -120,7 +121,7 @@ def test_each_message_is_personal_with_both_parts_and_the_unsubscription_headers
         "Bonjour {{ name }},\n{% for c in contributions %}- {{ c.item }} : {{ c.text }}\n"
         "{% endfor %}<b>gras</b>"
     )
-    mailing = new_mailing(people, consulted, kind="feedback", subject="Pour {{ name }}", body=body)
+    mailing = new_mailing(people, consulted, subject="Pour {{ name }}", body=body)
     start(mailing, people)
     deliver(app, mailing.id)
 
@@ -243,7 +244,7 @@ def test_temporary_failures_give_up_after_the_last_attempt(app, consulted, peopl
 
 
 def test_a_hard_bounce_is_refused_not_retried_and_suppressed(app, consulted, people, smtp):
-    smtp.replies.append("550 5.1.1 No such user")
+    smtp.rcpt_replies.append("550 5.1.1 No such user")
     mailing = new_mailing(people, consulted)
     start(mailing, people)
     deliver(app, mailing.id)
@@ -256,6 +257,41 @@ def test_a_hard_bounce_is_refused_not_retried_and_suppressed(app, consulted, peo
     later = new_mailing(people, consulted)
     start(later, people)
     assert rows(later.id)[address(1)].skip_reason == "suppressed"
+
+
+@pytest.mark.parametrize(
+    ("stage", "answer"),
+    [
+        ("rcpt", "550 5.7.1 Message refused by policy"),  # the relay's policy, not the mailbox
+        ("data", "550 5.6.0 Content refused"),  # the message, not the address
+    ],
+)
+def test_a_refusal_that_is_not_about_the_mailbox_suppresses_nobody(
+    app, consulted, people, smtp, stage, answer
+):
+    (smtp.rcpt_replies if stage == "rcpt" else smtp.replies).append(answer)
+    mailing = new_mailing(people, consulted)
+    start(mailing, people)
+    deliver(app, mailing.id)
+    assert rows(mailing.id)[address(1)].status == DeliveryStatus.REFUSED
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
+
+
+def test_a_refused_sender_is_the_relays_problem_retried_not_a_bounce(app, ctx):
+    class Refusing:  # a relay misconfigured for our sender address
+        def sendmail(self, *args):
+            raise smtplib.SMTPSenderRefused(553, b"5.7.1 Sender address rejected", "x")
+
+    class Connection:
+        host = Refusing()
+
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        message = mail.build_message(address(1), "Objet", "Texte", "<p>Texte</p>")
+        with pytest.raises(TemporaryDeliveryError) as raised:
+            mail.send(message, Connection())
+    assert raised.value.code == 553 and not raised.value.mailbox_unknown
+    assert mail._refusal(550, "5.1.1 unknown", at_recipient=True).mailbox_unknown
+    assert not mail._refusal(550, "5.1.1 unknown").mailbox_unknown  # at DATA: not the mailbox
 
 
 def test_a_worker_dying_mid_chunk_leaves_one_uncertain_row_never_sent_again(
@@ -312,8 +348,10 @@ def test_an_unreachable_relay_gives_the_chunk_back(app, consulted, people, smtp)
     finally:
         state.port = port
     assert reports[0].unreachable and reports[0].sent == 0
-    assert {d.status for d in rows(mailing.id).values()} == {DeliveryStatus.PENDING}
-    assert all(d.attempts == 0 for d in rows(mailing.id).values())
+    waiting = rows(mailing.id).values()
+    assert {d.status for d in waiting} == {DeliveryStatus.PENDING}
+    assert all(d.attempts == 1 and "relay unreachable" in d.error for d in waiting)
+    assert all(d.next_attempt_at > now for d in waiting)
     deliver(app, mailing.id, as_of=now + timedelta(minutes=2))
     assert len(smtp.received) == 5
 
@@ -378,7 +416,9 @@ def test_the_rate_spaces_the_messages(app, consulted, people):
     token = mailings.claim(db.session, mailing.id, as_of=utcnow())
     with app.test_request_context(base_url=app.config["BASE_URL"]):
         composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
-        mailings.send_chunk(db.session, token, Opener, composer, rate=4, sleep=waits.append)
+        mailings.send_chunk(
+            db.session, token, Opener, composer, throttle=mailings.Spacer(4, waits.append)
+        )
     # The clock does not move in a fake sleep: each message waits one more quarter second.
     assert len(waits) == 4
     assert [round(w * 4) for w in waits] == [1, 2, 3, 4]
@@ -390,10 +430,11 @@ def test_the_rate_spaces_the_messages(app, consulted, people):
 def test_one_click_unsubscription_is_idempotent_and_needs_no_login(
     app, client, consulted, people, smtp
 ):
-    mailing = new_mailing(people, consulted, kind="feedback")
+    mailing = new_mailing(people, consulted)
     start(mailing, people)
     deliver(app, mailing.id)
     link = smtp.to(address(1))[0].message["List-Unsubscribe"].strip("<>")
+    assert "citoyen" not in mailer.URLSafeSerializer("x").loads_unsafe(link.rsplit("/", 1)[1])[1]
     path = link.removeprefix("http://dialogue.test")
 
     page = client.get(path)
@@ -406,24 +447,37 @@ def test_one_click_unsubscription_is_idempotent_and_needs_no_login(
     assert db.session.scalar(select(func.count(Suppression.id))) == 1
     person = db.session.scalar(select(Participant).where(Participant.email == address(1)))
     db.session.refresh(person)
-    assert person.consent_feedback is False
+    assert person.consent_territory_news is False
 
     smtp.clear()
-    again = new_mailing(people, consulted, kind="feedback")
+    again = new_mailing(people, consulted)
     start(again, people)
     deliver(app, again.id)
     assert not smtp.to(address(1)) and len(smtp.received) == 4
-    # Other kinds of mail (the news the person asked for) still reach them.
-    person.consent_territory_news = True
+    assert rows(again.id)[address(1)].skip_reason == "unsubscribed"
+    # Other kinds of mail (the feedback the person still wants) still reach them.
+    feedback = mailings.recipients(db.session, new_mailing(people, consulted, kind="feedback"))
+    assert address(1) in [r.address for r in feedback if not r.skip]
+
+
+def test_an_unsubscription_reaches_a_chunk_already_claimed(app, consulted, people, smtp):
+    mailing = new_mailing(people, consulted)
+    now = utcnow()
+    start(mailing, people, as_of=now)
+    token = mailings.claim(db.session, mailing.id, as_of=now)
+    mailings.unsubscribe(db.session, address(2), "news", as_of=now)
     db.session.commit()
-    news = mailings.recipients(db.session, new_mailing(people, consulted, kind="newsletter"))
-    assert address(1) in [r.address for r in news if not r.skip]
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
+        mailings.send_chunk(db.session, token, mailer.smtp_opener, composer)
+    assert not smtp.to(address(2)) and len(smtp.received) == 4
+    assert rows(mailing.id)[address(2)].skip_reason == "unsubscribed"
 
 
 def test_a_forged_unsubscription_link_is_refused(client, ctx):
     assert client.get("/desabonnement/not-a-token").status_code == 404
     forged = mailer.URLSafeSerializer("other-secret", salt=mailer.SALT).dumps(
-        {"a": "x@exemple.fr", "s": "feedback"}
+        {"p": 1, "s": "feedback"}
     )
     assert client.post(f"/desabonnement/{forged}").status_code == 404
     assert db.session.scalar(select(func.count(Suppression.id))) == 0
@@ -432,8 +486,13 @@ def test_a_forged_unsubscription_link_is_refused(client, ctx):
 def test_the_page_button_unsubscribes_and_consent_in_the_espace_lifts_it(
     app, client, citizen, make_demarche, people
 ):
+    person = db.session.scalar(select(Participant).where(Participant.user_id == citizen.id))
     with app.test_request_context(base_url=app.config["BASE_URL"]):
-        token = mailer.unsubscribe_token(citizen.email, "feedback")
+        token = mailer.unsubscribe_token(person.id, "feedback")
+        test_token = mailer.unsubscribe_token(None, "feedback")
+    test_link = client.post(f"/desabonnement/{test_token}")
+    assert "ne désabonne personne" in test_link.text
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
     done = client.post(f"/desabonnement/{token}")
     assert done.status_code == 200 and "ne recevra plus" in done.text
     assert db.session.scalar(select(func.count(Suppression.id))) == 1
@@ -713,3 +772,62 @@ def test_a_sweep_leaves_fresh_claims_alone(consulted, people):
 
 def test_parse_at_helper_is_utc():
     assert at("2026-11-25T10:00:00").utcoffset() == timedelta(0)
+
+
+def test_a_template_can_neither_change_what_it_is_given_nor_build_huge_values(
+    people, make_demarche
+):
+    d = make_demarche("launch")
+    for body in ("{{ demarche.clear() or '' }}", "{{ decisions.append(1) }}", "{{ 'x' * 10**9 }}"):
+        with pytest.raises(InvalidFields):
+            new_mailing(people, d, body=body)
+    assert new_mailing(people, d).status == MailingStatus.DRAFT  # the next check still works
+
+
+def test_a_rendered_subject_stays_one_short_line(app, consulted, people, smtp):
+    long = "{% for i in range(40) %}{{ demarche.title }} {% endfor %}"  # 1,000 characters
+    mailing = new_mailing(people, consulted, subject=long)
+    start(mailing, people)
+    deliver(app, mailing.id)
+    subject = smtp.received[0].subject
+    assert len(subject) <= mailings.MAX_SUBJECT and subject.endswith("…")
+
+
+def test_the_feedback_waits_for_its_stage_and_a_cancel_beats_a_late_start(consulted, people):
+    feedback = new_mailing(people, consulted, kind="feedback")
+    with pytest.raises(Conflict) as refused:
+        mailings.schedule(db.session, people.mission, feedback, at=None, as_of=utcnow())
+    assert "brouillon" in str(refused.value.messages[0]) or "draft" in str(
+        refused.value.messages[0]
+    )
+    db.session.rollback()
+    news = new_mailing(people, consulted)
+    now = utcnow()
+    mailings.schedule(db.session, people.mission, news, at=None, as_of=now)
+    mailings.cancel(db.session, people.mission, news, as_of=now)
+    db.session.commit()
+    assert mailings.start(db.session, news.id, as_of=now) == 0  # the task came too late
+    assert db.session.scalar(select(func.count(Delivery.id))) == 0
+
+
+def test_the_rate_is_shared_by_every_worker_through_redis(app):
+    import os
+
+    url = os.environ.get("REDIS_URL", "")
+    if not url.startswith("redis"):
+        pytest.skip("needs Redis (REDIS_URL), as CI runs it")
+    client = mailer._redis(url)
+    key = f"test-rate-{uuid.uuid4().hex}"
+    moment, waits = [1000.2], []
+
+    def sleep(seconds):
+        waits.append(round(seconds, 1))
+        moment[0] += seconds
+
+    workers = [
+        mailer.RedisThrottle(client, 2, key=key, sleep=sleep, clock=lambda: moment[0])
+        for _ in range(2)
+    ]
+    for worker in workers * 2:  # two processes, two messages each, at 2 a second together
+        worker()
+    assert waits == [0.8]  # the third message of the second 1000 waited for the next one

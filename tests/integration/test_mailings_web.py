@@ -31,13 +31,13 @@ def api(client):
 @pytest.fixture
 def consulted(make_demarche):
     d = make_demarche("consultation")
-    seed_contributors(db.session, d, 3, as_of=utcnow())
+    seed_contributors(db.session, d, 3, as_of=utcnow(), news=True)
     db.session.commit()
     return d
 
 
-FEEDBACK = {
-    "kind": "feedback",
+NEWS = {
+    "kind": "newsletter",
     "audience": "contributors",
     "subject": "Merci {{ name }}",
     "body": (
@@ -48,7 +48,7 @@ FEEDBACK = {
 
 def test_the_mailing_api_follows_its_contract(app, api, consulted, people, smtp):
     created = api(
-        people.mission, "post", "/api/v1/mailings", json={**FEEDBACK, "demarche_id": consulted.id}
+        people.mission, "post", "/api/v1/mailings", json={**NEWS, "demarche_id": consulted.id}
     )
     assert created.status_code == 201, created.json
     mailing_id = created.json["id"]
@@ -83,7 +83,7 @@ def test_the_mailing_api_follows_its_contract(app, api, consulted, people, smtp)
 
 def test_a_mailing_can_be_scheduled_and_cancelled_over_the_api(api, consulted, people):
     mailing_id = api(
-        people.mission, "post", "/api/v1/mailings", json={**FEEDBACK, "demarche_id": consulted.id}
+        people.mission, "post", "/api/v1/mailings", json={**NEWS, "demarche_id": consulted.id}
     ).json["id"]
     later = (utcnow() + timedelta(days=2)).isoformat()
     scheduled = api(
@@ -93,7 +93,7 @@ def test_a_mailing_can_be_scheduled_and_cancelled_over_the_api(api, consulted, p
     cancelled = api(people.mission, "post", f"/api/v1/mailings/{mailing_id}/cancel")
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     naive = api(
-        people.mission, "post", "/api/v1/mailings", json={**FEEDBACK, "demarche_id": consulted.id}
+        people.mission, "post", "/api/v1/mailings", json={**NEWS, "demarche_id": consulted.id}
     ).json["id"]
     paris = api(
         people.mission,
@@ -109,25 +109,25 @@ def test_the_mailing_api_is_the_missions_and_says_what_is_wrong_in_french(
 ):
     url = "/api/v1/mailings"
     for user in (people.agent, people.elected, citizen):
-        refused = api(user, "post", url, json={**FEEDBACK, "demarche_id": consulted.id})
+        refused = api(user, "post", url, json={**NEWS, "demarche_id": consulted.id})
         assert refused.status_code == 403
     assert api(people.agent, "get", f"{url}/1").status_code == 403
     bad = api(
-        people.mission, "post", url, json={**FEEDBACK, "demarche_id": consulted.id, "kind": "spam"}
+        people.mission, "post", url, json={**NEWS, "demarche_id": consulted.id, "kind": "spam"}
     )
     assert bad.status_code == 422 and bad.json["errors"]["kind"] == ["type inconnu « spam »"]
     mismatch = api(
         people.mission,
         "post",
         url,
-        json={**FEEDBACK, "demarche_id": consulted.id, "kind": "officials"},
+        json={**NEWS, "demarche_id": consulted.id, "kind": "officials"},
     )
     assert mismatch.status_code == 422 and "audience" in mismatch.json["errors"]
     broken = api(
         people.mission,
         "post",
         url,
-        json={**FEEDBACK, "demarche_id": consulted.id, "body": "{{ nom }}"},
+        json={**NEWS, "demarche_id": consulted.id, "body": "{{ nom }}"},
     )
     assert broken.status_code == 422 and broken.json["errors"]["body"][0].startswith(
         "le modèle ne se lit pas"
@@ -136,9 +136,7 @@ def test_the_mailing_api_is_the_missions_and_says_what_is_wrong_in_french(
     assert missing.status_code == 422 and {"demarche_id", "audience", "subject", "body"} <= set(
         missing.json["errors"]
     )
-    assert (
-        api(people.mission, "post", url, json={**FEEDBACK, "demarche_id": 2**40}).status_code == 422
-    )
+    assert api(people.mission, "post", url, json={**NEWS, "demarche_id": 2**40}).status_code == 422
     assert api(people.mission, "get", f"{url}/999999").status_code == 404
 
 
@@ -216,10 +214,10 @@ def test_the_mission_writes_previews_tests_sends_and_follows_a_mailing(
         data={
             "csrf_token": csrf_from(form),
             "demarche_id": consulted.id,
-            "kind": "feedback",
+            "kind": "newsletter",
             "audience": "contributors",
             "event_id": "",
-            **{k: FEEDBACK[k] for k in ("subject", "body")},
+            **{k: NEWS[k] for k in ("subject", "body")},
         },
     )
     assert created.status_code == 302, created.text
@@ -278,7 +276,7 @@ def test_citizen_text_is_escaped_in_the_preview(client, make_demarche, people):
     contribution.body = "<script>alert('x')</script>"
     db.session.commit()
     mailing = mailings.create_mailing(
-        db.session, people.mission, {**FEEDBACK, "demarche_id": d.id}, as_of=utcnow()
+        db.session, people.mission, {**NEWS, "demarche_id": d.id}, as_of=utcnow()
     )
     db.session.commit()
     login(client, people.mission)
@@ -298,3 +296,15 @@ def test_the_public_page_shows_the_decisions_where_the_feedback_links(client, ma
     synthesis = page[page.index('id="synthese"') :]
     assert "Engagement n°1 — Retenu" in synthesis
     assert "Le service retient cet engagement." in synthesis
+
+
+def test_a_feedback_mailing_cannot_be_sent_before_the_feedback_stage(api, consulted, people):
+    created = api(
+        people.mission,
+        "post",
+        "/api/v1/mailings",
+        json={**NEWS, "kind": "feedback", "demarche_id": consulted.id},
+    )
+    assert created.status_code == 201  # prepared as a draft: it goes out on entering the stage
+    sent = api(people.mission, "post", f"/api/v1/mailings/{created.json['id']}/send")
+    assert sent.status_code == 409 and "brouillon" in sent.json["message"]
