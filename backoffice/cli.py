@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from workflows import calendar, imports
+from workflows import calendar, charter, digests, imports
 from workflows.accounts import find_user
 from workflows.clock import utcnow
 from workflows.errors import DomainError
@@ -24,6 +24,7 @@ demo = AppGroup("demo", help="Demonstration data (development only).")
 demarches = AppGroup("demarches", help="Démarches and their calendar.")
 dev = AppGroup("dev", help="Development helpers.")
 contributions = AppGroup("contributions", help="Contributions of a démarche.")
+charter_cli = AppGroup("charter", help="The charter's rules and deadlines.")
 
 
 def _as_of(value: str | None) -> datetime:
@@ -178,6 +179,39 @@ def contributions_import(demarche_id, file, fmt, item_id, dry_run):
     click.echo(f"Imported: {done}")
 
 
+@charter_cli.command("scan")
+@click.option("--as-of", "as_of", help="ISO datetime with offset (default: now).")
+def charter_scan(as_of):
+    """Send the deadlines' reminders that came due, mark the missed ones and alert (what the
+    beat does every 5 minutes; safe to run twice)."""
+    report = charter.scan(db.session, as_of=_as_of(as_of))
+    for line in report.lines:
+        click.echo(line)
+
+
+@charter_cli.command("install-default")
+@click.option("--reset", is_flag=True, help="Install it again as a new current version.")
+def charter_install_default(reset):
+    """Install the default charter (db upgrade already does); --reset makes it current again
+    (démarches already started keep their version)."""
+    current = charter.current_version(db.session)
+    if current is not None and not reset:
+        click.echo(f"The charter is installed (version {current.number}); --reset to reset it.")
+        return
+    version = charter.install_default(db.session, as_of=utcnow())
+    db.session.commit()
+    click.echo(f"Default charter installed as version {version.number}.")
+
+
+@charter_cli.command("digest")
+@click.option("--as-of", "as_of", help="ISO datetime with offset (default: now).")
+def charter_digest(as_of):
+    """Queue the elected officials' weekly digest (what the beat does on Monday at 8:00; a
+    second run in the same week queues nothing)."""
+    queued = digests.send_weekly(db.session, as_of=_as_of(as_of))
+    click.echo(f"{queued} digests queued.")
+
+
 def init_app(app: Flask) -> None:
-    for group in (users, demo, demarches, dev, contributions):
+    for group in (users, demo, demarches, dev, contributions, charter_cli):
         app.cli.add_command(group)

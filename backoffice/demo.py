@@ -135,7 +135,7 @@ def load(session: Session, *, as_of: datetime) -> bool:
             "consultation_opens": today - timedelta(days=10),
             "consultation_closes": today + timedelta(days=25),
         },
-        as_of=ago(20),
+        as_of=ago(50),  # announced well before the charter's 15 days of public notice
     )
     charter_d = session.get_one(Demarche, charter)
     engagements = [

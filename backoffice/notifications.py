@@ -16,11 +16,21 @@ from flask import current_app, url_for
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 
-from workflows.models import OutboxMessage, Registration, RegistrationStatus, StageTransition
-from workflows.stages import next_stage
+from workflows import charter, digests
+from workflows.models import (
+    Contribution,
+    Deadline,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    StageTransition,
+)
+from workflows.stages import Stage, next_stage
 
 from .extensions import db
+from .i18n import tr
 from .mail import build_message, render_email, send
 
 
@@ -47,6 +57,7 @@ def _transition_email(message: OutboxMessage) -> Email:
             demarche=demarche,
             transition=transition,
             next_stage=next_stage(transition.to_stage),
+            next_deadline=charter.next_deadline(db.session, demarche),
             link=link,
         )
     )
@@ -132,10 +143,74 @@ def _security_email(message: OutboxMessage) -> Email:
     return Email(context["subject"], context["text"] or "", context["html"] or "")
 
 
+# -- the charter: reminders, missed deadlines, answers, the officials' digest ---------------
+
+
+def _deadline_email(message: OutboxMessage) -> Email:
+    deadline = db.session.get(Deadline, message.context["deadline_id"])
+    demarche = deadline.demarche
+    link = (
+        url_for("contribution.details_view", id=deadline.question_id, _external=True)
+        if deadline.question_id
+        else url_for("demarche.details_view", id=demarche.id, _external=True)
+    )
+    return Email(
+        *render_email(
+            message.template,
+            recipient=recipient_of(message),
+            deadline=deadline,
+            rule=deadline.rule,
+            demarche=demarche,
+            question=deadline.question,
+            offset=message.context.get("offset", 0),
+            link=link,
+        )
+    )
+
+
+def _answer_email(message: OutboxMessage) -> Email:
+    question = db.session.get(Contribution, message.context["question_id"])
+    demarche = question.demarche
+    return Email(
+        *render_email(
+            message.template,
+            recipient=recipient_of(message),
+            question=question,
+            demarche=demarche,
+            link=url_for(
+                "public.item", slug=demarche.slug, item_id=question.item_id, _external=True
+            )
+            + f"#contribution-{question.id}",
+        )
+    )
+
+
+def _digest_email(message: OutboxMessage) -> Email:
+    as_of = datetime.fromisoformat(message.context["as_of"])
+    digest = digests.digest_for(db.session, message.recipient_id, as_of)
+    ids = (digest.upcoming + digest.missed) if digest else []
+    deadlines = {d.id: d for d in db.session.scalars(select(Deadline).where(Deadline.id.in_(ids)))}
+    return Email(
+        *render_email(
+            message.template,
+            recipient=recipient_of(message),
+            digest=digest,
+            week=message.context["digest_week"],
+            upcoming=[deadlines[i] for i in digest.upcoming] if digest else [],
+            missed=[deadlines[i] for i in digest.missed] if digest else [],
+            stage_label=lambda value: tr(Stage(value).label),
+            link=url_for("admin.index", _external=True),
+        )
+    )
+
+
 RENDERERS: dict[str, Callable[[OutboxMessage], Email]] = {
     "transition_id": _transition_email,
     "registration_id": _registration_email,
     "subject": _security_email,
+    "deadline_id": _deadline_email,
+    "question_id": _answer_email,
+    "digest_week": _digest_email,
 }
 
 

@@ -115,12 +115,20 @@ def _drop_everything() -> None:
 
 
 def reset_database() -> None:
-    """Empty every table but the roles (installed by the migration)."""
+    """Empty every table but what the migrations install (the roles, the default charter)."""
     db.session.remove()
     if db.engine.dialect.name == "postgresql":
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "roles")
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # What the migration installs besides the roles: the default charter.
+        from workflows import charter
+
+        charter.install_default(db.session, as_of=utcnow())
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as conn:  # the migration installs it without an audit row
+            conn.execute(text("TRUNCATE audit_log RESTART IDENTITY"))
     else:
         # SQLite's online backup copies the migrated template into the live database, even
         # with connections open elsewhere (a worker process, a leftover from a failed test).
@@ -301,7 +309,8 @@ def make_demarche(people):
                         "consultation_opens": today - timedelta(days=1),
                         "consultation_closes": today + timedelta(days=30),
                     },
-                    as_of=now,
+                    # Announced in time for the charter's public notice (15 days before).
+                    as_of=now - timedelta(days=20),
                 )
             if target == "feedback":
                 domain.update_demarche(

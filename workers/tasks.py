@@ -8,7 +8,7 @@ from flask import current_app
 from backoffice import mailer
 from backoffice.extensions import db
 from backoffice.notifications import send_notification
-from workflows import calendar, imports, mailings, outbox
+from workflows import calendar, charter, digests, imports, mailings, outbox
 from workflows.clock import utcnow
 
 
@@ -103,3 +103,15 @@ def sweep_mailings() -> dict[str, int]:
 def sweep_reminders() -> list[int]:
     """Make the reminders of the events starting within two days (each once)."""
     return mailings.schedule_reminders(db.session, as_of=utcnow())
+
+
+@shared_task(name="workers.scan_charter")
+def scan_charter() -> list[str]:
+    """The charter's reminders and missed deadlines (each notice once)."""
+    return charter.scan(db.session, as_of=utcnow()).lines
+
+
+@shared_task(name="workers.send_digests")
+def send_digests() -> int:
+    """The elected officials' weekly digest (once a week each)."""
+    return digests.send_weekly(db.session, as_of=utcnow())

@@ -211,7 +211,24 @@ def contribute(
     )
     session.add(contribution)
     session.flush()
+    if source is None:
+        question_published(session, contribution, as_of=as_of)
     return contribution
+
+
+def question_published(session: Session, contribution: Contribution, *, as_of: datetime) -> None:
+    """A published question starts the charter's answer clock (imports, said elsewhere
+    and long ago, start none)."""
+    if (
+        contribution.kind == ContributionKind.QUESTION
+        and contribution.status == ContributionStatus.PUBLISHED
+        and contribution.parent_id is None
+    ):
+        from . import charter
+
+        charter.event(
+            session, contribution.demarche, "question_published", at=as_of, question=contribution
+        )
 
 
 def get_contribution(session: Session, contribution_id: object) -> Contribution:
@@ -258,6 +275,9 @@ def moderate(
     contribution.moderation_reason = reason if needs_reason else ""
     contribution.moderated_at = as_of
     contribution.moderated_by_id = actor.id
+    if action == "publish":
+        session.flush()
+        question_published(session, contribution, as_of=as_of)
     for report in session.scalars(
         select(ContributionReport).where(
             ContributionReport.contribution_id == contribution.id,

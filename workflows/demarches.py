@@ -348,9 +348,12 @@ def create_draft(
             raise PermissionDenied(N_("you may only create démarches for your own department"))
     else:
         raise PermissionDenied(N_("your role does not allow creating a démarche"))
+    from .charter import current_version
+
     draft = Demarche(
         stage=Stage.DRAFT,
         department=department,
+        charter_version=current_version(session),  # kept for the démarche's whole life
         created_by=actor,
         created_at=as_of,
         updated_at=as_of,
@@ -361,6 +364,12 @@ def create_draft(
     _insert_with_unique_slug(session, draft)
     audit.record(session, "demarche.create", actor=actor, as_of=as_of, demarche=draft)
     return draft
+
+
+def announce(d: Demarche, as_of: datetime) -> None:
+    """The opening date is public from the launch on: the public notice runs from then."""
+    if d.stage == Stage.LAUNCH and d.consultation_opens is not None:
+        d.announced_at = as_of
 
 
 def update_demarche(
@@ -404,6 +413,14 @@ def update_demarche(
     if not changed:
         return changed
     _check_dates(d, as_of, changed)
+    if "consultation_opens" in changed:
+        announce(d, as_of)
+    if "synthesis_text" in changed and d.stage == Stage.SYNTHESIS and d.synthesis_text.strip():
+        from . import charter
+
+        # Until syntheses are built (issue 6), the mission's written synthesis is published
+        # with the démarche; the feedback clock starts from it (once).
+        charter.event(session, d, "synthesis_published", at=as_of, round_=1)
     if "title" in changed and d.stage in SAISINE_STAGES:
         d.slug = _unique_slug(session, d.title, d.id)
     d.updated_at = as_of

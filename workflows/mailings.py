@@ -902,6 +902,10 @@ def finish_if_done(session: Session, mailing_id: int, *, as_of: datetime) -> boo
     ).rowcount
     if done:
         mailing = session.get(Mailing, mailing_id)
+        if mailing.kind == MailingKind.FEEDBACK and mailing.audience == Audience.CONTRIBUTORS:
+            from . import charter
+
+            charter.event(session, mailing.demarche, "feedback_sent", at=as_of)
         audit.record(
             session,
             "mailing.sent",

@@ -97,12 +97,16 @@ def recipients_for(
 
 def on_transition(session: Session, d: Demarche, t: StageTransition) -> None:
     for user, template in recipients_for(session, d, t).values():
+        context: dict = {"transition_id": t.id}
+        if template == ACKNOWLEDGEMENT:
+            # Sending the receipt meets the charter's acknowledgement deadline of this round.
+            context["settles"] = f"acknowledge_saisine:d{d.id}:r{t.id}"
         outbox.enqueue(
             session,
             key=f"transition:{t.id}:{user.id}",
             template=template,
             recipient=user,
             demarche=d,
-            context={"transition_id": t.id},
+            context=context,
             as_of=t.at,
         )

@@ -175,6 +175,10 @@ def deliver(
                 outcome = _finish(message, OutboxStatus.FAILED, now(), error=error)
             else:
                 outcome = _finish(message, OutboxStatus.SENT, now(), message_id=message_header)
+                if message.context.get("settles"):  # e.g. a receipt meets its deadline
+                    from .charter import settle_by_key
+
+                    settle_by_key(session, message.context["settles"], at=message.sent_at)
         session.commit()
         counts[outcome] += 1
     return counts

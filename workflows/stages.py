@@ -12,7 +12,7 @@ import calendar
 import enum
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .clock import local_date
@@ -84,9 +84,7 @@ PARTICIPATION_LABELS = {
     ParticipationLevel.CO_CONSTRUCTION: N_("Co-construction"),
 }
 
-#: Default bounds of a consultation until the charter's rules carry them (DESIGN §3).
-CONSULTATION_MIN_DAYS = 21
-CONSULTATION_MAX_MONTHS = 3
+UNIT_LABELS = {"days": N_("days"), "months": N_("months")}
 
 MISSION = MISSION_ROLES
 SUBMITTERS = MISSION_ROLES | {RoleName.DEPARTMENT}
@@ -164,6 +162,16 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _rule(d: Demarche, code: str):
+    from .charter import rule_for
+
+    return rule_for(d, code)
+
+
+def _add(day: date, amount: int, unit: str) -> date:
+    return add_months(day, amount) if unit == "months" else day + timedelta(days=amount)
+
+
 def consultation_dates(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
     opens, closes = d.consultation_opens, d.consultation_closes
     if opens is None or closes is None:
@@ -172,24 +180,48 @@ def consultation_dates(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
     if closes <= opens:
         yield N_("the consultation must close after it opens")
         return
-    # Both days count: a consultation from the 1st to the 21st lasts 21 days.
-    length = (closes - opens).days + 1
-    if length < CONSULTATION_MIN_DAYS:
-        yield N_(
-            "the consultation must last at least %(days)s days (it lasts %(actual)s)",
-            days=CONSULTATION_MIN_DAYS,
-            actual=length,
-        )
-    if closes > add_months(opens, CONSULTATION_MAX_MONTHS):
-        yield N_(
-            "the consultation may last at most %(months)s months",
-            months=CONSULTATION_MAX_MONTHS,
-        )
+    rule = _rule(d, "consultation_length")
+    if rule is not None:
+        # Both days count: a consultation from the 1st to the 21st lasts 21 days.
+        length = (closes - opens).days + 1
+        shortest = (_add(opens, rule.duration, rule.unit) - opens).days
+        if length < shortest:
+            yield N_(
+                "rule “%(rule)s”: the consultation must last at least %(days)s days "
+                "(it lasts %(actual)s)",
+                rule=rule.label,
+                days=shortest,
+                actual=length,
+            )
+        if rule.maximum is not None and closes > _add(opens, rule.maximum, rule.maximum_unit):
+            yield N_(
+                "rule “%(rule)s”: the consultation may last at most %(amount)s %(unit)s",
+                rule=rule.label,
+                amount=rule.maximum,
+                unit=UNIT_LABELS.get(rule.maximum_unit, rule.maximum_unit),
+            )
     today = local_date(ctx.as_of)
     if opens > today:
         yield N_("the consultation opens on %(date)s, not before", date=opens)
     if closes < today:
         yield N_("the closing date %(date)s has already passed", date=closes)
+
+
+def public_notice_given(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    rule = _rule(d, "public_notice")
+    if rule is None or not rule.duration or d.consultation_opens is None:
+        return
+    announced = d.announced_at
+    latest = d.consultation_opens - timedelta(days=rule.duration)
+    if announced is None or local_date(announced) > latest:
+        yield N_(
+            "rule “%(rule)s”: the opening date must be public %(days)s days before it "
+            "(by %(date)s; it was announced on %(announced)s)",
+            rule=rule.label,
+            days=rule.duration,
+            date=latest,
+            announced=local_date(announced) if announced else "—",
+        )
 
 
 def presentation_written(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
@@ -240,7 +272,12 @@ def feedback_sent(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
 
 GUARDS: dict[Stage, tuple[Guard, ...]] = {
     Stage.SUBMITTED: (saisine_complete,),
-    Stage.CONSULTATION: (consultation_dates, presentation_written, items_prepared),
+    Stage.CONSULTATION: (
+        consultation_dates,
+        public_notice_given,
+        presentation_written,
+        items_prepared,
+    ),
     Stage.SYNTHESIS: (closing_passed_or_reason,),
     Stage.FEEDBACK: (synthesis_validated, decisions_written),
     Stage.CLOSED: (feedback_sent,),

@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import mailings, notifications
+from . import charter, mailings, notifications
 from .access import acts_for_department, get_visible
+from .demarches import announce
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
 from .i18n import N_, Msg
 from .models import Demarche, StageTransition, User
@@ -108,9 +109,25 @@ def transition(
     set_committed_value(d, "updated_at", as_of)
     session.flush()
     notifications.on_transition(session, d, row)
+    _charter_events(session, d, row, as_of)
     if target == Stage.FEEDBACK:
         mailings.send_feedback(session, d, as_of=as_of)
     return row
+
+
+def _charter_events(session: Session, d: Demarche, row: StageTransition, as_of: datetime) -> None:
+    """The charter's clocks that this move starts or stops (DESIGN §3)."""
+    if row.to_stage == Stage.SUBMITTED:
+        # One acknowledgement and one review per submission (a returned saisine comes back).
+        charter.event(session, d, "submitted", at=as_of, round_=row.id)
+    if row.from_stage == Stage.SUBMITTED:
+        charter.event(session, d, "reviewed", at=as_of)
+    if row.to_stage == Stage.LAUNCH:
+        announce(d, as_of)
+    elif row.to_stage == Stage.CONSULTATION:
+        charter.event(session, d, "consultation_opened", at=as_of)
+    elif row.to_stage == Stage.SYNTHESIS:
+        charter.event(session, d, "consultation_closed", at=as_of)
 
 
 def clean_comment(comment: str | None) -> str:

@@ -183,6 +183,17 @@ def test_patch_follows_the_stage(api, people, make_demarche):
     assert bad_date.status_code == 422
     add_item(db.session, people.agent, d, title="Engagement", as_of=utcnow())
     db.session.commit()
+    too_soon = api(people.mission).post(
+        f"/api/v1/demarches/{d.id}/transitions", json={"to": "consultation"}
+    )
+    assert too_soon.status_code == 409
+    assert too_soon.json["errors"][0].startswith(
+        "règle « Annoncer la consultation avant son ouverture » :"
+    ), too_soon.json
+    db.session.expire_all()
+    d = db.session.get(Demarche, d.id)
+    d.announced_at = utcnow() - timedelta(days=20)  # had it been announced three weeks ago
+    db.session.commit()
     opened = api(people.mission).post(
         f"/api/v1/demarches/{d.id}/transitions", json={"to": "consultation"}
     )

@@ -52,6 +52,7 @@ def test_a_launch_without_its_sheet_stays_and_says_why(make_demarche, people):
     d = make_demarche("launch")
     d.consultation_opens = date.today()
     d.consultation_closes = date.today() + timedelta(days=30)
+    d.announced_at = paris(date.today() - timedelta(days=20), 9)
     db.session.commit()
     report = calendar.advance(db.session, as_of=paris(date.today(), 12))
     assert report.moved == []

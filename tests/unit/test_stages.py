@@ -33,6 +33,7 @@ def launched(**fields) -> Demarche:
         presentation="Venez",
         consultation_opens=date(2026, 11, 25),
         consultation_closes=date(2026, 12, 20),
+        announced_at=at("2026-11-01T09:00:00"),
         items=[Item(title="Engagement n°1")],
     )
     values.update(fields)
@@ -102,7 +103,7 @@ def test_opening_needs_dates_a_presentation_and_items():
 def test_a_consultation_lasts_at_least_21_days_both_days_counted():
     d = launched(consultation_closes=date(2026, 12, 14))  # 25 Nov → 14 Dec: 20 days
     assert check(d, Stage.CONSULTATION) == [
-        "the consultation must last at least 21 days (it lasts 20)"
+        "rule “Durée de la consultation”: the consultation must last at least 21 days (it lasts 20)"
     ]
     assert check(launched(consultation_closes=date(2026, 12, 15)), Stage.CONSULTATION) == []
 
@@ -110,8 +111,19 @@ def test_a_consultation_lasts_at_least_21_days_both_days_counted():
 def test_a_consultation_lasts_at_most_three_months():
     assert check(launched(consultation_closes=date(2027, 2, 25)), Stage.CONSULTATION) == []
     assert check(launched(consultation_closes=date(2027, 2, 26)), Stage.CONSULTATION) == [
-        "the consultation may last at most 3 months"
+        "rule “Durée de la consultation”: the consultation may last at most 3 months"
     ]
+
+
+def test_the_opening_date_is_public_15_days_before_the_opening():
+    late = launched(announced_at=at("2026-11-10T23:30:00"))  # 11 Nov in Paris: too late
+    assert check(late, Stage.CONSULTATION) == [
+        "rule “Annoncer la consultation avant son ouverture”: the opening date must be public "
+        "15 days before it (by 2026-11-10; it was announced on 2026-11-11)"
+    ]
+    assert check(launched(announced_at=at("2026-11-10T22:59:00")), Stage.CONSULTATION) == []
+    never = launched(announced_at=None)
+    assert "it was announced on —" in check(never, Stage.CONSULTATION)[0]
 
 
 def test_a_consultation_does_not_open_before_its_date_nor_close_backwards():

@@ -1,6 +1,14 @@
 """Every model of the domain, importable from one place (and one metadata for Alembic)."""
 
 from .base import Base, UTCDateTime
+from .charter import (
+    CharterRule,
+    CharterVersion,
+    Deadline,
+    DeadlineNotice,
+    DeadlineStatus,
+    RuleKind,
+)
 from .consultation import (
     Channel,
     Contribution,
@@ -32,6 +40,12 @@ from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, Role, User, roles_users
 
 __all__ = [
+    "CharterRule",
+    "CharterVersion",
+    "Deadline",
+    "DeadlineNotice",
+    "DeadlineStatus",
+    "RuleKind",
     "Audience",
     "DecisionOutcome",
     "Delivery",

@@ -247,10 +247,15 @@ class Contribution(Base):
     created_at: Mapped[datetime]
     # Identity in its source (an import's row, a Decidim id): importing twice adds nothing.
     source: Mapped[str | None] = mapped_column(String(200))
+    # A question's answer, by the department (published under it).
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     demarche: Mapped[Demarche] = relationship()
     item: Mapped[Item] = relationship()
     parent: Mapped[Contribution | None] = relationship(remote_side=[id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
     participant: Mapped[Participant | None] = relationship()
     event: Mapped[Event | None] = relationship()
 

@@ -14,6 +14,7 @@ from .base import Base, portable_enum
 from .people import Department, User
 
 if TYPE_CHECKING:
+    from .charter import CharterVersion
     from .consultation import Event, Item
 
 
@@ -46,6 +47,10 @@ class Demarche(Base):
     # Contributions wait for the mission's review before they are published (a priori).
     hold_for_review: Mapped[bool] = mapped_column(default=False)
     synthesis_text: Mapped[str] = mapped_column(Text, default="")
+    # The charter version the démarche started with (DESIGN §3), and when its opening date
+    # was last made public (the public notice runs from then).
+    charter_version_id: Mapped[int | None] = mapped_column(ForeignKey("charter_versions.id"))
+    announced_at: Mapped[datetime | None]
     decision_text: Mapped[str] = mapped_column(Text, default="")
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -57,6 +62,7 @@ class Demarche(Base):
         foreign_keys=[elected_official_id], lazy="joined"
     )
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    charter_version: Mapped[CharterVersion | None] = relationship(lazy="selectin")
     transitions: Mapped[list[StageTransition]] = relationship(
         back_populates="demarche", order_by="StageTransition.id", passive_deletes="all"
     )
