@@ -229,6 +229,19 @@ def deliver():
 
 
 @pytest.fixture
+def api(client):
+    """``api(user, "post", url, json=…)``: the test client with a bearer token of ``user``."""
+    from backoffice.api.auth import issue_token
+
+    def call(user, method, url, **kwargs):
+        token = issue_token(user, utcnow())
+        db.session.commit()
+        return getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    return call
+
+
+@pytest.fixture
 def citizen(make_user):
     """A confirmed citizen account, with its participant."""
     from workflows.participants import participant_for_user

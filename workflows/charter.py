@@ -20,7 +20,7 @@ from importlib import resources
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,7 @@ from .models import (
 )
 from .outbox import NEW_IDS
 from .roles import RoleName
-from .sql import insert_ignoring_duplicates
+from .sql import insert_rows_ignoring_duplicates
 from .stages import add_months
 
 #: The events that start and stop the clocks, as the code emits them.
@@ -185,8 +185,14 @@ def _mission_only(actor: User | None) -> None:
 
 
 def new_draft(session: Session, actor: User, *, as_of: datetime) -> CharterVersion:
-    """A draft version, a copy of the current one, for the mission to edit."""
+    """A draft version, a copy of the current one, for the mission to edit (the draft
+    already open, if there is one: one draft at a time)."""
     _mission_only(actor)
+    open_draft = session.scalar(
+        select(CharterVersion).where(CharterVersion.published_at.is_(None)).limit(1)
+    )
+    if open_draft is not None:
+        return open_draft
     current = current_version(session)
     draft = _new_version(session, actor, "", as_of)
     for rule in current.rules if current else []:
@@ -286,13 +292,17 @@ def publish(session: Session, actor: User, version: CharterVersion, *, as_of: da
 # -- deadlines: made and settled by events -----------------------------------------------------
 
 
+def paris_midnight(day: date) -> datetime:
+    """The instant ``day`` begins in Europe/Paris, as UTC (23:00 or 22:00 the day before)."""
+    return datetime.combine(day, time.min, tzinfo=PARIS).astimezone(UTC)
+
+
 def due_of(start: datetime, duration: int, unit: str) -> tuple[date, datetime]:
     """The last day of a clock started at ``start`` (day granularity, Europe/Paris: "within
     30 days" of the 1st ends on the 31st at midnight) and the instant it ends, as UTC."""
     first = local_date(start)
     last = add_months(first, duration) if unit == "months" else first + timedelta(days=duration)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=PARIS)
-    return last, end.astimezone(UTC)
+    return last, paris_midnight(last + timedelta(days=1))
 
 
 def event(
@@ -407,6 +417,23 @@ def get_deadline(session: Session, deadline_id: object) -> Deadline:
     if found is None:
         raise NotFound(N_("no deadline %(id)s", id=deadline_id))
     return found
+
+
+def deadline_of_question(session: Session, question: Contribution) -> Deadline | None:
+    return session.scalar(
+        select(Deadline).where(Deadline.question_id == question.id).order_by(Deadline.id.desc())
+    )
+
+
+def deadlines_of(session: Session, d: Demarche) -> list[Deadline]:
+    """Every deadline of the démarche, its questions' included, soonest end first."""
+    return list(
+        session.scalars(
+            select(Deadline)
+            .where(Deadline.demarche_id == d.id)
+            .order_by(Deadline.due_at, Deadline.id)
+        )
+    )
 
 
 def next_deadline(session: Session, d: Demarche) -> Deadline | None:
@@ -542,11 +569,13 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
             for uid in sorted(users)
         ]
     if messages:
-        written = session.scalars(
-            insert_ignoring_duplicates(session, OutboxMessage.__table__, ["key"])
-            .values(messages)
-            .returning(OutboxMessage.__table__.c.id)
-        ).all()
+        table = OutboxMessage.__table__
+        written = [
+            row.id
+            for row in insert_rows_ignoring_duplicates(
+                session, table, ["key"], messages, [table.c.id]
+            )
+        ]
         session.info.setdefault(NEW_IDS, []).extend(written)
         report.messages = len(written)
     session.commit()
@@ -564,13 +593,13 @@ def _claim_notices(
     if not wanted:
         return set()
     table = DeadlineNotice.__table__
-    inserted = session.execute(
-        insert_ignoring_duplicates(session, table, ["deadline_id", "kind", "offset"])
-        .values(
-            [{"deadline_id": i, "kind": k, "offset": o, "sent_at": as_of} for i, k, o in wanted]
-        )
-        .returning(table.c.deadline_id, table.c.kind, table.c.offset)
-    ).all()
+    inserted = insert_rows_ignoring_duplicates(
+        session,
+        table,
+        ["deadline_id", "kind", "offset"],
+        [{"deadline_id": i, "kind": k, "offset": o, "sent_at": as_of} for i, k, o in wanted],
+        [table.c.deadline_id, table.c.kind, table.c.offset],
+    )
     return {tuple(row) for row in inserted}
 
 
@@ -637,6 +666,45 @@ def record_of(session: Session, d: Demarche) -> list[Deadline]:
 
 
 @dataclass
+class QuestionsRecord:
+    """How a démarche's questions were answered, for its public record."""
+
+    asked: int = 0
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+    waived: int = 0
+    pending: int = 0
+    due: date | None = None  # the nearest last day among those still waiting
+
+
+def questions_record(session: Session, d: Demarche) -> QuestionsRecord:
+    """One query: the answer deadlines of the démarche's questions, counted by outcome."""
+    in_time = and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at)
+    rows = session.execute(
+        select(Deadline.status, in_time, func.count(), func.min(Deadline.due_date))
+        .where(Deadline.demarche_id == d.id, Deadline.question_id.is_not(None))
+        .group_by(Deadline.status, in_time)
+    ).all()
+    record = QuestionsRecord()
+    for status, met_in_time, count, due in rows:
+        record.asked += count
+        if status == DeadlineStatus.MET:
+            if met_in_time:
+                record.on_time += count
+            else:
+                record.late += count
+        elif status == DeadlineStatus.MISSED:
+            record.missed += count
+        elif status == DeadlineStatus.WAIVED:
+            record.waived += count
+        else:
+            record.pending += count
+            record.due = due
+    return record
+
+
+@dataclass
 class KeptLine:
     label: str
     department: str
@@ -697,37 +765,44 @@ def kept(session: Session, *, since: date, until: date) -> list[KeptLine]:
 
 
 def overdue_or_due(
-    session: Session, *, as_of: datetime, within: timedelta
+    session: Session, *, as_of: datetime, within: timedelta, visible: Any = None, limit: int = 50
 ) -> dict[str, list[Deadline]]:
-    """For the dashboard: pending deadlines due within ``within``, and the missed ones."""
+    """For the dashboard: pending deadlines ending within ``within``, and the missed ones,
+    of the démarches ``visible`` (a where clause on Demarche) selects."""
+    base = select(Deadline).join(Demarche, Demarche.id == Deadline.demarche_id)
+    if visible is not None:
+        base = base.where(visible)
     soon = session.scalars(
-        select(Deadline)
-        .where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at <= as_of + within)
-        .order_by(Deadline.due_at)
-        .limit(50)
+        base.where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at <= as_of + within)
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(limit)
     ).all()
     missed = session.scalars(
-        select(Deadline)
-        .where(Deadline.status == DeadlineStatus.MISSED)
-        .order_by(Deadline.due_at)
-        .limit(50)
+        base.where(Deadline.status == DeadlineStatus.MISSED)
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(limit)
     ).all()
     return {"soon": list(soon), "missed": list(missed)}
 
 
-def unanswered_questions(session: Session, limit: int = 50) -> list[Contribution]:
-    """Published questions without an answer, oldest first."""
+def unanswered_questions(
+    session: Session, *, visible: Any = None, limit: int = 50
+) -> list[Contribution]:
+    """Published questions (not replies) without an answer, oldest first."""
     from .models import ContributionKind, ContributionStatus
 
-    return list(
-        session.scalars(
-            select(Contribution)
-            .where(
-                Contribution.kind == ContributionKind.QUESTION,
-                Contribution.status == ContributionStatus.PUBLISHED,
-                or_(Contribution.answered_at.is_(None)),
-            )
-            .order_by(Contribution.contributed_at)
-            .limit(limit)
+    query = (
+        select(Contribution)
+        .join(Demarche, Demarche.id == Contribution.demarche_id)
+        .where(
+            Contribution.kind == ContributionKind.QUESTION,
+            Contribution.status == ContributionStatus.PUBLISHED,
+            Contribution.parent_id.is_(None),
+            Contribution.answered_at.is_(None),
         )
+        .order_by(Contribution.contributed_at, Contribution.id)
+        .limit(limit)
     )
+    if visible is not None:
+        query = query.where(visible)
+    return list(session.scalars(query))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Table, bindparam, column, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -12,3 +16,54 @@ def insert_ignoring_duplicates(session: Session, table: Table, unique: list[str]
     nothing and raises nothing (with ``RETURNING``, each sees only its own rows)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=unique)
+
+
+def insert_rows_ignoring_duplicates(
+    session: Session, table: Table, unique: list[str], rows: list[dict], returning: list
+) -> list:
+    """``INSERT … SELECT … FROM <the rows> ON CONFLICT (unique) DO NOTHING RETURNING …``, the
+    rows sent as one JSON parameter: one statement and one parameter however many rows. (A
+    ``VALUES`` list binds a parameter per column and row; PostgreSQL's protocol refuses more
+    than 65,535 of them, SQLite more than 32,766 — a sweep's 5,500 emails of 12 columns.)
+    ``rows`` share their keys; returns the rows of ``returning`` this call inserted."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    columns = [table.c[name] for name in rows[0]]
+    postgres = dialect.name == "postgresql"
+    # Each value as the column would bind it (enums, aware datetimes as UTC — SQLite's
+    # stored text format), JSON columns left as objects on PostgreSQL (nested in the rows).
+    processors = {
+        c.name: c.type.bind_processor(dialect)
+        for c in columns
+        if not (postgres and isinstance(c.type, JSON))
+    }
+
+    def value(name: str, raw: Any) -> Any:
+        processor = processors.get(name)
+        done = processor(raw) if processor is not None else raw
+        return done.isoformat() if isinstance(done, datetime | date) else done
+
+    payload = [{name: value(name, row[name]) for name in row} for row in rows]
+    if postgres:
+        source = (
+            func.json_to_recordset(bindparam("rows", payload, type_=JSON))
+            .table_valued(*(column(c.name, c.type) for c in columns))
+            .render_derived(with_types=True)
+        )
+        chosen = [source.c[c.name] for c in columns]
+        insert = postgresql.insert
+    else:
+        source = func.json_each(bindparam("rows", json.dumps(payload), type_=String)).table_valued(
+            "value"
+        )
+        chosen = [func.json_extract(source.c.value, f'$."{c.name}"') for c in columns]
+        insert = sqlite.insert
+    # WHERE true: SQLite reads ``SELECT … FROM … ON CONFLICT`` as a join's ON otherwise.
+    statement = (
+        insert(table)
+        .from_select([c.name for c in columns], select(*chosen).where(true()))
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(*returning)
+    )
+    return list(session.execute(statement).all())

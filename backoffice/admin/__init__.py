@@ -7,9 +7,20 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _L
 
-from workflows.models import Contribution, Demarche, Department, Event, Item, Mailing, Role, User
+from workflows.models import (
+    Contribution,
+    Deadline,
+    Demarche,
+    Department,
+    Event,
+    Item,
+    Mailing,
+    Role,
+    User,
+)
 
 from ..extensions import db
+from .charter import CharterView, DeadlineView
 from .consultation import ContributionView, EventView, ItemView
 from .demarches import DemarcheView
 from .home import HomeView
@@ -38,6 +49,15 @@ def init_app(app: Flask) -> Admin:
     )
     admin.add_view(EventView(Event, db, name=_L("Events"), category=consultation, endpoint="event"))
     admin.add_view(MailingView(Mailing, db, name=_L("Mailings"), endpoint="mailing"))
+    promises = _L("Charter")
+    admin.add_view(
+        DeadlineView(Deadline, db, name=_L("Deadlines"), category=promises, endpoint="deadline")
+    )
+    admin.add_view(
+        CharterView(
+            name=_L("Rules and versions"), category=promises, endpoint="charter", url="charter"
+        )
+    )
     people = _L("People")
     admin.add_view(UserView(User, db, name=_L("Accounts"), category=people, endpoint="user"))
     admin.add_view(

@@ -27,6 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from workflows import charter, questions
 from workflows import contributions as contribution_domain
 from workflows import events as event_domain
 from workflows import items as item_domain
@@ -36,6 +37,7 @@ from workflows.errors import DomainError
 from workflows.models import (
     Channel,
     Contribution,
+    ContributionKind,
     ContributionReport,
     ContributionStatus,
     Demarche,
@@ -284,6 +286,7 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
             .where(ContributionReport.contribution_id == contribution.id)
             .order_by(ContributionReport.id)
         ).all()
+        is_question = contribution.kind == ContributionKind.QUESTION
         return self.render(
             self.details_template,
             c=contribution,
@@ -291,7 +294,42 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
             reports=reports,
             return_url=self.get_url(".index_view"),
             can_moderate=current_user.is_mission,
+            deadline=charter.deadline_of_question(db.session, contribution)
+            if is_question
+            else None,
+            can_answer=is_question
+            and contribution.status == ContributionStatus.PUBLISHED
+            and questions.may_answer(current_user, contribution),
         )
+
+    @expose("/answer/", methods=("POST",))
+    def answer_view(self):
+        """The department answers a citizen's question: published under it, emailed to the
+        asker, the charter's deadline met."""
+        contribution = self.get_one(request.form.get("id"))
+        if contribution is None or contribution.kind != ContributionKind.QUESTION:
+            abort(404)
+        first = contribution.answered_at is None
+        try:
+            questions.answer(
+                db.session,
+                current_user,
+                contribution,
+                request.form.get("answer", ""),
+                as_of=utcnow(),
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _flash(exc)
+        else:
+            flash(
+                gettext("The answer is published and its author told by email.")
+                if first
+                else gettext("The answer is corrected."),
+                "success",
+            )
+        return redirect(self.get_url(".details_view", id=contribution.id))
 
     @expose("/moderate/", methods=("POST",))
     def moderate_view(self):

@@ -1,13 +1,19 @@
-"""The back-office home: the démarches the user sees, per stage, and what awaits them."""
+"""The back-office home, a dashboard: the démarches the user sees per stage, what awaits
+them, the charter's deadlines due within 7 days and those missed, the questions waiting for
+an answer (oldest first), the mailings being sent."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask_admin import expose
 from flask_security import current_user
 from sqlalchemy import func, select
 
+from workflows import charter, mailings
 from workflows.access import awaiting_stages, visible_clause
-from workflows.models import Demarche
+from workflows.clock import utcnow
+from workflows.models import Demarche, Mailing, MailingStatus
 from workflows.stages import STAGE_LABELS
 
 from ..extensions import db
@@ -36,8 +42,23 @@ class HomeView(ProtectedIndexView):
             if waiting
             else []
         )
+        deadlines = charter.overdue_or_due(
+            db.session, as_of=utcnow(), within=timedelta(days=7), visible=visible
+        )
+        sending = db.session.scalars(
+            select(Mailing)
+            .join(Demarche, Demarche.id == Mailing.demarche_id)
+            .where(visible, Mailing.status.in_((MailingStatus.SCHEDULED, MailingStatus.SENDING)))
+            .order_by(Mailing.id)
+            .limit(20)
+        ).all()
         return self.render(
             "admin/home.html",
             stages=[(stage, label, counts.get(stage, 0)) for stage, label in STAGE_LABELS.items()],
             todo=todo,
+            soon=deadlines["soon"],
+            missed=deadlines["missed"],
+            questions=charter.unanswered_questions(db.session, visible=visible, limit=20),
+            sending=[(m, mailings.counts(db.session, m.id)) for m in sending],
+            now=utcnow(),
         )

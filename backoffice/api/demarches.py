@@ -6,6 +6,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from workflows import charter
 from workflows import demarches as domain
 from workflows.access import get_visible, visible_clause
 from workflows.clock import utcnow
@@ -39,7 +40,8 @@ blp.register_error_handler(DomainError, domain_error)
 
 
 def _detail(d: Demarche) -> Demarche:
-    """Attach what DemarcheDetail shows besides the columns: the caller's moves."""
+    """Attach what DemarcheDetail shows besides the columns: the caller's moves, the
+    charter's deadlines."""
     d.moves = [  # type: ignore[attr-defined]
         {
             "to": option.move.target.value,
@@ -49,6 +51,7 @@ def _detail(d: Demarche) -> Demarche:
         }
         for option in move_options(db.session, d, api_user(), utcnow())
     ]
+    d.deadlines = charter.deadlines_of(db.session, d)  # type: ignore[attr-defined]
     return d
 
 

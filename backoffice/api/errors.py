@@ -37,6 +37,7 @@ MARSHMALLOW_MESSAGES = (
     lazy_gettext("a page between 1 and 100000 expected"),
     lazy_gettext("between 1 and 200 expected"),
     lazy_gettext("between 1 and 500 expected"),
+    lazy_gettext("an ISO date or date-time expected"),
 )
 
 STATUS_NAMES = {

@@ -105,6 +105,10 @@ class DemarcheOut(ma.Schema):
 class DemarcheDetail(DemarcheOut):
     history = fields.List(fields.Nested(TransitionOut), attribute="transitions")
     moves = fields.List(fields.Nested(MoveOut))
+    deadlines = fields.List(
+        fields.Nested("DeadlineOut"),
+        metadata={"description": "The charter's deadlines of the démarche and its questions"},
+    )
 
 
 class DemarcheList(ma.Schema):
@@ -351,3 +355,99 @@ class PreviewOut(ma.Schema):
     address = fields.String()
     subject = fields.String()
     text = fields.String()
+
+
+DEADLINE_STATUSES = ["pending", "met", "missed", "waived"]
+
+
+class DeadlineOut(ma.Schema):
+    id = fields.Integer()
+    rule = fields.String(attribute="rule_code", metadata={"description": "The rule's code"})
+    label = fields.Function(lambda d: d.rule.label)
+    demarche_id = fields.Integer()
+    question_id = fields.Integer(allow_none=True)
+    due = fields.Date(
+        attribute="due_date", metadata={"description": "Its last day (ends 23:59 Europe/Paris)"}
+    )
+    due_at = fields.DateTime(metadata={"description": "The instant it ends (UTC)"})
+    status = fields.String(metadata={"enum": DEADLINE_STATUSES})
+    started_at = fields.DateTime()
+    met_at = fields.DateTime(allow_none=True)
+    on_time = fields.Boolean(allow_none=True)
+    missed_at = fields.DateTime(allow_none=True)
+    waived_at = fields.DateTime(allow_none=True)
+    waive_reason = fields.String()
+
+
+class DeadlineList(ma.Schema):
+    items = fields.List(fields.Nested(DeadlineOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class DateOrDateTime(fields.Field):
+    """An ISO date (its whole day, Europe/Paris) or an ISO date-time (Paris if no offset)."""
+
+    default_error_messages = {"invalid": "an ISO date or date-time expected"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from datetime import date, datetime
+
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo("Europe/Paris"))
+        return moment
+
+
+class DeadlineQuery(StrictSchema):
+    status = fields.String(
+        validate=ma.validate.OneOf(DEADLINE_STATUSES, error="unknown value"),
+        metadata={"enum": DEADLINE_STATUSES},
+    )
+    due_before = DateOrDateTime(
+        metadata={
+            "description": "A date: deadlines whose last day is on or before it; a date-time: "
+            "those ending at or before it"
+        }
+    )
+    demarche_id = fields.Integer(validate=ID)
+    rule = fields.String(metadata={"description": "A rule's code"})
+    page = fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(
+            min=1, max=100_000, error="a page between 1 and 100000 expected"
+        ),
+    )
+    per_page = fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1, max=500, error="between 1 and 500 expected"),
+    )
+
+
+class WaiveIn(StrictSchema):
+    reason = fields.String(required=True, metadata={"description": "Public on the record"})
+
+
+class AnswerIn(StrictSchema):
+    answer = fields.String(required=True, metadata={"description": "Published under the question"})
+
+
+class QuestionOut(ma.Schema):
+    id = fields.Integer()
+    demarche_id = fields.Integer()
+    item_id = fields.Integer()
+    body = fields.String()
+    status = fields.String()
+    contributed_at = fields.DateTime()
+    answer = fields.String()
+    answered_at = fields.DateTime(allow_none=True)
+    answered_by = fields.Function(lambda c: c.answered_by.display_name if c.answered_by else None)
+    deadline = fields.Nested(DeadlineOut, allow_none=True)

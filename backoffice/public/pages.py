@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -10,9 +11,10 @@ from flask_security import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from workflows import charter
 from workflows import contributions as domain
 from workflows.access import parse_id
-from workflows.clock import utcnow
+from workflows.clock import local_date, utcnow
 from workflows.errors import DomainError
 from workflows.items import item_counts
 from workflows.models import (
@@ -115,8 +117,44 @@ def demarche(slug: str):
         latest=latest,
         events=events,
         calendar=calendar(d),
+        record=charter.record_of(db.session, d),
+        answers=charter.questions_record(db.session, d),
         now=utcnow(),
         registration_form=EventRegistrationForm(),
+    )
+
+
+@bp.route("/charte")
+def charter_kept():
+    """« La charte, tenue ? »: per rule and department, the share of the deadlines ending in
+    the period (``du``, ``au``: ISO dates; default the last twelve months) met on time."""
+    today = local_date(utcnow())
+    since, until = today - timedelta(days=365), today
+    errors = []
+    for name, label in (("du", gettext("from")), ("au", gettext("to"))):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            day = date.fromisoformat(raw[:10]) if len(raw) <= 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            errors.append(gettext("“%(field)s” is not a date (YYYY-MM-DD).", field=label))
+        elif name == "du":
+            since = day
+        else:
+            until = day
+    if since > until:
+        errors.append(gettext("The period ends before it begins."))
+        since, until = until, since
+    return render_template(
+        "public/charter.html",
+        lines=charter.kept(db.session, since=since, until=until),
+        since=since,
+        until=until,
+        errors=errors,
+        rules=charter.current_version(db.session),
     )
 
 

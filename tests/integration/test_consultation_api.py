@@ -5,23 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from sqlalchemy import select
 
-from backoffice.api.auth import issue_token
 from backoffice.extensions import db
-from workflows.clock import utcnow
 from workflows.models import AuditEntry, Contribution, Participant
-
-
-@pytest.fixture
-def api(client):
-    def call(user, method, url, **kwargs):
-        token = issue_token(user, utcnow())
-        db.session.commit()
-        return getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
 
 
 def test_items_are_prepared_by_the_mission_and_the_department(api, people, make_demarche, citizen):

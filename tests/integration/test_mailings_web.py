@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backoffice.api.auth import issue_token
 from backoffice.extensions import db
 from tests.integration.test_mailings import deliver
 from tests.seed import address, seed_contributors
@@ -16,16 +15,6 @@ from tests.support import csrf_from, login, logout
 from workflows import mailings
 from workflows.clock import utcnow
 from workflows.models import AuditEntry, ItemDecision, Mailing, MailingStatus
-
-
-@pytest.fixture
-def api(client):
-    def call(user, method, url, **kwargs):
-        token = issue_token(user, utcnow())
-        db.session.commit()
-        return getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-
-    return call
 
 
 @pytest.fixture

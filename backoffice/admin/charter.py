@@ -1,0 +1,296 @@
+"""The charter in the back office: its versions and rules (the mission edits a draft and
+publishes it), and the deadlines of every démarche, which the mission may waive with a reason.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request
+from flask_admin import expose
+from flask_babel import gettext, lazy_gettext
+from flask_security import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import Optional
+
+from workflows import charter
+from workflows.clock import utcnow
+from workflows.errors import DomainError, InvalidFields
+from workflows.models import CharterRule, CharterVersion, Deadline, DeadlineStatus, RuleKind
+from workflows.roles import MISSION_ROLES, RoleName
+
+from ..extensions import db
+from ..i18n import local_datetime, long_date, tr
+from .base import ProtectedModelView, ProtectedView
+from .consultation import ScopedToDemarches, _demarche_options, _flash
+from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
+
+_L = lazy_gettext
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class RuleForm(FlaskForm):
+    label = StringField(_L("Promise"))
+    start_event = SelectField(_L("Clock starts when"))
+    stop_event = SelectField(_L("Clock stops when"))
+    duration = IntegerField(_L("Duration (a length rule: its minimum)"), validators=[Optional()])
+    unit = SelectField(_L("Unit"))
+    maximum = IntegerField(_L("Maximum (a length rule)"), validators=[Optional()])
+    maximum_unit = SelectField(_L("Unit of the maximum"))
+    responsible = SelectField(_L("Responsible"))
+    reminders = StringField(
+        _L("Reminders (days before the last day, e.g. 7, 1)"), validators=[Optional()]
+    )
+    alert = CheckboxesField(_L("Alerted when missed"))
+
+    def fill_choices(self) -> None:
+        events = [("", "—")] + [(code, tr(label)) for code, label in charter.EVENTS.items()]
+        self.start_event.choices = self.stop_event.choices = events
+        units = [("days", gettext("days")), ("months", gettext("months"))]
+        self.unit.choices = self.maximum_unit.choices = units
+        self.responsible.choices = [(k, tr(v)) for k, v in charter.RESPONSIBLES.items()]
+        self.alert.choices = [(k, tr(v)) for k, v in charter.ALERTED.items()]
+
+    def values(self) -> dict:
+        """The fields as the domain validates them (its messages come back per field)."""
+        reminders: object = []
+        text = (self.reminders.data or "").replace(";", ",")
+        try:
+            reminders = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            reminders = text  # not a list of days: refused by the domain, with its message
+        return {
+            "label": self.label.data,
+            "start_event": self.start_event.data,
+            "stop_event": self.stop_event.data,
+            "duration": self.duration.data,
+            "unit": self.unit.data,
+            "maximum": self.maximum.data,
+            "maximum_unit": self.maximum_unit.data,
+            "responsible": self.responsible.data,
+            "reminders": reminders,
+            "alert": self.alert.data,
+        }
+
+
+def describe(rule: CharterRule) -> str:
+    """A rule in one French sentence-like line, for the tables."""
+    amount = f"{rule.duration} {gettext('months') if rule.unit == 'months' else gettext('days')}"
+    if rule.kind == RuleKind.VALIDATION and rule.maximum:
+        unit = gettext("months") if rule.maximum_unit == "months" else gettext("days")
+        return gettext("from %(low)s to %(high)s", low=amount, high=f"{rule.maximum} {unit}")
+    return amount
+
+
+class CharterView(ProtectedView):
+    """``/admin/charter/``: versions, the rules of one, a draft to edit and publish."""
+
+    roles = MISSION_ROLES
+
+    def _version(self) -> CharterVersion | None:
+        number = request.args.get("version", type=int)
+        if number is not None:
+            return db.session.scalar(select(CharterVersion).where(CharterVersion.number == number))
+        draft = db.session.scalar(
+            select(CharterVersion)
+            .where(CharterVersion.published_at.is_(None))
+            .order_by(CharterVersion.number.desc())
+        )
+        return draft or charter.current_version(db.session)
+
+    @expose("/")
+    def index(self):
+        versions = db.session.scalars(
+            select(CharterVersion).order_by(CharterVersion.number.desc())
+        ).all()
+        version = self._version()
+        if version is None and request.args.get("version"):
+            abort(404)
+        return self.render(
+            "admin/charter/index.html",
+            versions=versions,
+            version=version,
+            events=charter.EVENTS,
+            responsibles=charter.RESPONSIBLES,
+            alerted=charter.ALERTED,
+            describe=describe,
+        )
+
+    def _back(self, version: CharterVersion | None = None):
+        if version is None:
+            return redirect(self.get_url(".index"))
+        return redirect(self.get_url(".index", version=version.number))
+
+    def _run(self, action, success: str):
+        try:
+            result = action()
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _flash(exc)
+            return None
+        flash(success, "success")
+        return result
+
+    @expose("/draft/", methods=("POST",))
+    def draft_view(self):
+        draft = self._run(
+            lambda: charter.new_draft(db.session, current_user, as_of=utcnow()),
+            gettext("A draft of the charter is ready: change its rules, then publish it."),
+        )
+        return self._back(draft)
+
+    @expose("/publish/", methods=("POST",))
+    def publish_view(self):
+        version = db.get_or_404(CharterVersion, request.form.get("id", type=int) or 0)
+        self._run(
+            lambda: charter.publish(db.session, current_user, version, as_of=utcnow()),
+            gettext(
+                "Version %(number)s is the charter now: it applies to the démarches created "
+                "from now on.",
+                number=version.number,
+            ),
+        )
+        return self._back(version)
+
+    @expose("/reset/", methods=("POST",))
+    def reset_view(self):
+        version = self._run(
+            lambda: charter.install_default(db.session, actor=current_user, as_of=utcnow()),
+            gettext("The default charter is back, as a new version."),
+        )
+        return self._back(version)
+
+    @expose("/rule/<int:rule_id>/", methods=("GET", "POST"))
+    def rule_view(self, rule_id: int):
+        rule = db.get_or_404(CharterRule, rule_id)
+        form = RuleForm(
+            obj=rule,
+            data={"reminders": ", ".join(str(r) for r in rule.reminders or [])}
+            if request.method == "GET"
+            else None,
+        )
+        form.fill_choices()
+        if rule.version.published_at is not None:
+            flash(
+                gettext(
+                    "A published version no longer changes: draft a new version of the charter."
+                ),
+                "warning",
+            )
+        elif form.validate_on_submit():
+            try:
+                charter.update_rule(db.session, current_user, rule, form.values(), as_of=utcnow())
+                db.session.commit()
+            except InvalidFields as exc:
+                db.session.rollback()
+                for name, message in exc.errors.items():
+                    getattr(form, name).errors = [tr(message)]
+            except DomainError as exc:
+                db.session.rollback()
+                _flash(exc)
+            else:
+                flash(gettext("The rule is saved in the draft."), "success")
+                return self._back(rule.version)
+        return self.render("admin/charter/rule.html", rule=rule, form=form)
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+
+
+def _status_options():
+    return [(s.value, tr(s.label)) for s in DeadlineStatus]
+
+
+@_per_request
+def _rule_options():
+    rows = db.session.execute(
+        select(CharterRule.code, CharterRule.label)
+        .join(CharterVersion)
+        .where(CharterVersion.is_current.is_(True), CharterRule.kind == RuleKind.DEADLINE)
+        .order_by(CharterRule.position)
+    ).all()
+    return [(code, label) for code, label in rows]
+
+
+class DeadlineView(ScopedToDemarches, ProtectedModelView):
+    """Every deadline of the démarches the user sees, soonest first; the mission waives."""
+
+    roles = MISSION_ROLES | {RoleName.DEPARTMENT, RoleName.ELECTED}
+    can_create = False
+    can_edit = False
+    details_template = "admin/deadline/details.html"
+    column_list = ("due_date", "status", "rule", "demarche", "question", "met_at")
+    column_labels = {
+        "due_date": _L("Last day"),
+        "status": _L("Status"),
+        "rule": _L("Rule"),
+        "demarche": _L("Démarche"),
+        "question": _L("Question"),
+        "met_at": _L("Met on"),
+    }
+    column_sortable_list = ("due_date", "met_at")
+    column_default_sort = [("due_at", False), ("id", False)]
+    column_filters = (
+        ChoiceFilter(Deadline.status, _L("Status"), options=_per_request(_status_options)),
+        ChoiceFilter(Deadline.rule_code, _L("Rule"), options=_rule_options),
+        IdChoiceFilter(Deadline.demarche_id, _L("Démarche"), options=_demarche_options),
+    )
+    column_formatters = {
+        "due_date": lambda v, c, m, n: long_date(m.due_date),
+        "status": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            v.get_url(".details_view", id=m.id), tr(m.status.label)
+        ),
+        "rule": lambda v, c, m, n: m.rule.label,
+        "demarche": lambda v, c, m, n: m.demarche.title,
+        "question": lambda v, c, m, n: (
+            Markup('<a href="{}">{}</a>').format(
+                v.get_url("contribution.details_view", id=m.question_id),
+                gettext("question %(id)s", id=m.question_id),
+            )
+            if m.question_id
+            else ""
+        ),
+        "met_at": lambda v, c, m, n: local_datetime(m.met_at, "dd/MM/y HH:mm"),
+    }
+
+    @expose("/details/")
+    def details_view(self):
+        deadline = self.get_one(request.args.get("id"))
+        if deadline is None:
+            abort(404)
+        return self.render(
+            self.details_template,
+            d=deadline,
+            return_url=self.get_url(".index_view"),
+            can_waive=current_user.is_mission
+            and deadline.status in (DeadlineStatus.PENDING, DeadlineStatus.MISSED),
+        )
+
+    @expose("/waive/", methods=("POST",))
+    def waive_view(self):
+        deadline = self.get_one(request.form.get("id"))
+        if deadline is None:
+            abort(404)
+        try:
+            charter.waive(
+                db.session,
+                current_user,
+                deadline,
+                reason=request.form.get("reason"),
+                as_of=utcnow(),
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _flash(exc)
+        else:
+            flash(
+                gettext("The deadline is waived; its reason shows on the public record."), "success"
+            )
+        return redirect(self.get_url(".details_view", id=deadline.id))
