@@ -240,9 +240,8 @@ def test_the_public_record_and_the_charter_kept(client, people, make_demarche, c
     kept = client.get("/charte").text
     assert "La charte, tenue ?" in kept
     assert people.agent.department.name in kept
-    window = client.get(
-        f"/charte?du={(utcnow() + timedelta(days=20)).date().isoformat()}&au={(utcnow() + timedelta(days=40)).date().isoformat()}"
-    ).text
+    since, until = (utcnow() + timedelta(days=20)).date(), (utcnow() + timedelta(days=40)).date()
+    window = client.get(f"/charte?du={since.isoformat()}&au={until.isoformat()}").text
     assert "50 %" in window  # of the two questions due then, one answered on time
     bad = client.get("/charte?du=hier")
     assert bad.status_code == 200 and "n’est pas une date" in bad.text
