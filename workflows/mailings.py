@@ -1345,8 +1345,29 @@ def feedback_progress(session: Session, demarche: Demarche) -> int | None:
 
 # -- event reminders ---------------------------------------------------------------------------
 
-#: Registrants are reminded this long before their event (DESIGN §3).
+#: Registrants are reminded this long before their event (DESIGN §3), unless the charter
+#: version of the démarche says otherwise (its rule ``remind_registrants``).
 REMINDER_BEFORE = timedelta(days=2)
+
+
+def reminder_before(demarche: Demarche) -> timedelta:
+    from .charter import rule_for
+
+    rule = rule_for(demarche, "remind_registrants")
+    if rule is None:
+        return REMINDER_BEFORE
+    return timedelta(days=rule.duration * (30 if rule.unit == "months" else 1))
+
+
+def _longest_reminder(session: Session) -> timedelta:
+    from .models import CharterRule
+
+    longest = session.scalar(
+        select(func.max(CharterRule.duration)).where(
+            CharterRule.code == "remind_registrants", CharterRule.unit == "days"
+        )
+    )
+    return max(REMINDER_BEFORE, timedelta(days=longest or 0))
 
 
 def reminder_key(event: Event) -> str:
@@ -1361,15 +1382,18 @@ def default_reminder() -> tuple[str, str]:
 
 
 def schedule_reminders(session: Session, *, as_of: datetime) -> list[int]:
-    """Make and schedule the reminder of every event starting within two days, once per
-    event and date (the unique key decides between two sweeps running together)."""
+    """Make and schedule the reminder of every event starting within the charter's delay
+    (two days by default), once per event and date (the unique key decides between two
+    sweeps running together)."""
     made = []
     subject, body = default_reminder()
     for event in session.scalars(
         select(Event)
-        .where(Event.starts_at > as_of, Event.starts_at <= as_of + REMINDER_BEFORE)
+        .where(Event.starts_at > as_of, Event.starts_at <= as_of + _longest_reminder(session))
         .order_by(Event.starts_at)
     ):
+        if event.starts_at > as_of + reminder_before(event.demarche):
+            continue
         key = reminder_key(event)
         if session.scalar(select(Mailing.id).where(Mailing.key == key)) is not None:
             continue

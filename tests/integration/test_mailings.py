@@ -699,6 +699,39 @@ def test_registrants_are_reminded_two_days_before_once_and_not_after_cancelling_
     assert len(moved) == 1 and moved != made
 
 
+def test_the_reminder_delay_is_the_charter_rule_of_the_demarche(app, make_demarche, people):
+    """A charter version reminding four days before applies to the démarches it governs."""
+    from workflows import charter
+
+    draft = charter.new_draft(db.session, people.mission, as_of=utcnow())
+    rule = draft.rule("remind_registrants")
+    values = {column: getattr(rule, column) for column in charter.RULE_COLUMNS}
+    charter.update_rule(db.session, people.mission, rule, {**values, "duration": 4}, as_of=utcnow())
+    charter.publish(db.session, people.mission, draft, as_of=utcnow())
+    db.session.commit()
+    d = make_demarche("consultation")
+    assert d.charter_version_id == draft.id
+    now = utcnow()
+    starts = now + timedelta(days=10)
+    create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "workshop",
+            "title": "Atelier du Comminges",
+            "place": "Saint-Gaudens",
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=2),
+            "capacity": 30,
+        },
+        as_of=now,
+    )
+    db.session.commit()
+    assert mailings.schedule_reminders(db.session, as_of=starts - timedelta(days=5)) == []
+    assert len(mailings.schedule_reminders(db.session, as_of=starts - timedelta(days=4))) == 1
+
+
 def test_a_reminder_started_before_a_move_sends_nothing_for_the_old_date(
     app, make_demarche, people, smtp
 ):
