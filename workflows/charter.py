@@ -546,11 +546,10 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
     roles = _staff(session)
     messages = []
     for row, offset in reminded:
+        # A department without an active agent: the mission is reminded in its place.
         users = (
-            agents.get(row.department_id, [])
-            if row.responsible == "department"
-            else roles[RoleName.MISSION]
-        )
+            agents.get(row.department_id) if row.responsible == "department" else None
+        ) or roles[RoleName.MISSION]
         messages += [
             _message(f"deadline:{row.id}:remind:{offset}:{uid}", REMINDER, uid, row, as_of, offset)
             for uid in users
