@@ -18,8 +18,9 @@ from workflows.contributions import contribute
 from workflows.decisions import decide
 from workflows.events import create_event, register
 from workflows.items import add_item
-from workflows.models import Demarche, User
+from workflows.models import Deadline, DeadlineStatus, Demarche, User
 from workflows.participants import participant_for_email, participant_for_user
+from workflows.questions import answer
 from workflows.transitions import transition
 
 from .auth import create_user
@@ -211,7 +212,7 @@ def load(session: Session, *, as_of: datetime) -> bool:
             claire,
         ),
     ]
-    for index, text, author in said:
+    asked = [
         contribute(
             session,
             charter_d,
@@ -222,6 +223,30 @@ def load(session: Session, *, as_of: datetime) -> bool:
             actor=citizen,
             as_of=ago(5),
         )
+        for index, text, author in said
+    ]
+    # The mission answers the question (its deadline met on time, Claire emailed).
+    answer(
+        session,
+        mission,
+        asked[1],
+        "La charte prévoit la publication de la synthèse dans le mois qui suit la clôture, "
+        "puis la décision et le retour à chaque participant dans les deux mois.",
+        as_of=ago(2),
+    )
+    contribute(
+        session,
+        charter_d,
+        item_id=charter_items[0].id,
+        body="Les comptes rendus des ateliers seront-ils publiés en ligne ?",
+        kind="question",
+        author=participant_for_email(
+            session, "paul.garcia@exemple.fr", name="Paul Garcia", as_of=ago(1)
+        ),
+        actor=None,
+        channel="workshop",
+        as_of=ago(1),
+    )
     paper = participant_for_email(
         session, "jean.dupont@exemple.fr", name="Jean Dupont", as_of=ago(4)
     )
@@ -387,4 +412,12 @@ def load(session: Session, *, as_of: datetime) -> bool:
         "le gaspillage baisse.",
         as_of=ago(10),
     )
+    # The acknowledgements of receipt went out when each saisine was submitted (the demo
+    # replays the past: without this they would be sent now, late).
+    for deadline in session.scalars(
+        select(Deadline).where(
+            Deadline.rule_code == "acknowledge_saisine", Deadline.status == DeadlineStatus.PENDING
+        )
+    ):
+        deadline.status, deadline.met_at = DeadlineStatus.MET, deadline.started_at
     return True
