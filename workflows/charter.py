@@ -408,6 +408,46 @@ def waive(
     return deadline
 
 
+def question_hidden(
+    session: Session, question: Contribution, actor: User, *, reason: str, as_of: datetime
+) -> None:
+    """A question the moderation hides can no longer be answered: its clock is waived, with
+    the moderation's (public) reason, so that nobody is reminded or alerted about it."""
+    session.execute(
+        update(Deadline)
+        .where(
+            Deadline.question_id == question.id,
+            Deadline.status.in_((DeadlineStatus.PENDING, DeadlineStatus.MISSED)),
+        )
+        .values(
+            status=DeadlineStatus.WAIVED,
+            waived_at=as_of,
+            waived_by_id=actor.id,
+            waive_reason=reason,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def question_restored(
+    session: Session, question: Contribution, *, hidden_at: datetime | None
+) -> None:
+    """Restoring a hidden question restarts the clock its hiding waived (same due date: a
+    sweep marks it missed if that has passed)."""
+    if hidden_at is None:
+        return
+    session.execute(
+        update(Deadline)
+        .where(
+            Deadline.question_id == question.id,
+            Deadline.status == DeadlineStatus.WAIVED,
+            Deadline.waived_at == hidden_at,
+        )
+        .values(status=DeadlineStatus.PENDING, waived_at=None, waived_by_id=None, waive_reason="")
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def get_deadline(session: Session, deadline_id: object) -> Deadline:
     found = (
         session.get(Deadline, deadline_id)
@@ -494,6 +534,7 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
             Deadline.due_at > as_of,
             Deadline.due_at <= as_of + timedelta(days=MAX_REMINDER_DAYS + 1),
         )
+        .order_by(Deadline.id)
     ).all()
     due: list[tuple[Any, int]] = []
     for row in rows:
@@ -515,7 +556,18 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
     missed_ids = list(
         session.scalars(
             update(Deadline)
-            .where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at <= as_of)
+            .where(
+                # Rows taken in id order, those another sweep holds skipped (PostgreSQL; the
+                # lock clause is left out on SQLite, which serialises writers): no deadlock.
+                Deadline.id.in_(
+                    select(Deadline.id)
+                    .where(Deadline.status == DeadlineStatus.PENDING, Deadline.due_at <= as_of)
+                    .order_by(Deadline.id)
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                ),
+                Deadline.status == DeadlineStatus.PENDING,
+            )
             .values(status=DeadlineStatus.MISSED, missed_at=Deadline.due_at)
             .returning(Deadline.id)
             .execution_options(synchronize_session=False)

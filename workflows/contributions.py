@@ -271,13 +271,21 @@ def moderate(
         raise Conflict(
             N_("this contribution is already “%(status)s”", status=contribution.status.label)
         )
+    hidden_at = contribution.moderated_at if contribution.status == _S.HIDDEN else None
     contribution.status = after
     contribution.moderation_reason = reason if needs_reason else ""
     contribution.moderated_at = as_of
     contribution.moderated_by_id = actor.id
-    if action == "publish":
+    if contribution.kind == ContributionKind.QUESTION:
+        from . import charter
+
         session.flush()
-        question_published(session, contribution, as_of=as_of)
+        if action == "publish":
+            question_published(session, contribution, as_of=as_of)
+        elif action == "hide":
+            charter.question_hidden(session, contribution, actor, reason=reason, as_of=as_of)
+        elif action == "restore":
+            charter.question_restored(session, contribution, hidden_at=hidden_at)
     for report in session.scalars(
         select(ContributionReport).where(
             ContributionReport.contribution_id == contribution.id,
