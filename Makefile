@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install translations messages lint lock clean bench bench-import bench-mailing
+.PHONY: run test install translations messages lint lock clean bench bench-import bench-mailing \
+	bench-charter
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -45,13 +46,18 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 ## bench: the benchmarks of bench/ (figures printed, nothing asserted)
-bench: bench-import bench-mailing
+bench: bench-import bench-mailing bench-charter
 
 bench-import: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
 
 bench-mailing: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python mailing.py
+
+## bench-charter: the charter's sweep and the weekly digest, on PostgreSQL (BENCH_DATABASE_URL,
+## default postgresql://postgres@127.0.0.1:5432/bench_charter, created when missing, wiped)
+bench-charter: install translations
+	cd bench && DIALOGUE_ENV=development ../$(BIN)/python charter.py
 
 lint: install
 	$(BIN)/ruff check .

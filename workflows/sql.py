@@ -34,7 +34,7 @@ def insert_rows_ignoring_duplicates(
     # Each value as the column would bind it (enums, aware datetimes as UTC — SQLite's
     # stored text format), JSON columns left as objects on PostgreSQL (nested in the rows).
     processors = {
-        c.name: c.type.bind_processor(dialect)
+        c.name: c.type.dialect_impl(dialect).bind_processor(dialect)
         for c in columns
         if not (postgres and isinstance(c.type, JSON))
     }
