@@ -94,7 +94,7 @@ def main() -> None:
         whole = figures["preview"] + figures["import"]
 
         # Baseline: the same rows, already checked, in one bulk INSERT of plain dicts.
-        baseline_d = consultation("Baseline")
+        baseline_d = consultation(mission, "Baseline")
         item_ids = [i.id for i in baseline_d.items]
         rows = [
             {
@@ -134,7 +134,7 @@ def main() -> None:
         print(f"ratio write / baseline:   {figures['import'] / figures['baseline']:7.2f}")
 
         # A démarche page with 10,000 published contributions.
-        page_d = consultation("Page de 10 000 contributions")
+        page_d = consultation(mission, "Page de 10 000 contributions")
         item = page_d.items[0]
         db.session.execute(
             insert(Contribution),
