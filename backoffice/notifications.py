@@ -185,6 +185,32 @@ def _answer_email(message: OutboxMessage) -> Email:
     )
 
 
+@dataclass
+class DigestEntry:
+    due_date: Any
+    label: str
+    title: str
+    questions: int = 0  # the questions' deadlines of one démarche, told as one line
+
+
+def _digest_entries(deadlines: list[Deadline]) -> list[DigestEntry]:
+    """The démarches' own deadlines one by one; their questions' grouped per démarche (an
+    official reads "12 questions", not twelve lines), at the earliest last day."""
+    entries: list[DigestEntry] = []
+    grouped: dict[int, DigestEntry] = {}
+    for d in deadlines:
+        if d.question_id is None:
+            entries.append(DigestEntry(d.due_date, d.rule.label, d.demarche.title))
+            continue
+        entry = grouped.get(d.demarche_id)
+        if entry is None:
+            entry = grouped[d.demarche_id] = DigestEntry(d.due_date, d.rule.label, d.demarche.title)
+            entries.append(entry)
+        entry.questions += 1
+        entry.due_date = min(entry.due_date, d.due_date)
+    return sorted(entries, key=lambda e: e.due_date)
+
+
 def _digest_email(message: OutboxMessage) -> Email:
     as_of = datetime.fromisoformat(message.context["as_of"])
     digest = digests.digest_for(db.session, message.recipient_id, as_of)
@@ -196,8 +222,8 @@ def _digest_email(message: OutboxMessage) -> Email:
             recipient=recipient_of(message),
             digest=digest,
             week=message.context["digest_week"],
-            upcoming=[deadlines[i] for i in digest.upcoming] if digest else [],
-            missed=[deadlines[i] for i in digest.missed] if digest else [],
+            upcoming=_digest_entries([deadlines[i] for i in digest.upcoming] if digest else []),
+            missed=_digest_entries([deadlines[i] for i in digest.missed] if digest else []),
             stage_label=lambda value: tr(Stage(value).label),
             link=url_for("admin.index", _external=True),
         )

@@ -245,3 +245,20 @@ def test_the_public_record_and_the_charter_kept(client, people, make_demarche, c
     assert "50 %" in window  # of the two questions due then, one answered on time
     bad = client.get("/charte?du=hier")
     assert bad.status_code == 200 and "n’est pas une date" in bad.text
+
+
+def test_the_digest_tells_an_official_the_questions_of_a_demarche_in_one_line(
+    people, make_demarche, citizen, deliver, smtp
+):
+    from workflows import digests
+
+    d = make_demarche("consultation", title="Voies vertes du Comminges")
+    for text in ("Question 1", "Question 2", "Question 3"):
+        ask(d, citizen, text, as_of=utcnow() - timedelta(days=20))  # due in 10 days
+    assert digests.send_weekly(db.session, as_of=utcnow()) == 1
+    db.session.commit()
+    deliver()
+    [email] = [m for m in smtp.received if m.subject.startswith("Vos démarches cette semaine")]
+    coming = email.text.split("Échéances des deux prochaines semaines")[1]
+    lines = [line for line in coming.splitlines() if "Voies vertes du Comminges" in line]
+    assert len(lines) == 1 and lines[0].endswith("(3 questions)")
