@@ -515,7 +515,12 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
     each notice once (a unique row per deadline, kind and offset decides between sweeps run
     together). The number of queries does not depend on the number of démarches."""
     report = ScanReport()
-    # 1. Reminders: pending deadlines whose reminders may have come, with what is needed.
+    # 1. Reminders: pending deadlines whose reminders may have come, with what is needed —
+    # only those ending within the longest reminder offset of any rule (a handful of rows).
+    longest = max(
+        (max(r, default=0) for r in session.scalars(select(CharterRule.reminders))),
+        default=0,
+    )
     rows = session.execute(
         select(
             Deadline.id,
@@ -532,7 +537,7 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
         .where(
             Deadline.status == DeadlineStatus.PENDING,
             Deadline.due_at > as_of,
-            Deadline.due_at <= as_of + timedelta(days=MAX_REMINDER_DAYS + 1),
+            Deadline.due_at <= as_of + timedelta(days=min(longest, MAX_REMINDER_DAYS) + 1),
         )
         .order_by(Deadline.id)
     ).all()
