@@ -710,7 +710,8 @@ def run(db) -> None:
         "window (joined to their rule and démarche), the pending rows due (best of 3)"
     )
     print(
-        "(a sweep with nothing of a kind to do skips that kind's statements: 9 is the most; "
+        f"(a sweep with nothing of a kind to do skips that kind's statements: {large} is "
+        "the most; "
         "it never depends on the number of démarches, deadlines or notices)"
     )
     largest = figures[-1]
