@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the rows are not committed yet, nor may ever be
     ids = outbox.take_new_ids(session)
     to_start = session.info.pop(mailings.TO_START, [])
     if has_app_context():
@@ -30,6 +32,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT rolled back: the rows written before it still stand
     outbox.take_new_ids(session)
     session.info.pop(mailings.TO_START, None)
 

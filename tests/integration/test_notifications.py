@@ -123,3 +123,28 @@ def test_an_unreachable_smtp_server_is_a_temporary_failure(app, make_demarche, s
         app.extensions["mail"].port = smtp.port
     assert report["retry"] == 3
     assert deliver_due(utcnow() + timedelta(minutes=2))["sent"] == 3
+
+
+def test_the_workers_get_the_ids_after_the_real_commit_not_at_a_savepoint(
+    make_demarche, people, monkeypatch
+):
+    """A transition writes its deadlines in SAVEPOINTs; releasing one is no commit: the ids
+    go to the workers once, when the transaction commits, and never for a rollback."""
+    from backoffice import outbox_dispatch
+
+    handed: list[list[int]] = []
+    monkeypatch.setattr(outbox_dispatch, "dispatch", handed.append)
+    d = make_demarche("draft")
+    handed.clear()
+    transition(db.session, d.id, "submitted", actor=people.agent, as_of=utcnow())
+    assert handed == []  # the savepoints of the deadlines were released, nothing committed
+    db.session.commit()
+    rows = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.demarche_id == d.id))
+    assert handed == [sorted(rows)]
+
+    ghost = make_demarche("draft")
+    handed.clear()
+    transition(db.session, ghost.id, "submitted", actor=people.agent, as_of=utcnow())
+    db.session.rollback()
+    make_demarche("draft")  # the next commit carries nothing of the rolled-back one
+    assert handed == []
