@@ -36,6 +36,7 @@ def euros(value: Decimal | None) -> str:
 def init_app(app: Flask) -> None:
     from workflows.contributions import public_author
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
         public_author=public_author,
         tr=tr,

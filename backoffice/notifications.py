@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import flask_mail
@@ -222,6 +222,9 @@ def _digest_email(message: OutboxMessage) -> Email:
             recipient=recipient_of(message),
             digest=digest,
             week=message.context["digest_week"],
+            week_start=date.fromisocalendar(
+                *map(int, message.context["digest_week"].split("-W")), 1
+            ),
             upcoming=_digest_entries([deadlines[i] for i in digest.upcoming] if digest else []),
             missed=_digest_entries([deadlines[i] for i in digest.missed] if digest else []),
             stage_label=lambda value: tr(Stage(value).label),

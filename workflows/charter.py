@@ -20,7 +20,7 @@ from importlib import resources
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,6 +146,17 @@ def install_default(
     the reset. Démarches already started keep their own version."""
     data = _default_data()
     version = _new_version(session, actor, data["note"], as_of)
+    # An open draft was copied from what is now replaced: it goes (no démarche uses a draft),
+    # so that publishing it later cannot silently undo the reset.
+    for draft in session.scalars(
+        select(CharterVersion).where(
+            CharterVersion.published_at.is_(None), CharterVersion.id != version.id
+        )
+    ):
+        for rule in draft.rules:
+            session.delete(rule)
+        session.delete(draft)
+    session.flush()
     for position, rule in enumerate(data["rules"], start=1):
         session.add(CharterRule(version_id=version.id, position=position, **_rule_values(rule)))
     session.flush()
@@ -253,6 +264,47 @@ def rule_values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+#: The events of one question: its clock cannot start on one and stop on something else.
+QUESTION_EVENTS = ("question_published", "question_answered")
+
+
+def _days(amount: int, unit: str | None) -> int:
+    return amount * 30 if unit == "months" else amount
+
+
+def _check_rule(kind: RuleKind, values: dict[str, Any]) -> None:
+    """What makes sense for the kind of rule (its fields alone are checked by rule_values)."""
+    errors: dict[str, Msg] = {}
+    start, stop = values["start_event"], values["stop_event"]
+    if kind == RuleKind.DEADLINE:
+        if not (start and stop):
+            errors["start_event"] = N_("a deadline starts and stops on an event")
+        elif start == stop:
+            errors["stop_event"] = N_("the clock stops on another event than the one starting it")
+        elif (start in QUESTION_EVENTS or stop in QUESTION_EVENTS) and (start, stop) != (
+            QUESTION_EVENTS
+        ):
+            errors["stop_event"] = N_(
+                "a question's clock starts when it is published and stops when it is answered"
+            )
+        too_early = [
+            r for r in values.get("reminders", []) if r > _days(values["duration"], values["unit"])
+        ]
+        if too_early and "reminders" not in errors:
+            errors["reminders"] = N_("a reminder cannot come before the clock starts")
+        values["maximum"] = values["maximum_unit"] = None
+    elif kind == RuleKind.VALIDATION and values["maximum"] is not None:
+        if _days(values["maximum"], values["maximum_unit"]) < _days(
+            values["duration"], values["unit"]
+        ):
+            errors["maximum"] = N_("the maximum is less than the minimum")
+    if kind != RuleKind.DEADLINE:
+        values["start_event"] = values["stop_event"] = ""
+        values["reminders"], values["alert"] = [], []
+    if errors:
+        raise InvalidFields(errors)
+
+
 def update_rule(
     session: Session, actor: User, rule: CharterRule, fields: dict[str, Any], *, as_of: datetime
 ) -> CharterRule:
@@ -262,8 +314,7 @@ def update_rule(
             N_("a published version no longer changes: draft a new version of the charter")
         )
     values = rule_values(fields)
-    if rule.kind == RuleKind.DEADLINE and not (values["start_event"] and values["stop_event"]):
-        raise InvalidFields({"start_event": N_("a deadline starts and stops on an event")})
+    _check_rule(rule.kind, values)
     for name, value in values.items():
         setattr(rule, name, value)
     audit.record(
@@ -763,7 +814,7 @@ def questions_record(session: Session, d: Demarche) -> QuestionsRecord:
 @dataclass
 class KeptLine:
     label: str
-    department: str
+    department: str  # the démarche's department, or "" when the mission is responsible
     total: int
     on_time: int
     late: int
@@ -779,28 +830,34 @@ class KeptLine:
 
 
 def kept(session: Session, *, since: date, until: date) -> list[KeptLine]:
-    """Per rule and department, the deadlines due in [since, until] and how they were kept."""
+    """Per rule and responsible — the démarche's department, or the mission — the deadlines
+    of the public démarches whose last day is in [since, until], and how they were kept."""
+    from .contributions import PUBLIC_STAGES
     from .models import Department
 
+    who = case(
+        (CharterRule.responsible == "department", func.coalesce(Department.name, "")),
+        else_="",
+    )
+    in_time = and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at)
     rows = session.execute(
         select(
             CharterRule.code,
             func.min(CharterRule.label),
-            func.coalesce(Department.name, ""),
+            who,
             Deadline.status,
-            and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at),
+            in_time,
             func.count(),
         )
         .join(CharterRule, CharterRule.id == Deadline.rule_id)
         .join(Demarche, Demarche.id == Deadline.demarche_id)
         .outerjoin(Department, Department.id == Demarche.department_id)
-        .where(Deadline.due_date >= since, Deadline.due_date <= until)
-        .group_by(
-            CharterRule.code,
-            Department.name,
-            Deadline.status,
-            and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at),
+        .where(
+            Deadline.due_date >= since,
+            Deadline.due_date <= until,
+            Demarche.stage.in_(PUBLIC_STAGES),
         )
+        .group_by(CharterRule.code, who, Deadline.status, in_time)
     ).all()
     lines: dict[tuple[str, str], KeptLine] = {}
     for code, label, department, status, in_time, count in rows:

@@ -49,8 +49,8 @@ def answer(
         raise InvalidFields({"answer": N_("at most %(max)s characters", max=MAX_ANSWER)})
     first = question.answered_at is None
     question.answer = clean
-    question.answered_by = actor
-    if first:
+    if first:  # a correction keeps who answered and when (the audit log has the rest)
+        question.answered_by = actor
         question.answered_at = as_of
     audit.record(
         session,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_security import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -23,7 +23,7 @@ from workflows.roles import MISSION_ROLES, RoleName
 from ..extensions import db
 from ..i18n import local_datetime, long_date, tr
 from .base import ProtectedModelView, ProtectedView
-from .consultation import ScopedToDemarches, _demarche_options, _flash
+from .consultation import WRITERS, ScopedToDemarches, _demarche_options, _flash
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
 
 _L = lazy_gettext
@@ -36,17 +36,17 @@ class CheckboxesField(SelectMultipleField):
 
 class RuleForm(FlaskForm):
     label = StringField(_L("Promise"))
-    start_event = SelectField(_L("Clock starts when"))
-    stop_event = SelectField(_L("Clock stops when"))
+    start_event = SelectField(_L("Clock starts when"), validate_choice=False)
+    stop_event = SelectField(_L("Clock stops when"), validate_choice=False)
     duration = IntegerField(_L("Duration (a length rule: its minimum)"), validators=[Optional()])
-    unit = SelectField(_L("Unit"))
+    unit = SelectField(_L("Unit"), validate_choice=False)
     maximum = IntegerField(_L("Maximum (a length rule)"), validators=[Optional()])
-    maximum_unit = SelectField(_L("Unit of the maximum"))
-    responsible = SelectField(_L("Responsible"))
+    maximum_unit = SelectField(_L("Unit of the maximum"), validate_choice=False)
+    responsible = SelectField(_L("Responsible"), validate_choice=False)
     reminders = StringField(
         _L("Reminders (days before the last day, e.g. 7, 1)"), validators=[Optional()]
     )
-    alert = CheckboxesField(_L("Alerted when missed"))
+    alert = CheckboxesField(_L("Alerted when missed"), validate_choice=False)
 
     def fill_choices(self) -> None:
         events = [("", "—")] + [(code, tr(label)) for code, label in charter.EVENTS.items()]
@@ -78,13 +78,23 @@ class RuleForm(FlaskForm):
         }
 
 
+def amount(number: int, unit: str | None) -> str:
+    if unit == "months":
+        return ngettext("%(num)d month", "%(num)d months", number)
+    if number == 0:
+        return gettext("the same day")
+    return ngettext("%(num)d day", "%(num)d days", number)
+
+
 def describe(rule: CharterRule) -> str:
-    """A rule in one French sentence-like line, for the tables."""
-    amount = f"{rule.duration} {gettext('months') if rule.unit == 'months' else gettext('days')}"
+    """A rule's duration in words, for the tables."""
     if rule.kind == RuleKind.VALIDATION and rule.maximum:
-        unit = gettext("months") if rule.maximum_unit == "months" else gettext("days")
-        return gettext("from %(low)s to %(high)s", low=amount, high=f"{rule.maximum} {unit}")
-    return amount
+        return gettext(
+            "from %(low)s to %(high)s",
+            low=amount(rule.duration, rule.unit),
+            high=amount(rule.maximum, rule.maximum_unit),
+        )
+    return amount(rule.duration, rule.unit)
 
 
 class CharterView(ProtectedView):
@@ -169,12 +179,9 @@ class CharterView(ProtectedView):
     @expose("/rule/<int:rule_id>/", methods=("GET", "POST"))
     def rule_view(self, rule_id: int):
         rule = db.get_or_404(CharterRule, rule_id)
-        form = RuleForm(
-            obj=rule,
-            data={"reminders": ", ".join(str(r) for r in rule.reminders or [])}
-            if request.method == "GET"
-            else None,
-        )
+        form = RuleForm(obj=rule)
+        if request.method == "GET":  # the days as the mission types them: "7, 1"
+            form.reminders.data = ", ".join(str(r) for r in rule.reminders or [])
         form.fill_choices()
         if rule.version.published_at is not None:
             flash(
@@ -197,7 +204,28 @@ class CharterView(ProtectedView):
             else:
                 flash(gettext("The rule is saved in the draft."), "success")
                 return self._back(rule.version)
-        return self.render("admin/charter/rule.html", rule=rule, form=form)
+        shown = {
+            RuleKind.DEADLINE: (
+                "label",
+                "start_event",
+                "stop_event",
+                "duration",
+                "unit",
+                "responsible",
+                "reminders",
+                "alert",
+            ),
+            RuleKind.VALIDATION: (
+                "label",
+                "duration",
+                "unit",
+                "maximum",
+                "maximum_unit",
+                "responsible",
+            ),
+            RuleKind.REMINDER: ("label", "duration", "unit", "responsible"),
+        }[rule.kind]
+        return self.render("admin/charter/rule.html", rule=rule, form=form, shown=shown)
 
 
 # -- deadlines ---------------------------------------------------------------------------------
@@ -218,8 +246,13 @@ def _rule_options():
     return [(code, label) for code, label in rows]
 
 
+def reads_contributions() -> bool:
+    """Whether the user may open a contribution's sheet (not an elected official)."""
+    return current_user.has_any_role(*WRITERS)
+
+
 class DeadlineView(ScopedToDemarches, ProtectedModelView):
-    """Every deadline of the démarches the user sees, soonest first; the mission waives."""
+    """Every deadline of the démarches the user sees, latest end first; the mission waives."""
 
     roles = MISSION_ROLES | {RoleName.DEPARTMENT, RoleName.ELECTED}
     can_create = False
@@ -235,7 +268,7 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
         "met_at": _L("Met on"),
     }
     column_sortable_list = ("due_date", "met_at")
-    column_default_sort = [("due_at", False), ("id", False)]
+    column_default_sort = [("due_at", True), ("id", True)]
     column_filters = (
         ChoiceFilter(Deadline.status, _L("Status"), options=_per_request(_status_options)),
         ChoiceFilter(Deadline.rule_code, _L("Rule"), options=_rule_options),
@@ -249,9 +282,13 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
         "rule": lambda v, c, m, n: m.rule.label,
         "demarche": lambda v, c, m, n: m.demarche.title,
         "question": lambda v, c, m, n: (
-            Markup('<a href="{}">{}</a>').format(
-                v.get_url("contribution.details_view", id=m.question_id),
-                gettext("question %(id)s", id=m.question_id),
+            (
+                Markup('<a href="{}">{}</a>').format(
+                    v.get_url("contribution.details_view", id=m.question_id),
+                    gettext("question %(id)s", id=m.question_id),
+                )
+                if reads_contributions()
+                else gettext("question %(id)s", id=m.question_id)
             )
             if m.question_id
             else ""
@@ -268,6 +305,7 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
             self.details_template,
             d=deadline,
             return_url=self.get_url(".index_view"),
+            reads_contributions=reads_contributions(),
             can_waive=current_user.is_mission
             and deadline.status in (DeadlineStatus.PENDING, DeadlineStatus.MISSED),
         )

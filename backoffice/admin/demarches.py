@@ -28,7 +28,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField
 
-from workflows import audit, decisions, exports, imports
+from workflows import audit, charter, decisions, exports, imports
 from workflows import demarches as domain
 from workflows.access import acts_for_department, parse_id, visible_clause
 from workflows.clock import utcnow
@@ -506,6 +506,8 @@ class DemarcheView(ProtectedModelView):
             else [],
             options=options,
             timeline=_timeline(model),
+            record=charter.record_of(db.session, model),
+            answers=charter.questions_record(db.session, model),
             editable=bool(domain.editable_fields(current_user, model)) and self.can_edit,
             comment=comment,
             failed_move=failed_move,

@@ -18,6 +18,7 @@ from workflows.stages import STAGE_LABELS
 
 from ..extensions import db
 from .base import ProtectedIndexView
+from .charter import reads_contributions
 
 
 class HomeView(ProtectedIndexView):
@@ -61,4 +62,5 @@ class HomeView(ProtectedIndexView):
             questions=charter.unanswered_questions(db.session, visible=visible, limit=20),
             sending=[(m, mailings.counts(db.session, m.id)) for m in sending],
             now=utcnow(),
+            reads_contributions=reads_contributions(),
         )

@@ -266,7 +266,7 @@ def test_reminders_go_at_j7_and_j1_to_the_mission_once_each(people, deliver, smt
     assert [r.subject for r in sent] == [
         f"Rappel : « Examiner une saisine » pour « {d.title} », au plus tard le 17 mars 2026"
     ] * 2
-    assert "au plus tard le 17 mars 2026 à 23 h 59" in sent[0].text
+    assert "Dernier jour : 17 mars 2026 (jusqu’à 23 h 59)." in sent[0].text
     assert f"/admin/demarche/details/?id={d.id}" in sent[0].text
     for other in (people.admin, people.agent, people.elected):
         assert not [r for r in smtp.to(other.email) if r.subject.startswith("Rappel")]
@@ -724,7 +724,7 @@ def test_the_weekly_digest_goes_to_each_official_with_news_once_a_week(
 
     deliver(monday)
     [email] = [r for r in smtp.to(people.elected.email) if r.subject.startswith("Vos démarches")]
-    assert email.subject == "Vos démarches cette semaine (2026-W11)"
+    assert email.subject == "Vos démarches, semaine du 9 mars 2026"
     assert "Voie verte du canal" in email.text and "Collège de Muret" in email.text
     upcoming, missed = email.text.split("Échéances manquées")
     assert "Échéances des deux prochaines semaines" in upcoming
@@ -811,3 +811,23 @@ def test_a_demarche_keeps_its_version_and_new_ones_take_the_new_version(people):
     assert third.rule("review_saisine").duration == 15
     assert db.session.get(Demarche, new.id).charter_version_id == draft.id
     assert db.session.get(Demarche, old.id).charter_version_id == first.id
+
+
+def test_a_rule_that_makes_no_sense_is_refused_with_its_reason(people):
+    draft = charter.new_draft(db.session, people.mission, as_of=utc(2026, 4, 1))
+
+    def refused(code: str, **changes) -> dict:
+        rule = draft.rule(code)
+        values = {column: getattr(rule, column) for column in charter.RULE_COLUMNS}
+        with pytest.raises(InvalidFields) as refusal:
+            charter.update_rule(
+                db.session, people.mission, rule, {**values, **changes}, as_of=utc(2026, 4, 1)
+            )
+        return {name: str(message) for name, message in refusal.value.errors.items()}
+
+    assert "stop_event" in refused("review_saisine", stop_event="submitted")
+    assert "stop_event" in refused("answer_question", stop_event="feedback_sent")
+    assert "reminders" in refused("review_saisine", reminders=[20, 1])  # a 15-day clock
+    assert "maximum" in refused(
+        "consultation_length", duration=3, unit="months", maximum=21, maximum_unit="days"
+    )

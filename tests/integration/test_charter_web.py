@@ -131,7 +131,7 @@ def test_the_mission_edits_a_draft_and_publishes_it(client, people, make_demarch
 
     login(client, people.mission)
     page = client.get("/admin/charter/").text
-    assert "Répondre à la question d&#39;un citoyen" in page and "J-7, J-1" in page
+    assert "Répondre à la question d’un citoyen" in page and "J-7, J-1" in page
     drafted = client.post(
         "/admin/charter/draft/", data={"csrf_token": csrf_from(page)}, follow_redirects=True
     )
@@ -140,6 +140,7 @@ def test_the_mission_edits_a_draft_and_publishes_it(client, people, make_demarch
     rule = draft.rule("answer_question")
     form_url = f"/admin/charter/rule/{rule.id}/"
     form = client.get(form_url).text
+    assert 'value="7, 1"' in form  # the days as typed, so that the form saves unchanged
     values = {
         "csrf_token": csrf_from(form),
         "label": "Répondre aux questions des citoyens sous 21 jours",
@@ -177,11 +178,18 @@ def test_the_mission_edits_a_draft_and_publishes_it(client, people, make_demarch
     db.session.expire_all()
     assert rule.reminders == [7, 3]
 
+    client.post("/admin/charter/draft/", data={"csrf_token": csrf_token(client)})
+    assert db.session.scalar(select(CharterVersion).where(CharterVersion.published_at.is_(None)))
     reset = client.post(
         "/admin/charter/reset/", data={"csrf_token": csrf_token(client)}, follow_redirects=True
     )
     assert "La charte par défaut est rétablie" in reset.text
     assert charter.current_version(db.session).rule("answer_question").duration == 30
+    # The draft opened before the reset is gone: publishing it cannot undo the reset.
+    db.session.expire_all()
+    assert not db.session.scalar(
+        select(CharterVersion).where(CharterVersion.published_at.is_(None))
+    )
 
 
 def test_the_mission_waives_a_deadline_with_a_public_reason(client, people, make_demarche):
@@ -207,6 +215,10 @@ def test_the_mission_waives_a_deadline_with_a_public_reason(client, people, make
     assert "L’échéance est levée" in done.text and "Saisine suspendue" in done.text
     listing = client.get("/admin/deadline/?flt0_0=waived").text
     assert d.title in listing
+    sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
+    assert "Les échéances de la charte" in sheet and "Saisine suspendue" in sheet
+    own = client.get(f"/admin/deadline/?flt0_2={d.id}").text
+    assert "Examiner une saisine" in own and "Accuser réception" in own
 
 
 def test_the_public_record_and_the_charter_kept(client, people, make_demarche, citizen):
@@ -235,14 +247,18 @@ def test_the_public_record_and_the_charter_kept(client, people, make_demarche, c
     assert "Examiner une saisine" in record
     assert "tenue dans le délai" in record
     assert "2 questions" in record
-    assert "1 avec une réponse dans le délai, 1 en retard" in record
+    assert "1 avec sa réponse dans le délai, 1 répondue en retard" in record
 
     kept = client.get("/charte").text
     assert "La charte, tenue ?" in kept
-    assert people.agent.department.name in kept
+    # The acknowledgement is the mission's: it is not counted against the department.
+    review = kept.split("Accuser réception d’une saisine")[1].split("</tr>")[0]
+    assert "Mission démocratie participative" in review
     since, until = (utcnow() + timedelta(days=20)).date(), (utcnow() + timedelta(days=40)).date()
     window = client.get(f"/charte?du={since.isoformat()}&au={until.isoformat()}").text
-    assert "50 %" in window  # of the two questions due then, one answered on time
+    answers = window.split("Répondre à la question d’un citoyen")[1].split("</tr>")[0]
+    assert people.agent.department.name in answers  # the department answers
+    assert "50\u202f%" in answers  # of the two questions due then, one answered on time
     bad = client.get("/charte?du=hier")
     assert bad.status_code == 200 and "n’est pas une date" in bad.text
 
@@ -258,7 +274,7 @@ def test_the_digest_tells_an_official_the_questions_of_a_demarche_in_one_line(
     assert digests.send_weekly(db.session, as_of=utcnow()) == 1
     db.session.commit()
     deliver()
-    [email] = [m for m in smtp.received if m.subject.startswith("Vos démarches cette semaine")]
+    [email] = [m for m in smtp.received if m.subject.startswith("Vos démarches, semaine du")]
     coming = email.text.split("Échéances des deux prochaines semaines")[1]
     lines = [line for line in coming.splitlines() if "Voies vertes du Comminges" in line]
     assert len(lines) == 1 and lines[0].endswith("(3 questions)")
