@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, gettext
+from flask_babel import format_currency, format_date, format_datetime, get_locale, gettext
 
 from workflows.i18n import Msg
 
@@ -17,16 +17,26 @@ def tr(msg: Msg | str | None) -> str:
         return ""
     if isinstance(msg, str):
         return gettext(msg)
-    return msg.render(gettext, lambda d: format_date(d, "long"))
+    return msg.render(gettext, long_date)
+
+
+def _first(text: str, day: int) -> str:
+    """French writes the first of the month « 1er » (« 1er janvier 2027 »)."""
+    if day == 1 and text.startswith("1 ") and str(get_locale()).startswith("fr"):
+        return "1er " + text[2:]
+    return text
 
 
 def local_datetime(value: datetime | None, fmt: str = "d MMMM y 'à' HH:mm") -> str:
     """An aware datetime shown in Europe/Paris (Flask-Babel's configured timezone)."""
-    return format_datetime(value, fmt) if value else ""
+    if not value:
+        return ""
+    text = format_datetime(value, fmt)
+    return _first(text, int(format_datetime(value, "d"))) if fmt.startswith("d MMMM") else text
 
 
 def long_date(value: date | None) -> str:
-    return format_date(value, "long") if value else ""
+    return _first(format_date(value, "long"), value.day) if value else ""
 
 
 def euros(value: Decimal | None) -> str:

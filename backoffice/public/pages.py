@@ -303,3 +303,9 @@ def report(contribution_id: int):
         return redirect(back)
     flash(gettext("Thank you: the moderation will look at this contribution."), "success")
     return redirect(f"{back}#contribution-{contribution.id}")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every page, the back office's included."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)

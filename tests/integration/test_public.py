@@ -366,3 +366,17 @@ def test_deleting_my_account_leaves_no_personal_field_anywhere(
         ).status_code
         == 200
     )  # refused
+
+
+def test_dates_say_1er_and_the_favicon_exists(client, app):
+    from datetime import date
+
+    from backoffice.i18n import long_date
+
+    with app.test_request_context():
+        assert long_date(date(2027, 1, 1)) == "1er janvier 2027"
+        assert long_date(date(2027, 1, 11)) == "11 janvier 2027"
+    moved = client.get("/favicon.ico")
+    assert moved.status_code == 301
+    with client.get(moved.headers["Location"]) as icon:
+        assert icon.status_code == 200 and b"<svg" in icon.data
