@@ -38,8 +38,11 @@ from .mailings import (
 )
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, Role, User, roles_users
+from .syntheses import Synthesis, SynthesisStatus
 
 __all__ = [
+    "Synthesis",
+    "SynthesisStatus",
     "CharterRule",
     "CharterVersion",
     "Deadline",

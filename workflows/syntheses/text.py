@@ -1,0 +1,52 @@
+"""French text made ready for counting: words, their lemmas (simplemma), without the words
+that say nothing (spaCy's French stop words and the consultation's own filler)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import simplemma
+from spacy.lang.fr.stop_words import STOP_WORDS
+
+WORD = re.compile(r"[a-zàâäçéèêëîïôöûùüÿñæœ]+(?:['’-][a-zàâäçéèêëîïôöûùüÿñæœ]+)*")
+ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]")
+
+#: Words every contribution uses, whatever it is about.
+FILLER = frozenset(
+    """
+    être avoir faire falloir pouvoir devoir vouloir aller dire mettre prendre donner voir
+    savoir permettre rendre trouver passer venir croire penser sembler rester laisser
+    chose fois cas exemple etc ainsi aussi très plus moins bien tout tous toute toutes
+    autre autres même mêmes chaque certain certains certaine certaines beaucoup peu
+    notamment afin encore déjà toujours jamais souvent non oui car donc alors cela ceci
+    ça celui celle ceux celles leur leurs notre nos votre vos mon ton son ses sa
+    aujourd'hui aujourd’hui demain hier actuel actuellement nouveau nouvelle gens
+    """.split()
+)
+STOP = frozenset(STOP_WORDS) | FILLER
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents-insensitive tricks: the words as they are, spaces collapsed."""
+    return " ".join(WORD.findall(unicodedata.normalize("NFC", text.lower())))
+
+
+@cache
+def lemma(word: str) -> str:
+    return simplemma.lemmatize(word, lang="fr")
+
+
+def lemmas(text: str) -> list[str]:
+    """The meaningful lemmas of ``text``, in order."""
+    found = []
+    for word in WORD.findall(unicodedata.normalize("NFC", text.lower())):
+        word = ELISION.sub("", word)
+        if len(word) < 3 or word in STOP:
+            continue
+        base = lemma(word)
+        if len(base) < 3 or base in STOP:
+            continue
+        found.append(base)
+    return found
