@@ -212,6 +212,36 @@ def charter_digest(as_of):
     click.echo(f"{queued} digests queued.")
 
 
+synthesis_cli = AppGroup("synthesis", help="The syntheses of the consultations.")
+
+
+@synthesis_cli.command("build")
+@click.argument("demarche_id", type=int)
+def synthesis_build(demarche_id):
+    """Build a new version of the démarche's synthesis in the foreground (what the worker
+    does), printing each step's time."""
+    from workflows.models import Demarche
+    from workflows.syntheses import build
+
+    d = db.session.get(Demarche, demarche_id)
+    if d is None:
+        raise click.ClickException(f"no démarche {demarche_id}")
+    click.echo(f"« {d.title} »")
+    synthesis = build.build(
+        db.session,
+        d,
+        actor=None,
+        as_of=utcnow(),
+        on_step=lambda step, seconds: click.echo(f"  {step:<11} {seconds:8.2f} s"),
+    )
+    total = sum(synthesis.timings.values())
+    click.echo(
+        f"version {synthesis.version}: {synthesis.inputs['contributions']} contributions, "
+        f"{len(synthesis.themes)} themes, {len(synthesis.duplicates)} groups of copies "
+        f"({total:.2f} s)"
+    )
+
+
 def init_app(app: Flask) -> None:
-    for group in (users, demo, demarches, dev, contributions, charter_cli):
+    for group in (users, demo, demarches, dev, contributions, charter_cli, synthesis_cli):
         app.cli.add_command(group)

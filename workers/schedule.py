@@ -9,6 +9,7 @@ BEAT_SCHEDULE = {
     "sweep-mailings": {"task": "workers.sweep_mailings", "schedule": 60.0},
     "sweep-reminders": {"task": "workers.sweep_reminders", "schedule": crontab(minute="*/10")},
     "scan-charter": {"task": "workers.scan_charter", "schedule": crontab(minute="*/5")},
+    "sweep-syntheses": {"task": "workers.sweep_syntheses", "schedule": crontab(minute="*/5")},
     # Monday 08:00 in Europe/Paris (the Celery app's timezone).
     "officials-digest": {
         "task": "workers.send_digests",

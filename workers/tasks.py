@@ -10,6 +10,8 @@ from backoffice.extensions import db
 from backoffice.notifications import send_notification
 from workflows import calendar, charter, digests, imports, mailings, outbox
 from workflows.clock import utcnow
+from workflows.models import Demarche
+from workflows.syntheses import build
 
 
 @shared_task(name="workers.deliver_outbox")
@@ -115,3 +117,21 @@ def scan_charter() -> list[str]:
 def send_digests() -> int:
     """The elected officials' weekly digest (once a week each)."""
     return digests.send_weekly(db.session, as_of=utcnow())
+
+
+@shared_task(name="workers.build_synthesis")
+def build_synthesis(demarche_id: int, trigger: str | None = None) -> int | None:
+    """Build a version of the démarche's synthesis (once per trigger); its version number."""
+    d = db.session.get(Demarche, demarche_id)
+    if d is None:
+        return None
+    return build.build(db.session, d, actor=None, as_of=utcnow(), trigger=trigger).version
+
+
+@shared_task(name="workers.sweep_syntheses")
+def sweep_syntheses() -> list[int]:
+    """Build what entering the synthesis stage asked for and a lost task never built."""
+    versions = []
+    for demarche_id, trigger in build.missing_builds(db.session):
+        versions.append(build_synthesis(demarche_id, trigger))
+    return versions

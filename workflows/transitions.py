@@ -128,6 +128,10 @@ def _charter_events(session: Session, d: Demarche, row: StageTransition, as_of: 
         charter.event(session, d, "consultation_opened", at=as_of)
     elif row.to_stage == Stage.SYNTHESIS:
         charter.event(session, d, "consultation_closed", at=as_of)
+        from .syntheses.requests import request_build
+
+        session.flush()
+        request_build(session, d.id, row.id)
 
 
 def clean_comment(comment: str | None) -> str:

@@ -126,3 +126,23 @@ def test_the_same_inputs_give_the_same_synthesis_and_a_trigger_builds_once(grand
         select(Synthesis.version).where(Synthesis.demarche_id == d.id).order_by(Synthesis.version)
     ).all()
     assert versions == [1, 2]
+
+
+def test_entering_the_synthesis_stage_builds_a_first_version_once(make_demarche, monkeypatch):
+    from backoffice import outbox_dispatch
+
+    published = []
+    monkeypatch.setattr(
+        outbox_dispatch, "publish", lambda task, *args: published.append((task, args))
+    )
+    d = make_demarche("synthesis")
+    [(task, (demarche_id, trigger))] = [p for p in published if p[0] == "workers.build_synthesis"]
+    assert demarche_id == d.id and trigger.startswith("transition:")
+    # The task was lost: the sweep (workers.sweep_syntheses) builds what is missing, once.
+    assert build.missing_builds(db.session) == [(d.id, trigger)]
+    first = build.build(db.session, d, actor=None, as_of=utcnow(), trigger=trigger)
+    assert build.missing_builds(db.session) == []
+    late = build.build(db.session, d, actor=None, as_of=utcnow(), trigger=trigger)
+    assert late.id == first.id  # the task arriving late builds nothing
+    count = db.session.scalars(select(Synthesis).where(Synthesis.demarche_id == d.id)).all()
+    assert len(count) == 1 and count[0].trigger == trigger
