@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import csrf
-from . import charter, consultation, demarches, mailings
+from . import charter, consultation, demarches, mailings, syntheses
 from .errors import Api
 
 
@@ -13,7 +13,7 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "Dialogue citoyen — API du back office"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (demarches.blp, consultation.blp, mailings.blp, charter.blp):
+    for blueprint in (demarches.blp, consultation.blp, mailings.blp, charter.blp, syntheses.blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     return api

@@ -451,3 +451,36 @@ class QuestionOut(ma.Schema):
     answered_at = fields.DateTime(allow_none=True)
     answered_by = fields.Function(lambda c: c.answered_by.display_name if c.answered_by else None)
     deadline = fields.Nested(DeadlineOut, allow_none=True)
+
+
+class ThemeOut(ma.Schema):
+    id = fields.String()
+    item_id = fields.Integer(allow_none=True, metadata={"description": "None: overall"})
+    label = fields.String()
+    size = fields.Integer(metadata={"description": "Contributions it weighs most in"})
+    terms = fields.List(fields.String())
+    quotes = fields.List(fields.String(), metadata={"description": "Pseudonymised"})
+
+
+class CopiesOut(ma.Schema):
+    size = fields.Integer()
+    item_ids = fields.List(fields.Integer())
+    text = fields.String(metadata={"description": "The text they share, pseudonymised"})
+
+
+class SynthesisOut(ma.Schema):
+    version = fields.Integer()
+    status = fields.String(metadata={"enum": ["draft", "validated", "published", "superseded"]})
+    built_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+    introduction = fields.String()
+    summaries = fields.Dict(keys=fields.String(), values=fields.String())
+    figures = fields.Dict(
+        metadata={
+            "description": "contributions, participants, per_item, per_kind, per_channel, "
+            "per_canton, per_commune, per_day, agreement, questions"
+        }
+    )
+    themes = fields.List(fields.Nested(ThemeOut))
+    duplicates = fields.List(fields.Nested(CopiesOut))
+    inputs = fields.Dict(metadata={"description": "What it was built from, and how"})

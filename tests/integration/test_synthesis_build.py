@@ -146,3 +146,82 @@ def test_entering_the_synthesis_stage_builds_a_first_version_once(make_demarche,
     assert late.id == first.id  # the task arriving late builds nothing
     count = db.session.scalars(select(Synthesis).where(Synthesis.demarche_id == d.id)).all()
     assert len(count) == 1 and count[0].trigger == trigger
+
+
+def test_the_api_gives_the_latest_version_and_citizens_the_published_one(
+    make_demarche, people, citizen, api
+):
+    from workflows.syntheses import versions
+
+    d = make_demarche("synthesis")
+    raw = (DATA / "feamp-consultation-proposals.csv").read_bytes()
+    importer = imports.Importer(db.session, d, "decidim")
+    importer.apply(importer.preview(raw), actor=None, as_of=utcnow())
+    db.session.commit()
+    url = f"/api/v1/demarches/{d.id}/synthesis"
+    assert api(people.mission, "get", url).status_code == 404
+    synthesis = build.build(db.session, d, actor=people.mission, as_of=utcnow())
+    body = api(people.agent, "get", url).json
+    assert (body["version"], body["status"]) == (1, "draft")
+    assert body["figures"]["contributions"] == 408
+    assert {"per_item", "per_channel", "per_canton", "per_day", "participants"} <= set(
+        body["figures"]
+    )
+    assert body["themes"] and {"label", "size", "terms", "quotes"} <= set(body["themes"][0])
+    assert all(isinstance(q, str) for t in body["themes"] for q in t["quotes"])
+    assert body["duplicates"][0]["size"] >= 2
+    assert api(citizen, "get", url).status_code == 404  # nothing published yet
+
+    versions.edit(
+        db.session,
+        people.mission,
+        synthesis,
+        introduction="408 propositions ont été déposées.",
+        labels={synthesis.themes[0]["id"]: "Répartition des fonds"},
+        as_of=utcnow(),
+    )
+    versions.validate(db.session, people.mission, synthesis, as_of=utcnow())
+    versions.publish(db.session, people.mission, synthesis, as_of=utcnow())
+    db.session.commit()
+    public = api(citizen, "get", url).json
+    assert (
+        public["status"] == "published" and public["themes"][0]["label"] == "Répartition des fonds"
+    )
+    # A rebuild is a new draft; the published version stays until the next is published.
+    build.build(db.session, d, actor=people.mission, as_of=utcnow())
+    assert api(people.mission, "get", url).json["version"] == 2
+    assert api(citizen, "get", url).json["version"] == 1
+
+
+def test_the_mission_edits_merges_validates_and_publishes(grand_debat, people):
+    from workflows.errors import Conflict, PermissionDenied
+    from workflows.syntheses import versions
+
+    d, items, _ = grand_debat
+    synthesis = build.build(db.session, d, actor=people.mission, as_of=utcnow())
+    with pytest.raises(PermissionDenied):
+        versions.edit(db.session, people.agent, synthesis, introduction="x", as_of=utcnow())
+    with pytest.raises(Conflict):  # no introduction yet
+        versions.validate(db.session, people.mission, synthesis, as_of=utcnow())
+    first, second = [t for t in synthesis.themes if t["item_id"] is None][:2]
+    versions.merge_themes(
+        db.session, people.mission, synthesis, first["id"], second["id"], as_of=utcnow()
+    )
+    merged = next(t for t in synthesis.themes if t["id"] == first["id"])
+    assert merged["size"] == first["size"] + second["size"]
+    assert second["id"] not in {t["id"] for t in synthesis.themes}
+    item = next(iter(items.values()))
+    versions.edit(
+        db.session,
+        people.mission,
+        synthesis,
+        introduction="Les réponses du Grand Débat, relues par la mission.",
+        summaries={str(item.id): "Un résumé écrit par la mission."},
+        as_of=utcnow(),
+    )
+    versions.validate(db.session, people.mission, synthesis, as_of=utcnow())
+    versions.publish(db.session, people.mission, synthesis, as_of=utcnow())
+    db.session.commit()
+    with pytest.raises(Conflict):
+        versions.edit(db.session, people.mission, synthesis, introduction="y", as_of=utcnow())
+    assert versions.latest(db.session, d, published=True).id == synthesis.id

@@ -1,0 +1,39 @@
+"""``/api/v1/demarches/{id}/synthesis``: the latest version of a démarche's synthesis (the
+published one for citizens)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from workflows.access import get_readable
+from workflows.errors import DomainError, NotFound
+from workflows.i18n import N_
+from workflows.roles import STAFF_ROLES
+from workflows.syntheses import versions
+
+from ..extensions import db
+from .auth import api_user, authenticate
+from .errors import domain_error
+from .schemas import SynthesisOut
+
+blp = Blueprint(
+    "api_syntheses",
+    __name__,
+    url_prefix="/api/v1/demarches",
+    description="Syntheses: figures, themes, copies, quotes",
+)
+blp.before_request(authenticate)
+blp.register_error_handler(DomainError, domain_error)
+
+
+@blp.route("/<int:demarche_id>/synthesis")
+@blp.response(200, SynthesisOut)
+def get_synthesis(demarche_id):
+    """The latest version (staff: whatever its status; others: the published one)."""
+    user = api_user()
+    d = get_readable(db.session, user, demarche_id)
+    staff = user.has_any_role(*STAFF_ROLES)
+    synthesis = versions.latest(db.session, d, published=not staff)
+    if synthesis is None:
+        raise NotFound(N_("no synthesis yet"))
+    return versions.public_view(synthesis)

@@ -1,0 +1,227 @@
+"""What the mission does with a built version: read it, write the introduction and a summary
+per item, rename or merge themes, validate it, publish it (the one published before is then
+replaced; every version is kept)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..access import parse_id
+from ..contributions import to_text
+from ..errors import Conflict, InvalidFields, NotFound, PermissionDenied
+from ..i18n import N_
+from ..models import Demarche, Synthesis, SynthesisStatus, User
+
+EDITABLE = (SynthesisStatus.DRAFT, SynthesisStatus.VALIDATED)
+MAX_TEXT = 50_000
+MAX_LABEL = 200
+
+
+def latest(session: Session, d: Demarche, *, published: bool = False) -> Synthesis | None:
+    """The newest version (the published one when ``published``)."""
+    query = select(Synthesis).where(Synthesis.demarche_id == d.id)
+    if published:
+        query = query.where(Synthesis.status == SynthesisStatus.PUBLISHED)
+    return session.scalar(query.order_by(Synthesis.version.desc()).limit(1))
+
+
+def get_version(session: Session, d: Demarche, version: object) -> Synthesis:
+    number = parse_id(version)
+    found = (
+        session.scalar(
+            select(Synthesis).where(Synthesis.demarche_id == d.id, Synthesis.version == number)
+        )
+        if number
+        else None
+    )
+    if found is None:
+        raise NotFound(N_("no version %(version)s of this synthesis", version=version))
+    return found
+
+
+def _mission(actor: User) -> None:
+    if not actor.is_mission:
+        raise PermissionDenied(N_("the synthesis is the mission's to write and publish"))
+
+
+def _editable(synthesis: Synthesis) -> None:
+    if synthesis.status not in EDITABLE:
+        raise Conflict(
+            N_("a published version no longer changes: build a new version to change it")
+        )
+
+
+def _text(value: object, field: str) -> str:
+    text = to_text(value if isinstance(value, str) else "")
+    if len(text) > MAX_TEXT:
+        raise InvalidFields({field: N_("at most %(max)s characters", max=MAX_TEXT)})
+    return text
+
+
+def edit(
+    session: Session,
+    actor: User,
+    synthesis: Synthesis,
+    *,
+    introduction: object = None,
+    summaries: dict[str, object] | None = None,
+    labels: dict[str, object] | None = None,
+    as_of: datetime,
+) -> Synthesis:
+    """Write the introduction, summaries (item id → text) and theme labels (theme id →
+    label). A validated version goes back to draft."""
+    _mission(actor)
+    _editable(synthesis)
+    if introduction is not None:
+        synthesis.introduction = _text(introduction, "introduction")
+    if summaries:
+        items = {str(item.id) for item in synthesis.demarche.items}
+        merged = dict(synthesis.summaries or {})
+        for item_id, text in summaries.items():
+            if str(item_id) not in items:
+                raise InvalidFields({"summaries": N_("no item %(id)s", id=item_id)})
+            merged[str(item_id)] = _text(text, "summaries")
+        synthesis.summaries = merged
+    if labels:
+        themes = [dict(t) for t in synthesis.themes]
+        by_id = {t["id"]: t for t in themes}
+        for theme_id, label in labels.items():
+            if theme_id not in by_id:
+                raise InvalidFields({"labels": N_("no theme %(id)s", id=theme_id)})
+            clean = to_text(label if isinstance(label, str) else "")
+            if not clean or len(clean) > MAX_LABEL:
+                raise InvalidFields(
+                    {"labels": N_("a name of at most %(max)s characters", max=MAX_LABEL)}
+                )
+            by_id[theme_id]["label"] = clean
+        synthesis.themes = themes
+    synthesis.status = SynthesisStatus.DRAFT
+    synthesis.validated_at = None
+    audit.record(
+        session,
+        "synthesis.edit",
+        actor=actor,
+        as_of=as_of,
+        demarche=synthesis.demarche,
+        target=f"synthesis:{synthesis.id}",
+    )
+    session.flush()
+    return synthesis
+
+
+def merge_themes(
+    session: Session, actor: User, synthesis: Synthesis, keep: str, into_it: str, *, as_of
+) -> Synthesis:
+    """Theme ``into_it`` joins theme ``keep`` (same scope): sizes add up, quotes and terms
+    are kept in order, without repeats."""
+    _mission(actor)
+    _editable(synthesis)
+    themes = [dict(t) for t in synthesis.themes]
+    by_id = {t["id"]: t for t in themes}
+    if keep not in by_id or into_it not in by_id or keep == into_it:
+        raise InvalidFields({"themes": N_("two different themes of this version")})
+    a, b = by_id[keep], by_id[into_it]
+    if a["item_id"] != b["item_id"]:
+        raise InvalidFields({"themes": N_("themes of the same item (or both overall)")})
+    a["size"] += b["size"]
+    a["terms"] = list(dict.fromkeys(a["terms"] + b["terms"]))[:12]
+    seen = {q["contribution_id"] for q in a["quotes"]}
+    a["quotes"] = a["quotes"] + [q for q in b["quotes"] if q["contribution_id"] not in seen]
+    a.setdefault("merged", []).append(into_it)
+    synthesis.themes = [t for t in themes if t["id"] != into_it]
+    synthesis.status, synthesis.validated_at = SynthesisStatus.DRAFT, None
+    audit.record(
+        session,
+        "synthesis.merge_themes",
+        actor=actor,
+        as_of=as_of,
+        demarche=synthesis.demarche,
+        target=f"synthesis:{synthesis.id}",
+        themes=f"{keep}+{into_it}",
+    )
+    session.flush()
+    return synthesis
+
+
+def validate(session: Session, actor: User, synthesis: Synthesis, *, as_of: datetime) -> None:
+    _mission(actor)
+    if synthesis.status != SynthesisStatus.DRAFT:
+        raise Conflict(N_("only a draft is validated"))
+    if not synthesis.introduction.strip():
+        raise Conflict(N_("write the introduction before validating"))
+    synthesis.status, synthesis.validated_at = SynthesisStatus.VALIDATED, as_of
+    audit.record(
+        session,
+        "synthesis.validate",
+        actor=actor,
+        as_of=as_of,
+        demarche=synthesis.demarche,
+        target=f"synthesis:{synthesis.id}",
+    )
+    session.flush()
+
+
+def publish(session: Session, actor: User, synthesis: Synthesis, *, as_of: datetime) -> None:
+    """Make a validated version public; the one published before is replaced. Publishing
+    meets the charter's deadline of the synthesis."""
+    from .. import charter
+
+    _mission(actor)
+    if synthesis.status != SynthesisStatus.VALIDATED:
+        raise Conflict(N_("validate this version before publishing it"))
+    session.execute(
+        update(Synthesis)
+        .where(
+            Synthesis.demarche_id == synthesis.demarche_id,
+            Synthesis.status == SynthesisStatus.PUBLISHED,
+        )
+        .values(status=SynthesisStatus.SUPERSEDED)
+        .execution_options(synchronize_session="fetch")
+    )
+    synthesis.status = SynthesisStatus.PUBLISHED
+    synthesis.published_at, synthesis.published_by_id = as_of, actor.id
+    charter.event(session, synthesis.demarche, "synthesis_published", at=as_of, round_=1)
+    audit.record(
+        session,
+        "synthesis.publish",
+        actor=actor,
+        as_of=as_of,
+        demarche=synthesis.demarche,
+        target=f"synthesis:{synthesis.id}",
+        version=synthesis.version,
+    )
+    session.flush()
+
+
+def public_view(synthesis: Synthesis) -> dict[str, Any]:
+    """What the API and the pages show: no contribution or author identity in the quotes."""
+    return {
+        "version": synthesis.version,
+        "status": synthesis.status.value,
+        "built_at": synthesis.built_at,
+        "published_at": synthesis.published_at,
+        "introduction": synthesis.introduction,
+        "summaries": synthesis.summaries,
+        "figures": synthesis.figures,
+        "themes": [
+            {
+                "id": t["id"],
+                "item_id": t["item_id"],
+                "label": t["label"],
+                "size": t["size"],
+                "terms": t["terms"],
+                "quotes": [q["text"] for q in t["quotes"]],
+            }
+            for t in synthesis.themes
+        ],
+        "duplicates": [
+            {"size": g["size"], "item_ids": g["item_ids"], "text": g["text"]}
+            for g in synthesis.duplicates
+        ],
+        "inputs": synthesis.inputs,
+    }
