@@ -26,6 +26,7 @@ from .demarches import DemarcheView
 from .home import HomeView
 from .mailings import MailingView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
+from .syntheses import SynthesisView
 
 
 def init_app(app: Flask) -> Admin:
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> Admin:
     )
     admin.add_view(EventView(Event, db, name=_L("Events"), category=consultation, endpoint="event"))
     admin.add_view(MailingView(Mailing, db, name=_L("Mailings"), endpoint="mailing"))
+    admin.add_view(SynthesisView(name=_L("Synthesis"), endpoint="synthesis", url="synthesis"))
     promises = _L("Charter")
     admin.add_view(
         DeadlineView(Deadline, db, name=_L("Deadlines"), category=promises, endpoint="deadline")

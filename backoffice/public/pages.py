@@ -118,10 +118,20 @@ def demarche(slug: str):
         events=events,
         calendar=calendar(d),
         record=charter.record_of(db.session, d),
+        s=_published_synthesis(d),
         answers=charter.questions_record(db.session, d),
         now=utcnow(),
         registration_form=EventRegistrationForm(),
     )
+
+
+def _published_synthesis(d: Demarche):
+    from workflows.syntheses import versions
+
+    from ..syntheses import context
+
+    published = versions.latest(db.session, d, published=True)
+    return context(published) if published else None
 
 
 @bp.route("/charte")

@@ -1,0 +1,90 @@
+"""The synthesis in the back office and on the public page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from tests.support import csrf_from, csrf_token, login, logout
+from workflows import contributions, imports
+from workflows.clock import utcnow
+from workflows.models import Synthesis, SynthesisStatus
+from workflows.syntheses import build
+
+DATA = Path(__file__).parent.parent / "data" / "reference"
+
+
+def built(make_demarche, people):
+    d = make_demarche("synthesis")
+    raw = (DATA / "feamp-consultation-proposals.csv").read_bytes()
+    importer = imports.Importer(db.session, d, "decidim")
+    importer.apply(importer.preview(raw), actor=None, as_of=utcnow())
+    contributions.contribute(
+        db.session,
+        d,
+        item_id=d.items[0].id,
+        body="Écrivez-moi : paul.martin@exemple.fr, je suis Paul Martin, 06 11 22 33 44. "
+        "La lutte contre la pollution plastique en mer doit être la priorité du fonds.",
+        channel="mail",
+        author=None,
+        actor=people.mission,
+        as_of=utcnow(),
+    )
+    db.session.commit()
+    return d, build.build(db.session, d, actor=people.mission, as_of=utcnow())
+
+
+def test_the_mission_writes_validates_and_publishes_from_the_sheet(client, make_demarche, people):
+    d, synthesis = built(make_demarche, people)
+    url = f"/admin/synthesis/{d.id}/"
+    login(client, people.agent)
+    sheet = client.get(url).text
+    assert "Version 1" in sheet and "<svg" in sheet and "Enregistrer le brouillon" not in sheet
+    logout(client)
+    login(client, people.other_agent)
+    assert client.get(url).status_code == 404
+    logout(client)
+
+    login(client, people.mission)
+    sheet = client.get(url).text
+    theme = synthesis.themes[0]
+    saved = client.post(
+        f"{url}edit/",
+        data={
+            "csrf_token": csrf_from(sheet),
+            "version": 1,
+            "introduction": "408 propositions sur le futur fonds européen pour la pêche.",
+            f"summary-{d.items[0].id}": "Des propositions surtout sur la répartition des fonds.",
+            f"label-{theme['id']}": "Répartition des fonds",
+        },
+        follow_redirects=True,
+    )
+    assert "La synthèse est enregistrée" in saved.text and "Répartition des fonds" in saved.text
+    for step, message in (("validate", "validée"), ("publish", "publique")):
+        done = client.post(
+            f"{url}{step}/",
+            data={"csrf_token": csrf_token(client), "version": 1},
+            follow_redirects=True,
+        )
+        assert message in done.text
+    db.session.expire_all()
+    assert db.session.get(Synthesis, synthesis.id).status == SynthesisStatus.PUBLISHED
+    assert client.post(f"{url}publish/", data={"version": 1}).status_code == 400  # no CSRF
+
+    logout(client)
+    page = client.get(f"/demarches/{d.slug}").text
+    section = page.split('id="synthese"')[1]
+    assert "408 propositions sur le futur fonds" in section
+    assert "Répartition des fonds" in section and section.count("<svg") == 4
+    # (The contribution itself is public as its author wrote it; the synthesis quotes none of
+    # its personal data.)
+    assert "paul.martin@exemple.fr" not in section and "06 11 22 33 44" not in section
+    assert "Paul Martin" not in section
+
+
+def test_nothing_is_public_before_it_is_published(client, make_demarche, people):
+    d, _ = built(make_demarche, people)
+    assert 'id="synthese"' not in client.get(f"/demarches/{d.slug}").text
+    assert db.session.scalars(select(Synthesis)).all()
