@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext
 from markupsafe import Markup
 
-from workflows.models import Channel, ContributionKind, Synthesis
+from workflows.models import Channel, Synthesis
 from workflows.syntheses import charts
 
 from .i18n import tr
@@ -47,7 +47,12 @@ def pictures(synthesis: Synthesis) -> dict[str, Markup]:
 
 
 def kinds(synthesis: Synthesis) -> list[tuple[str, int]]:
-    return [(tr(ContributionKind(k).label), v) for k, v in synthesis.figures["per_kind"].items()]
+    names = {
+        "comment": gettext("Comments"),
+        "question": gettext("Questions"),
+        "proposal": gettext("Proposals"),
+    }
+    return [(names[k], v) for k, v in synthesis.figures["per_kind"].items()]
 
 
 def context(synthesis: Synthesis) -> dict[str, Any]:

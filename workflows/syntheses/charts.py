@@ -164,12 +164,14 @@ def canton_map(per_canton: Sequence[dict], title: str, legend: str) -> str:
         )
 
     most = max([value(f) for f in features] + [1])
-    limits = [round(most * (n + 1) / len(SHADES)) for n in range(len(SHADES))]
+    # Upper limits of the classes, strictly increasing (few contributions: fewer classes).
+    limits = sorted({max(1, round(most * (n + 1) / len(SHADES))) for n in range(len(SHADES))})
+    shades = SHADES[len(SHADES) - len(limits) :]
 
     def shade(v: int) -> str:
         if v == 0:
             return "#ffffff"
-        return next(SHADES[n] for n, limit in enumerate(limits) if v <= limit)
+        return next(shades[n] for n, limit in enumerate(limits) if v <= limit)
 
     body = [_text(0, 18, title, size=14, weight="bold")]
     for feature in features:
@@ -184,12 +186,12 @@ def canton_map(per_canton: Sequence[dict], title: str, legend: str) -> str:
     x0 = map_w + 30
     body.append(_text(x0, top + 10, legend, size=12, weight="bold"))
     low = 1
-    for n, (colour, limit) in enumerate(zip(SHADES, limits, strict=True)):
+    for n, (colour, limit) in enumerate(zip(shades, limits, strict=True)):
         y = top + 24 + n * 22
         body.append(_box(x0, y, colour))
-        body.append(_text(x0 + 26, y + 12, f"{low} – {limit}" if limit >= low else f"{limit}"))
+        body.append(_text(x0 + 26, y + 12, f"{low} – {limit}" if limit > low else f"{limit}"))
         low = limit + 1
-    y = top + 24 + len(SHADES) * 22
+    y = top + 24 + len(shades) * 22
     body.append(_box(x0, y, "#ffffff"))
     body.append(_text(x0 + 26, y + 12, "0"))
     return _svg(WIDTH, max(height, y + 30), title, body)
