@@ -3,11 +3,13 @@ French titles, its figures with French labels."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext
 from markupsafe import Markup
 
+from workflows.clock import PARIS
 from workflows.models import Channel, Synthesis
 from workflows.syntheses import charts
 
@@ -68,3 +70,150 @@ def context(synthesis: Synthesis) -> dict[str, Any]:
             for row in synthesis.figures["per_item"]
         },
     }
+
+
+def to_pdf(synthesis: Synthesis) -> bytes:
+    """A print-quality document: the figures, the pictures, the themes and quotes, the
+    decisions (WeasyPrint, from the same template pieces as the pages)."""
+    import weasyprint
+    from flask import render_template
+
+    d = synthesis.demarche
+    html = render_template(
+        "synthesis/print.html",
+        d=d,
+        s=context(synthesis),
+        decided=[item for item in d.items if item.decision is not None],
+    )
+    screen = Path(__file__).parent / "static" / "synthesis.css"  # the pages' own styles
+    return weasyprint.HTML(string=html).write_pdf(
+        stylesheets=[weasyprint.CSS(filename=str(screen))]
+    )
+
+
+def to_xlsx(session, synthesis: Synthesis) -> bytes:
+    """The figures and the anonymised contributions (pseudonymised texts, no author), one
+    sheet each; cells that a spreadsheet would read as formulas are neutralised."""
+    import io
+
+    from openpyxl import Workbook
+    from sqlalchemy import select
+
+    from workflows.exports import safe_cell
+    from workflows.models import Contribution, ContributionStatus, Item
+    from workflows.syntheses.pseudonymise import pseudonymise_many
+    from workflows.territory import canton_names, communes
+
+    f = synthesis.figures
+    book = Workbook()
+    sheet = book.active
+    sheet.title = gettext("Figures")
+    sheet.append([gettext("Contributions"), f["contributions"]])
+    sheet.append([gettext("Participants"), f["participants"]])
+    for label, value in kinds(synthesis):
+        sheet.append([label, value])
+    sheet.append([])
+    sheet.append([gettext("Item"), gettext("Contributions"), gettext("Participants")])
+    for row in f["per_item"]:
+        sheet.append(
+            [
+                safe_cell(f"{row['position']}. {row['title']}"),
+                row["contributions"],
+                row["participants"],
+            ]
+        )
+    sheet.append([])
+    sheet.append([gettext("Channel"), gettext("Contributions")])
+    for key, value in f["per_channel"].items():
+        sheet.append([tr(Channel(key).label), value])
+    sheet.append([])
+    sheet.append([gettext("Canton"), gettext("Contributions")])
+    for row in f["per_canton"]:
+        sheet.append([row["name"] or gettext("unknown"), row["contributions"]])
+    sheet.append([])
+    sheet.append([gettext("Day"), gettext("Contributions")])
+    for row in f["per_day"]:
+        sheet.append([row["date"], row["contributions"]])
+
+    themes = book.create_sheet(gettext("Themes"))
+    themes.append(
+        [gettext("Item"), gettext("Theme"), gettext("Size"), gettext("Terms"), gettext("Quotes")]
+    )
+    items = {item.id: f"{item.position}. {item.title}" for item in synthesis.demarche.items}
+    for theme in synthesis.themes:
+        themes.append(
+            [
+                safe_cell(items.get(theme["item_id"], gettext("Overall"))),
+                safe_cell(theme["label"]),
+                theme["size"],
+                safe_cell(", ".join(theme["terms"])),
+                safe_cell("\n".join(q["text"] for q in theme["quotes"])),
+            ]
+        )
+
+    said = book.create_sheet(gettext("Contributions"))
+    said.append(
+        [
+            gettext("No."),
+            gettext("Item"),
+            gettext("Kind"),
+            gettext("Channel"),
+            gettext("Date"),
+            gettext("Commune"),
+            gettext("Canton"),
+            gettext("Text"),
+        ]
+    )
+    rows = session.execute(
+        select(
+            Contribution.item_id,
+            Contribution.kind,
+            Contribution.channel,
+            Contribution.contributed_at,
+            Contribution.commune_insee,
+            Contribution.canton_code,
+            Contribution.title,
+            Contribution.body,
+        )
+        .join(Item, Item.id == Contribution.item_id)
+        .where(
+            Contribution.demarche_id == synthesis.demarche_id,
+            Contribution.status == ContributionStatus.PUBLISHED,
+        )
+        .order_by(Contribution.id)
+    ).all()
+    texts = pseudonymise_many([f"{r.title}. {r.body}" if r.title else r.body for r in rows])
+    town = {c.insee_code: c.name for c in communes()}
+    cantons = canton_names()
+    for n, (row, text) in enumerate(zip(rows, texts, strict=True), start=1):
+        said.append(
+            [
+                n,
+                safe_cell(items.get(row.item_id, "")),
+                tr(row.kind.label),
+                tr(row.channel.label),
+                row.contributed_at.astimezone(PARIS).date().isoformat(),
+                town.get(row.commune_insee or "", ""),
+                cantons.get(row.canton_code or "", ""),
+                safe_cell(text),
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
+
+
+def document(synthesis: Synthesis, extension: str, content: bytes):
+    """A download named after the démarche and the version."""
+    from flask import Response
+
+    name = f"synthese-{synthesis.demarche.slug}-v{synthesis.version}.{extension}"
+    return Response(
+        content,
+        mimetype=TYPES[extension],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

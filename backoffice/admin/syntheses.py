@@ -18,7 +18,7 @@ from workflows.syntheses import versions
 
 from .. import outbox_dispatch
 from ..extensions import db
-from ..syntheses import context
+from ..syntheses import context, document, to_pdf, to_xlsx
 from .base import ProtectedView
 from .consultation import _flash
 
@@ -127,6 +127,13 @@ class SynthesisView(ProtectedView):
             lambda s: versions.publish(db.session, current_user, s, as_of=utcnow()),
             gettext("The synthesis is public on the démarche's page."),
         )
+
+    @expose("/<int:demarche_id>/<any(pdf, xlsx):extension>/")
+    def download(self, demarche_id: int, extension: str):
+        d = self._demarche(demarche_id)
+        synthesis = versions.get_version(db.session, d, request.args.get("version", type=int))
+        content = to_pdf(synthesis) if extension == "pdf" else to_xlsx(db.session, synthesis)
+        return document(synthesis, extension, content)
 
     @expose("/<int:demarche_id>/build/", methods=("POST",))
     def build(self, demarche_id: int):

@@ -12,6 +12,7 @@ from workflows.roles import STAFF_ROLES
 from workflows.syntheses import versions
 
 from ..extensions import db
+from ..syntheses import XLSX, document, to_pdf, to_xlsx
 from .auth import api_user, authenticate
 from .errors import domain_error
 from .schemas import SynthesisOut
@@ -26,14 +27,34 @@ blp.before_request(authenticate)
 blp.register_error_handler(DomainError, domain_error)
 
 
+def _latest(demarche_id: int):
+    """The latest version (staff: whatever its status; others: the published one)."""
+    user = api_user()
+    d = get_readable(db.session, user, demarche_id)
+    synthesis = versions.latest(db.session, d, published=not user.has_any_role(*STAFF_ROLES))
+    if synthesis is None:
+        raise NotFound(N_("no synthesis yet"))
+    return synthesis
+
+
 @blp.route("/<int:demarche_id>/synthesis")
 @blp.response(200, SynthesisOut)
 def get_synthesis(demarche_id):
     """The latest version (staff: whatever its status; others: the published one)."""
-    user = api_user()
-    d = get_readable(db.session, user, demarche_id)
-    staff = user.has_any_role(*STAFF_ROLES)
-    synthesis = versions.latest(db.session, d, published=not staff)
-    if synthesis is None:
-        raise NotFound(N_("no synthesis yet"))
-    return versions.public_view(synthesis)
+    return versions.public_view(_latest(demarche_id))
+
+
+@blp.route("/<int:demarche_id>/synthesis.pdf")
+@blp.response(200, content_type="application/pdf")
+def get_synthesis_pdf(demarche_id):
+    """The same version as a print-quality PDF (figures, pictures, themes, decisions)."""
+    synthesis = _latest(demarche_id)
+    return document(synthesis, "pdf", to_pdf(synthesis))
+
+
+@blp.route("/<int:demarche_id>/synthesis.xlsx")
+@blp.response(200, content_type=XLSX)
+def get_synthesis_xlsx(demarche_id):
+    """The same version as a spreadsheet: figures, themes, anonymised contributions."""
+    synthesis = _latest(demarche_id)
+    return document(synthesis, "xlsx", to_xlsx(db.session, synthesis))

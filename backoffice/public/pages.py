@@ -134,6 +134,20 @@ def _published_synthesis(d: Demarche):
     return context(published) if published else None
 
 
+@bp.route("/demarches/<slug>/synthese.<any(pdf, xlsx):extension>")
+def synthesis_document(slug: str, extension: str):
+    """The published synthesis as a PDF or a spreadsheet."""
+    from workflows.syntheses import versions
+
+    from ..syntheses import document, to_pdf, to_xlsx
+
+    published = versions.latest(db.session, public_demarche(slug), published=True)
+    if published is None:
+        abort(404)
+    content = to_pdf(published) if extension == "pdf" else to_xlsx(db.session, published)
+    return document(published, extension, content)
+
+
 @bp.route("/charte")
 def charter_kept():
     """« La charte, tenue ? »: per rule and department, the share of the deadlines ending in

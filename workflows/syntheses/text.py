@@ -23,6 +23,7 @@ FILLER = frozenset(
     notamment afin encore déjà toujours jamais souvent non oui car donc alors cela ceci
     ça celui celle ceux celles leur leurs notre nos votre vos mon ton son ses sa
     aujourd'hui aujourd’hui demain hier actuel actuellement nouveau nouvelle gens
+    contre pour sans entre vers chez depuis pendant selon
     """.split()
 )
 STOP = frozenset(STOP_WORDS) | FILLER

@@ -93,8 +93,20 @@ def _distinct_terms(terms: list[str]) -> list[str]:
 
 
 def _representatives(members: list[int], texts: Sequence[str]) -> list[int]:
-    """The best-weighted members that read well as a quote (neither a word nor a page)."""
-    chosen = [i for i in members[:50] if 60 <= len(texts[i]) <= 700][:QUOTES]
+    """The best-weighted members that read well as a quote (neither a word nor a page) and
+    do not repeat one another."""
+    chosen: list[int] = []
+    seen: list[set[str]] = []
+    for i in members[:100]:
+        if not 60 <= len(texts[i]) <= 700:
+            continue
+        words = set(texts[i].lower().split())
+        if any(len(words & other) / len(words | other) > 0.5 for other in seen):
+            continue
+        chosen.append(i)
+        seen.append(words)
+        if len(chosen) == QUOTES:
+            break
     return chosen or members[:QUOTES]
 
 
