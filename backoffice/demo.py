@@ -21,6 +21,8 @@ from workflows.items import add_item
 from workflows.models import Deadline, DeadlineStatus, Demarche, User
 from workflows.participants import participant_for_email, participant_for_user
 from workflows.questions import answer
+from workflows.syntheses import versions
+from workflows.syntheses.build import build as build_synthesis
 from workflows.transitions import transition
 
 from .auth import create_user
@@ -384,16 +386,18 @@ def load(session: Session, *, as_of: datetime) -> bool:
             commune="Toulouse",
         )
     move(colleges, "synthesis", mission, 39)
-    domain.update_demarche(
+    # The synthesis built from what was said, introduced, validated and published.
+    synthesis = build_synthesis(session, colleges_d, actor=mission, as_of=ago(20))
+    versions.edit(
         session,
         mission,
-        colleges_d,
-        {
-            "synthesis_text": "412 élèves, parents et personnels ont participé : ils demandent "
-            "des produits locaux, moins de pain jeté et plus de temps pour déjeuner."
-        },
+        synthesis,
+        introduction="412 élèves, parents et personnels ont participé : ils demandent des "
+        "produits locaux, moins de pain jeté et plus de temps pour déjeuner.",
         as_of=ago(20),
     )
+    versions.validate(session, mission, synthesis, as_of=ago(20))
+    versions.publish(session, mission, synthesis, as_of=ago(20))
     # The department decided on two items; the third waits (the feedback cannot start yet).
     decide(
         session,

@@ -60,10 +60,11 @@ def main() -> None:
 
     from backoffice import mailer
     from backoffice.extensions import db
-    from workflows import demarches, mailings
+    from workflows import mailings
     from workflows.clock import utcnow
     from workflows.decisions import decide
     from workflows.models import Delivery, Mailing, MailingStatus
+    from workflows.syntheses import build, versions
     from workflows.transitions import transition
 
     app = bench_app("mailing")
@@ -78,9 +79,10 @@ def main() -> None:
         # The feedback stage, through the one transition function: decisions on every item,
         # the synthesis published; entering it makes the feedback mailing (scheduled).
         transition(db.session, d.id, "synthesis", actor=mission, as_of=utcnow(), comment="Fin")
-        demarches.update_demarche(
-            db.session, mission, d, {"synthesis_text": "Ce que nous avons entendu."}, as_of=utcnow()
-        )
+        synthesis = build.build(db.session, d, actor=mission, as_of=utcnow())
+        versions.edit(db.session, mission, synthesis, introduction="Synthèse.", as_of=utcnow())
+        versions.validate(db.session, mission, synthesis, as_of=utcnow())
+        versions.publish(db.session, mission, synthesis, as_of=utcnow())
         for item in d.items:
             decide(
                 db.session,

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from backoffice import create_app
 from backoffice.auth import create_user
 from backoffice.extensions import db
+from tests.support import publish_synthesis
 from workflows import demarches as domain
 from workflows import mailings
 from workflows.clock import local_date, utcnow
@@ -326,14 +327,12 @@ def make_demarche(people):
                     as_of=now - timedelta(days=20),
                 )
             if target == "feedback":
+                publish_synthesis(d, people.mission, as_of=now)
                 domain.update_demarche(
                     db.session,
                     people.mission,
                     d,
-                    {
-                        "synthesis_text": "Ce que nous avons entendu.",
-                        "decision_text": "Ce que le service décide.",
-                    },
+                    {"decision_text": "Ce que le service décide."},
                     as_of=now,
                 )
                 for item in d.items:

@@ -115,3 +115,19 @@ def logout(client):
 def csrf_token(client) -> str:
     """The session's CSRF token, from the home page (every form of the session accepts it)."""
     return csrf_from(client.get("/").text)
+
+
+def publish_synthesis(d, mission, introduction: str = "Ce que nous avons entendu.", as_of=None):
+    """Build, introduce, validate and publish a version of ``d``'s synthesis, as the mission
+    does in the back office."""
+    from backoffice.extensions import db
+    from workflows.clock import utcnow
+    from workflows.syntheses import build, versions
+
+    moment = as_of or utcnow()
+    synthesis = build.build(db.session, d, actor=mission, as_of=moment)
+    versions.edit(db.session, mission, synthesis, introduction=introduction, as_of=moment)
+    versions.validate(db.session, mission, synthesis, as_of=moment)
+    versions.publish(db.session, mission, synthesis, as_of=moment)
+    db.session.commit()
+    return synthesis

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from .clock import local_date
 from .i18n import N_, Msg
 from .roles import MISSION_ROLES, RoleName
@@ -245,10 +247,16 @@ def items_prepared(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
         yield N_("no item to comment: prepare at least one")
 
 
-def synthesis_validated(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
-    # Until syntheses are built by the workers, the mission's written synthesis stands for it.
-    if not (d.synthesis_text or "").strip():
-        yield N_("validated synthesis missing")
+def synthesis_published(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    from .models import Synthesis, SynthesisStatus
+
+    published = d.id is not None and ctx.session.scalar(
+        select(Synthesis.id)
+        .where(Synthesis.demarche_id == d.id, Synthesis.status == SynthesisStatus.PUBLISHED)
+        .limit(1)
+    )
+    if not published:
+        yield N_("the synthesis is not published")
 
 
 def decisions_written(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
@@ -279,7 +287,7 @@ GUARDS: dict[Stage, tuple[Guard, ...]] = {
         items_prepared,
     ),
     Stage.SYNTHESIS: (closing_passed_or_reason,),
-    Stage.FEEDBACK: (synthesis_validated, decisions_written),
+    Stage.FEEDBACK: (synthesis_published, decisions_written),
     Stage.CLOSED: (feedback_sent,),
 }
 

@@ -10,7 +10,8 @@ from backoffice import mailer
 from backoffice.extensions import db
 from tests.browser.test_mission_moves_a_demarche import log_in
 from tests.seed import seed_contributors
-from workflows import demarches, mailings
+from tests.support import publish_synthesis
+from workflows import mailings
 from workflows.clock import utcnow
 from workflows.models import Mailing
 from workflows.transitions import transition
@@ -22,14 +23,7 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     d = make_demarche("consultation", title="Restauration scolaire")
     seed_contributors(db.session, d, 3, as_of=utcnow())
     transition(db.session, d.id, "synthesis", actor=people.mission, as_of=utcnow(), comment="Fin")
-    demarches.update_demarche(
-        db.session,
-        people.mission,
-        d,
-        {"synthesis_text": "Ce que nous avons entendu."},
-        as_of=utcnow(),
-    )
-    db.session.commit()
+    publish_synthesis(d, people.mission)
 
     log_in(page, people.agent)
     page.goto(f"/admin/demarche/details/?id={d.id}")

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from backoffice import mail, mailer
 from backoffice.extensions import db
 from tests.seed import address, seed_contributors
-from tests.support import at, csrf_token, login
-from workflows import demarches as demarche_domain
+from tests.support import at, csrf_token, login, publish_synthesis
 from workflows import mailings
 from workflows.clock import utcnow
 from workflows.decisions import decide
@@ -509,14 +508,7 @@ def test_the_page_button_unsubscribes_and_consent_in_the_espace_lifts_it(
 
 
 def synthesis_ready(d, people):
-    demarche_domain.update_demarche(
-        db.session,
-        people.mission,
-        d,
-        {"synthesis_text": "Ce que nous avons entendu."},
-        as_of=utcnow(),
-    )
-    db.session.commit()
+    publish_synthesis(d, people.mission)
 
 
 def test_entering_feedback_needs_a_justified_decision_on_every_item(consulted, people):
