@@ -3,6 +3,7 @@ committed transitions once, and nothing for a transaction that rolled back."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -130,3 +131,26 @@ def test_a_large_import_runs_in_the_worker_with_its_progress(app, worker, make_d
     record = db.session.scalar(select(ContributionImport))
     assert (record.imported, record.rows_done) == (44, 44)
     assert "44 / 44" in client.get(status_url).text
+
+
+def test_closing_the_consultation_has_the_worker_build_the_synthesis(worker, make_demarche, people):
+    from workflows.models import Synthesis
+
+    d = make_demarche("consultation")
+    transition(db.session, d.id, "synthesis", actor=people.mission, as_of=utcnow(), comment="Fin")
+    db.session.commit()  # after commit, the worker is asked for a first version
+
+    def built():
+        db.session.rollback()
+        return db.session.scalar(select(Synthesis).where(Synthesis.demarche_id == d.id))
+
+    assert wait_for(built, timeout=60), worker.log()
+    synthesis = built()
+    assert synthesis.version == 1 and synthesis.trigger.startswith("transition:")
+    # The same request again (a redelivered task) builds nothing more.
+    worker.send_task("workers.build_synthesis", args=[d.id, synthesis.trigger])
+    worker.send_task("workers.sweep_syntheses")
+    done = re.compile(r"workers\.sweep_syntheses\[[^\]]+\] succeeded")
+    assert wait_for(lambda: done.search(worker.log())), worker.log()
+    count = db.session.scalar(select(func.count(Synthesis.id)).where(Synthesis.demarche_id == d.id))
+    assert count == 1
