@@ -392,8 +392,8 @@ def load(session: Session, *, as_of: datetime) -> bool:
         session,
         mission,
         synthesis,
-        introduction="412 élèves, parents et personnels ont participé : ils demandent des "
-        "produits locaux, moins de pain jeté et plus de temps pour déjeuner.",
+        introduction="Dans les ateliers des collèges, élèves, parents et personnels ont "
+        "demandé des produits locaux, moins de pain jeté et plus de temps pour déjeuner.",
         as_of=ago(20),
     )
     versions.validate(session, mission, synthesis, as_of=ago(20))

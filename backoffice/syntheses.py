@@ -57,11 +57,24 @@ def kinds(synthesis: Synthesis) -> list[tuple[str, int]]:
     return [(names[k], v) for k, v in synthesis.figures["per_kind"].items()]
 
 
+def step_labels() -> dict[str, str]:
+    return {
+        "read": gettext("reading the contributions"),
+        "figures": gettext("figures"),
+        "duplicates": gettext("copies"),
+        "lemmas": gettext("lemmas"),
+        "themes": gettext("themes"),
+        "quotes": gettext("quotes"),
+        "save": gettext("saving"),
+    }
+
+
 def context(synthesis: Synthesis) -> dict[str, Any]:
     """Everything the shared template needs."""
     themes = synthesis.themes
     return {
         "synthesis": synthesis,
+        "steps": step_labels(),
         "pictures": pictures(synthesis),
         "kinds": kinds(synthesis),
         "overall": [t for t in themes if t["item_id"] is None],

@@ -97,7 +97,7 @@ def timeline(per_day: Sequence[dict], title: str, months: Sequence[str]) -> str:
         x = left + (day - first).days * step
         h = plot_h * value / most
         body.append(
-            f'<rect x="{x:.2f}" y="{base - h:.2f}" width="{max(step * 0.85, 0.8):.2f}" '
+            f'<rect x="{x:.2f}" y="{base - h:.2f}" width="{min(max(step * 0.85, 0.8), 24):.2f}" '
             f'height="{h:.2f}" fill="{BAR}"/>'
         )
     # Month ticks (or the first and last day for a short period).
