@@ -91,3 +91,15 @@ def test_demo_load_refuses_outside_development(app, ctx):
     finally:
         app.config["DIALOGUE_ENV"] = "development"
     assert result.exit_code == 1 and "DIALOGUE_ENV=development" in result.output
+
+
+def test_synthesis_build_prints_each_step_and_makes_a_version(app, make_demarche):
+    d = make_demarche("synthesis")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["synthesis", "build", str(d.id)])
+    assert result.exit_code == 0, result.output
+    for step in ("read", "figures", "duplicates", "lemmas", "themes", "quotes", "save"):
+        assert f"  {step} " in result.output
+    assert "version 1: 0 contributions" in result.output
+    missing = runner.invoke(args=["synthesis", "build", "999999"])
+    assert missing.exit_code != 0 and "no démarche 999999" in missing.output
