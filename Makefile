@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
 .PHONY: run test install translations messages lint lock clean bench bench-import bench-mailing \
-	bench-charter
+	bench-charter bench-synthesis
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -46,7 +46,7 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 ## bench: the benchmarks of bench/ (figures printed, nothing asserted)
-bench: bench-import bench-mailing bench-charter
+bench: bench-import bench-mailing bench-charter bench-synthesis
 
 bench-import: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
@@ -58,6 +58,12 @@ bench-mailing: install translations
 ## default postgresql://postgres@127.0.0.1:5432/bench_charter, created when missing, wiped)
 bench-charter: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python charter.py
+
+## bench-synthesis: a synthesis of 100,000 contributions on PostgreSQL (BENCH_DATABASE_URL,
+## default postgresql://postgres@127.0.0.1:5432/bench_synthesis, created when missing, wiped),
+## then the themes against the Grand Débat's crowd categories (NMI)
+bench-synthesis: install translations
+	cd bench && DIALOGUE_ENV=development ../$(BIN)/python synthesis.py
 
 lint: install
 	$(BIN)/ruff check .

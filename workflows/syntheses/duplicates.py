@@ -35,8 +35,7 @@ def _shingles(words: list[str]) -> set[int]:
     }
 
 
-def _signature(shingles: set[int]) -> np.ndarray:
-    values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
+def _signature(values: np.ndarray) -> np.ndarray:
     # (a·x + b) mod p, on 64 bits (wrapping is fine for a hash family)
     mixed = (np.outer(_A, values) + _B[:, None]) % np.uint64(_PRIME)
     return mixed.min(axis=1)
@@ -44,7 +43,11 @@ def _signature(shingles: set[int]) -> np.ndarray:
 
 def find(texts: Sequence[str]) -> list[list[int]]:
     """Groups of indexes of ``texts`` that are copies of each other (two or more), largest
-    first, each sorted; the first index of a group stands for it."""
+    first, each sorted; the first index of a group stands for it.
+
+    Memory stays small whatever the number of texts: each text's shingles are kept as a
+    sorted array of 4-byte hashes, the signatures in one array, and the buckets of one band
+    at a time (each bucket's first text paired with the others)."""
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
@@ -58,10 +61,10 @@ def find(texts: Sequence[str]) -> list[list[int]]:
         if a != b:
             parent[max(a, b)] = min(a, b)
 
-    sets: dict[int, set[int]] = {}
-    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
+    hashed: list[int] = []  # the indexes of the texts hashed, in order
+    shingles: list[np.ndarray] = []  # theirs, sorted and unique
+    signatures = np.empty((len(texts), HASHES), dtype=np.uint64)
     exact: dict[str, int] = {}
-    rows = HASHES // BANDS
     for index, text in enumerate(texts):
         words = normalise(text).split()
         if len(words) < MIN_WORDS:
@@ -71,22 +74,31 @@ def find(texts: Sequence[str]) -> list[list[int]]:
             join(exact[key], index)
             continue
         exact[key] = index
-        sets[index] = _shingles(words)
-        signature = _signature(sets[index])
-        for band in range(BANDS):
-            buckets[(band, signature[band * rows : (band + 1) * rows].tobytes())].append(index)
+        values = np.fromiter(_shingles(words), dtype=np.uint64)
+        signatures[len(hashed)] = _signature(values)
+        shingles.append(np.sort(values.astype(np.uint32)))
+        hashed.append(index)
+    del exact
+    rows = HASHES // BANDS
+    count = len(hashed)
+    positions = np.arange(count)
     checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
-        first = members[0]
-        for other in members[1:]:
+    for band in range(BANDS):
+        block = np.ascontiguousarray(signatures[:count, band * rows : (band + 1) * rows])
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
+        # Each text's bucket, and the bucket's first text (the smallest index).
+        _, firsts, bucket = np.unique(keys, return_index=True, return_inverse=True)
+        first_of = firsts[bucket.ravel()]
+        others = np.flatnonzero(first_of != positions)
+        for first_at, other_at in zip(first_of[others].tolist(), others.tolist(), strict=True):
+            first, other = hashed[first_at], hashed[other_at]
             pair = (first, other)
             if pair in checked or root(first) == root(other):
                 continue
             checked.add(pair)
-            a, b = sets[first], sets[other]
-            if len(a & b) / min(len(a), len(b)) >= SIMILAR:
+            a, b = shingles[first_at], shingles[other_at]
+            shared = np.intersect1d(a, b, assume_unique=True).size
+            if shared / min(a.size, b.size) >= SIMILAR:
                 join(first, other)
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(texts)):

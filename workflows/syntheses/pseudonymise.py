@@ -4,7 +4,8 @@ addresses, phone numbers and street addresses replaced by markers. Nothing else 
 from __future__ import annotations
 
 import re
-from functools import cache
+from bisect import bisect_left, bisect_right
+from functools import cache, lru_cache
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33[\s.-]?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
@@ -22,6 +23,9 @@ INTRODUCED = re.compile(
     r"(?P<name>[A-ZÀ-Ý][\w'’-]+(?:[ -][A-ZÀ-Ý][\w'’-]+){0,3})"
 )
 MARKERS = {"name": "[nom]", "email": "[courriel]", "phone": "[téléphone]", "address": "[adresse]"}
+#: Where a word starts and where one ends (``\b`` on either side of a word character).
+WORD_START = re.compile(r"\b(?=\w)")
+WORD_END = re.compile(r"(?<=\w)\b")
 
 
 @cache
@@ -44,9 +48,49 @@ def _patterns(text: str, known_names: tuple[str, ...]) -> str:
     text = PHONE.sub(MARKERS["phone"], text)
     text = STREET.sub(MARKERS["address"], text)
     text = INTRODUCED.sub(_introduced, text)
+    return _known(text, known_names)
+
+
+@lru_cache(maxsize=4)
+def _index(known_names: tuple[str, ...]) -> tuple[frozenset[str], int, int, tuple[str, ...]]:
+    """The known names (3 characters or more) in lower case, with their shortest and longest
+    lengths; apart, the odd ones that do not begin and end with a word character."""
+    plain, odd, lengths = set(), [], [0]
     for name in known_names:
-        if len(name) >= 3:
-            text = re.sub(rf"\b{re.escape(name)}\b", MARKERS["name"], text, flags=re.IGNORECASE)
+        if len(name) < 3:
+            continue
+        if WORD_START.match(name) and WORD_END.search(name, len(name)):
+            plain.add(name.lower())
+            lengths.append(len(name))
+        else:
+            odd.append(name)
+    lengths = lengths[1:] or lengths
+    return frozenset(plain), min(lengths), max(lengths), tuple(odd)
+
+
+def _known(text: str, known_names: tuple[str, ...]) -> str:
+    """Each of the ``known_names`` (whole words, whatever their case) replaced, the longest
+    first where two overlap: one pass over the words, however many the names (a consultation
+    may have tens of thousands)."""
+    if not known_names:
+        return text
+    plain, shortest, longest, odd = _index(known_names)
+    if plain:
+        ends = [m.start() for m in WORD_END.finditer(text)]
+        pieces, cursor = [], 0
+        for start in (m.start() for m in WORD_START.finditer(text)):
+            if start < cursor:
+                continue
+            first = bisect_left(ends, start + shortest)
+            last = bisect_right(ends, start + longest)
+            for end in reversed(ends[first:last]):
+                if text[start:end].lower() in plain:
+                    pieces += [text[cursor:start], MARKERS["name"]]
+                    cursor = end
+                    break
+        text = "".join(pieces) + text[cursor:]
+    for name in odd:
+        text = re.sub(rf"\b{re.escape(name)}\b", MARKERS["name"], text, flags=re.IGNORECASE)
     return text
 
 
