@@ -103,11 +103,13 @@ def consultation(mission, title: str, items: int = 5):
             "desired_calendar": "c",
             "department": None,
         },
-        as_of=now - timedelta(days=2),
+        as_of=now - timedelta(days=22),
     )
     d.department = department_named(db.session, "Mission démocratie participative")
-    transition(db.session, d.id, "submitted", actor=mission, as_of=now)
-    transition(db.session, d.id, "launch", actor=mission, as_of=now)
+    # Launched and announced 20 days ago: the charter's public notice (15 days) is given.
+    announced = now - timedelta(days=20)
+    transition(db.session, d.id, "submitted", actor=mission, as_of=announced)
+    transition(db.session, d.id, "launch", actor=mission, as_of=announced)
     demarches.update_demarche(
         db.session,
         mission,
@@ -117,7 +119,7 @@ def consultation(mission, title: str, items: int = 5):
             "consultation_opens": local_date(now),
             "consultation_closes": local_date(now) + timedelta(days=30),
         },
-        as_of=now,
+        as_of=announced,
     )
     for n in range(items):
         add_item(db.session, mission, d, title=f"Question {n + 1}", as_of=now)

@@ -11,7 +11,6 @@ from backoffice.notifications import send_notification
 from workflows import calendar, charter, digests, imports, mailings, outbox
 from workflows.clock import utcnow
 from workflows.models import Demarche
-from workflows.syntheses import build
 
 
 @shared_task(name="workers.deliver_outbox")
@@ -122,6 +121,8 @@ def send_digests() -> int:
 @shared_task(name="workers.build_synthesis")
 def build_synthesis(demarche_id: int, trigger: str | None = None) -> int | None:
     """Build a version of the démarche's synthesis (once per trigger); its version number."""
+    from workflows.syntheses import build  # spaCy and scikit-learn: only where syntheses run
+
     d = db.session.get(Demarche, demarche_id)
     if d is None:
         return None
@@ -131,7 +132,9 @@ def build_synthesis(demarche_id: int, trigger: str | None = None) -> int | None:
 @shared_task(name="workers.sweep_syntheses")
 def sweep_syntheses() -> list[int]:
     """Build what entering the synthesis stage asked for and a lost task never built."""
+    from workflows.syntheses.requests import missing_builds
+
     versions = []
-    for demarche_id, trigger in build.missing_builds(db.session):
+    for demarche_id, trigger in missing_builds(db.session):
         versions.append(build_synthesis(demarche_id, trigger))
     return versions
