@@ -114,6 +114,7 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
 
     from workflows.exports import safe_cell
     from workflows.models import Contribution, ContributionStatus, Item
+    from workflows.syntheses.build import participant_names
     from workflows.syntheses.pseudonymise import pseudonymise_many
     from workflows.territory import canton_names, communes
 
@@ -195,7 +196,10 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
         )
         .order_by(Contribution.id)
     ).all()
-    texts = pseudonymise_many([f"{r.title}. {r.body}" if r.title else r.body for r in rows])
+    texts = pseudonymise_many(
+        [f"{r.title}. {r.body}" if r.title else r.body for r in rows],
+        participant_names(session, synthesis.demarche),
+    )
     town = {c.insee_code: c.name for c in communes()}
     cantons = canton_names()
     for n, (row, text) in enumerate(zip(rows, texts, strict=True), start=1):

@@ -42,6 +42,19 @@ QUOTE_LENGTH = 700
 Step = Callable[[str, float], None]
 
 
+def participant_names(session: Session, d: Demarche) -> tuple[str, ...]:
+    """The names the démarche's participants gave: replaced wherever a text quotes them."""
+    return tuple(
+        name
+        for name in session.scalars(
+            select(func.distinct(Participant.name))
+            .join(Contribution, Contribution.participant_id == Participant.id)
+            .where(Contribution.demarche_id == d.id, Participant.name != "")
+        )
+        if name
+    )
+
+
 def _versions() -> dict[str, str]:
     found = {}
     for name in LIBRARIES:
@@ -109,15 +122,7 @@ def build(
     words = [lemmas(text) for text in texts]
     timer.step("lemmas")
 
-    names = tuple(
-        n
-        for n in session.scalars(
-            select(func.distinct(Participant.name))
-            .join(Contribution, Contribution.participant_id == Participant.id)
-            .where(Contribution.demarche_id == d.id, Participant.name != "")
-        )
-        if n
-    )
+    names = participant_names(session, d)
 
     def quote(index: int) -> dict[str, Any]:
         text = texts[index]
