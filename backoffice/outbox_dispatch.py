@@ -13,11 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from workflows import mailings, outbox
-from workflows.syntheses.requests import TO_BUILD
+from workflows.syntheses.requests import TO_BUILD, TO_RENDER
 
 DELIVER_TASK = "workers.deliver_outbox"
 START_MAILING_TASK = "workers.start_mailing"
 BUILD_SYNTHESIS_TASK = "workers.build_synthesis"
+RENDER_SYNTHESIS_TASK = "workers.render_synthesis"
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +28,7 @@ def _after_commit(session: Session) -> None:
     ids = outbox.take_new_ids(session)
     to_start = session.info.pop(mailings.TO_START, [])
     to_build = session.info.pop(TO_BUILD, [])
+    to_render = session.info.pop(TO_RENDER, [])
     if has_app_context():
         if ids:
             dispatch(ids)
@@ -34,6 +36,8 @@ def _after_commit(session: Session) -> None:
             publish(START_MAILING_TASK, mailing_id)
         for demarche_id, trigger in to_build:
             publish(BUILD_SYNTHESIS_TASK, demarche_id, trigger)
+        for synthesis_id in to_render:
+            publish(RENDER_SYNTHESIS_TASK, synthesis_id)
 
 
 def _after_rollback(session: Session) -> None:
@@ -42,6 +46,7 @@ def _after_rollback(session: Session) -> None:
     outbox.take_new_ids(session)
     session.info.pop(mailings.TO_START, None)
     session.info.pop(TO_BUILD, None)
+    session.info.pop(TO_RENDER, None)
 
 
 def dispatch(ids: list[int]) -> None:

@@ -234,3 +234,37 @@ def document(synthesis: Synthesis, extension: str, content: bytes):
         mimetype=TYPES[extension],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def stored_document(session, synthesis: Synthesis, extension: str):
+    """The document of a version as a download. A published (or formerly published) version
+    never changes: its documents are made once — by a worker right after publishing, or here
+    the first time — and kept; a draft's are made afresh."""
+    from workflows.models import SynthesisStatus
+
+    keep = synthesis.status in (SynthesisStatus.PUBLISHED, SynthesisStatus.SUPERSEDED)
+    content = getattr(synthesis, extension) if keep else None
+    if content is None:
+        content = to_pdf(synthesis) if extension == "pdf" else to_xlsx(session, synthesis)
+        if keep:
+            setattr(synthesis, extension, content)
+            session.commit()
+    return document(synthesis, extension, content)
+
+
+def render_documents(session, synthesis_id: int) -> list[str]:
+    """Make and keep the documents a published version lacks (the worker's task)."""
+    from workflows.models import SynthesisStatus
+
+    synthesis = session.get(Synthesis, synthesis_id)
+    if synthesis is None or synthesis.status != SynthesisStatus.PUBLISHED:
+        return []
+    made = []
+    if synthesis.pdf is None:
+        synthesis.pdf = to_pdf(synthesis)
+        made.append("pdf")
+    if synthesis.xlsx is None:
+        synthesis.xlsx = to_xlsx(session, synthesis)
+        made.append("xlsx")
+    session.commit()
+    return made

@@ -132,9 +132,19 @@ def build_synthesis(demarche_id: int, trigger: str | None = None) -> int | None:
 @shared_task(name="workers.sweep_syntheses")
 def sweep_syntheses() -> list[int]:
     """Build what entering the synthesis stage asked for and a lost task never built."""
-    from workflows.syntheses.requests import missing_builds
+    from workflows.syntheses.requests import missing_builds, missing_documents
 
     versions = []
     for demarche_id, trigger in missing_builds(db.session):
         versions.append(build_synthesis(demarche_id, trigger))
+    for synthesis_id in missing_documents(db.session):
+        render_synthesis(synthesis_id)
     return versions
+
+
+@shared_task(name="workers.render_synthesis")
+def render_synthesis(synthesis_id: int) -> list[str]:
+    """Make and keep the PDF and the spreadsheet of a published version (once)."""
+    from backoffice.syntheses import render_documents
+
+    return render_documents(db.session, synthesis_id)

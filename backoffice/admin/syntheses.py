@@ -18,7 +18,7 @@ from workflows.syntheses import versions
 
 from .. import outbox_dispatch
 from ..extensions import db
-from ..syntheses import context, document, to_pdf, to_xlsx
+from ..syntheses import context, stored_document
 from .base import ProtectedView
 from .consultation import _flash
 
@@ -132,8 +132,7 @@ class SynthesisView(ProtectedView):
     def download(self, demarche_id: int, extension: str):
         d = self._demarche(demarche_id)
         synthesis = versions.get_version(db.session, d, request.args.get("version", type=int))
-        content = to_pdf(synthesis) if extension == "pdf" else to_xlsx(db.session, synthesis)
-        return document(synthesis, extension, content)
+        return stored_document(db.session, synthesis, extension)
 
     @expose("/<int:demarche_id>/build/", methods=("POST",))
     def build(self, demarche_id: int):

@@ -12,7 +12,7 @@ from workflows.roles import STAFF_ROLES
 from workflows.syntheses import versions
 
 from ..extensions import db
-from ..syntheses import XLSX, document, to_pdf, to_xlsx
+from ..syntheses import XLSX, stored_document
 from .auth import api_user, authenticate
 from .errors import domain_error
 from .schemas import SynthesisOut
@@ -48,13 +48,11 @@ def get_synthesis(demarche_id):
 @blp.response(200, content_type="application/pdf")
 def get_synthesis_pdf(demarche_id):
     """The same version as a print-quality PDF (figures, pictures, themes, decisions)."""
-    synthesis = _latest(demarche_id)
-    return document(synthesis, "pdf", to_pdf(synthesis))
+    return stored_document(db.session, _latest(demarche_id), "pdf")
 
 
 @blp.route("/<int:demarche_id>/synthesis.xlsx")
 @blp.response(200, content_type=XLSX)
 def get_synthesis_xlsx(demarche_id):
     """The same version as a spreadsheet: figures, themes, anonymised contributions."""
-    synthesis = _latest(demarche_id)
-    return document(synthesis, "xlsx", to_xlsx(db.session, synthesis))
+    return stored_document(db.session, _latest(demarche_id), "xlsx")

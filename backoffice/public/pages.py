@@ -139,13 +139,12 @@ def synthesis_document(slug: str, extension: str):
     """The published synthesis as a PDF or a spreadsheet."""
     from workflows.syntheses import versions
 
-    from ..syntheses import document, to_pdf, to_xlsx
+    from ..syntheses import stored_document
 
     published = versions.latest(db.session, public_demarche(slug), published=True)
     if published is None:
         abort(404)
-    content = to_pdf(published) if extension == "pdf" else to_xlsx(db.session, published)
-    return document(published, extension, content)
+    return stored_document(db.session, published, extension)
 
 
 @bp.route("/charte")

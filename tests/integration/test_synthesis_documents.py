@@ -93,3 +93,28 @@ def test_the_spreadsheet_has_the_figures_and_the_anonymised_contributions(
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     sheet = api(people.mission, "get", f"/api/v1/demarches/{d.id}/synthesis.xlsx")
     assert sheet.status_code == 200 and sheet.data[:2] == b"PK"
+
+
+def test_a_published_versions_documents_are_made_once_by_a_worker_and_kept(
+    client, make_demarche, people, monkeypatch
+):
+    from backoffice import outbox_dispatch
+    from backoffice import syntheses as rendering
+    from workflows.models import Synthesis
+
+    asked = []
+    monkeypatch.setattr(outbox_dispatch, "publish", lambda task, *args: asked.append((task, args)))
+    d = published(make_demarche, people)
+    [(synthesis_id,)] = [args for task, args in asked if task == "workers.render_synthesis"]
+    assert rendering.render_documents(db.session, synthesis_id) == ["pdf", "xlsx"]
+    assert rendering.render_documents(db.session, synthesis_id) == []  # a task run twice
+
+    def refuse(*args):
+        raise AssertionError("made again")
+
+    monkeypatch.setattr(rendering, "to_pdf", refuse)
+    monkeypatch.setattr(rendering, "to_xlsx", refuse)
+    kept = db.session.get(Synthesis, synthesis_id)
+    response = client.get(f"/demarches/{d.slug}/synthese.pdf")
+    assert response.status_code == 200 and response.data == kept.pdf
+    assert client.get(f"/demarches/{d.slug}/synthese.xlsx").data == kept.xlsx

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..i18n import N_
@@ -60,6 +60,9 @@ class Synthesis(Base):
     validated_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The published version's documents, made once by a worker (a version never changes).
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    xlsx: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     demarche: Mapped[Demarche] = relationship()
     built_by: Mapped[User | None] = relationship(foreign_keys=[built_by_id])

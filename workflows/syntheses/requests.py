@@ -49,3 +49,28 @@ def missing_builds(session: Session) -> list[tuple[int, str]]:
         for demarche_id, tid in rows
         if (demarche_id, trigger_of(tid)) not in built
     ]
+
+
+#: ``session.info`` key: the syntheses whose documents (PDF, spreadsheet) a worker makes
+#: once the transaction that published them commits.
+TO_RENDER = "syntheses_to_render"
+
+
+def request_documents(session: Session, synthesis_id: int) -> None:
+    session.info.setdefault(TO_RENDER, []).append(synthesis_id)
+
+
+def missing_documents(session: Session) -> list[int]:
+    """Published versions whose documents were never made (a lost task)."""
+    from ..models import SynthesisStatus
+
+    return list(
+        session.scalars(
+            select(Synthesis.id)
+            .where(
+                Synthesis.status == SynthesisStatus.PUBLISHED,
+                (Synthesis.pdf.is_(None)) | (Synthesis.xlsx.is_(None)),
+            )
+            .order_by(Synthesis.id)
+        )
+    )

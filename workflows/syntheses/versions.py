@@ -16,6 +16,7 @@ from ..contributions import to_text
 from ..errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from ..i18n import N_
 from ..models import Demarche, Synthesis, SynthesisStatus, User
+from .requests import request_documents
 
 EDITABLE = (SynthesisStatus.DRAFT, SynthesisStatus.VALIDATED)
 MAX_TEXT = 50_000
@@ -186,6 +187,7 @@ def publish(session: Session, actor: User, synthesis: Synthesis, *, as_of: datet
     synthesis.status = SynthesisStatus.PUBLISHED
     synthesis.published_at, synthesis.published_by_id = as_of, actor.id
     charter.event(session, synthesis.demarche, "synthesis_published", at=as_of, round_=1)
+    request_documents(session, synthesis.id)  # a worker makes its PDF and spreadsheet
     audit.record(
         session,
         "synthesis.publish",
