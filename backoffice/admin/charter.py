@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_security import current_user
 from flask_wtf import FlaskForm
@@ -277,7 +278,7 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
     column_formatters = {
         "due_date": lambda v, c, m, n: long_date(m.due_date),
         "status": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            v.get_url(".details_view", id=m.id), tr(m.status.label)
+            v.get_url(".details_view", id=m.id, url=request.full_path), tr(m.status.label)
         ),
         "rule": lambda v, c, m, n: m.rule.label,
         "demarche": lambda v, c, m, n: m.demarche.title,
@@ -304,7 +305,7 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
         return self.render(
             self.details_template,
             d=deadline,
-            return_url=self.get_url(".index_view"),
+            return_url=get_redirect_target() or self.get_url(".index_view"),
             reads_contributions=reads_contributions(),
             can_waive=current_user.is_mission
             and deadline.status in (DeadlineStatus.PENDING, DeadlineStatus.MISSED),

@@ -3,6 +3,8 @@ question, the charter's rules and versions, the waiver form, and the public reco
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -215,6 +217,11 @@ def test_the_mission_waives_a_deadline_with_a_public_reason(client, people, make
     assert "L’échéance est levée" in done.text and "Saisine suspendue" in done.text
     listing = client.get("/admin/deadline/?flt0_0=waived").text
     assert d.title in listing
+    # Its sheet leads back to the list as it was filtered.
+    sheet_url = re.search(r'href="(/admin/deadline/details/\?[^"]+)"', listing).group(1)
+    back = client.get(html.unescape(sheet_url)).text
+    links = re.findall(r'href="(/admin/deadline/\?[^"]*)"', html.unescape(back))
+    assert any("flt0_0=waived" in link for link in links)
     sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
     assert "Les échéances de la charte" in sheet and "Saisine suspendue" in sheet
     own = client.get(f"/admin/deadline/?flt0_2={d.id}").text
