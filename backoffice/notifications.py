@@ -17,6 +17,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from workflows import charter, digests
 from workflows.models import (
@@ -215,7 +216,12 @@ def _digest_email(message: OutboxMessage) -> Email:
     as_of = datetime.fromisoformat(message.context["as_of"])
     digest = digests.digest_for(db.session, message.recipient_id, as_of)
     ids = (digest.upcoming + digest.missed) if digest else []
-    deadlines = {d.id: d for d in db.session.scalars(select(Deadline).where(Deadline.id.in_(ids)))}
+    deadlines = {
+        d.id: d
+        for d in db.session.scalars(
+            select(Deadline).where(Deadline.id.in_(ids)).options(selectinload(Deadline.demarche))
+        )
+    }
     return Email(
         *render_email(
             message.template,

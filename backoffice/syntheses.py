@@ -113,8 +113,9 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
     from sqlalchemy import select
 
     from workflows.exports import safe_cell
-    from workflows.models import Contribution, ContributionStatus, Item
+    from workflows.models import Contribution
     from workflows.syntheses.build import participant_names
+    from workflows.syntheses.figures import published_of
     from workflows.syntheses.pseudonymise import pseudonymise_many
     from workflows.territory import canton_names, communes
 
@@ -189,11 +190,7 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
             Contribution.title,
             Contribution.body,
         )
-        .join(Item, Item.id == Contribution.item_id)
-        .where(
-            Contribution.demarche_id == synthesis.demarche_id,
-            Contribution.status == ContributionStatus.PUBLISHED,
-        )
+        .where(published_of(synthesis.demarche))
         .order_by(Contribution.id)
     ).all()
     texts = pseudonymise_many(

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from . import audit
 from .clock import PARIS, local_date
@@ -772,61 +772,71 @@ def record_of(session: Session, d: Demarche) -> list[Deadline]:
     )
 
 
-@dataclass
-class QuestionsRecord:
-    """How a démarche's questions were answered, for its public record."""
+#: Met before the end of its last day.
+IN_TIME = and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at)
 
-    asked: int = 0
+
+@dataclass
+class Tally:
+    """Deadlines counted by how they stand."""
+
+    total: int = 0
     on_time: int = 0
     late: int = 0
     missed: int = 0
     waived: int = 0
     pending: int = 0
-    due: date | None = None  # the nearest last day among those still waiting
 
-
-def questions_record(session: Session, d: Demarche) -> QuestionsRecord:
-    """One query: the answer deadlines of the démarche's questions, counted by outcome."""
-    in_time = and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at)
-    rows = session.execute(
-        select(Deadline.status, in_time, func.count(), func.min(Deadline.due_date))
-        .where(Deadline.demarche_id == d.id, Deadline.question_id.is_not(None))
-        .group_by(Deadline.status, in_time)
-    ).all()
-    record = QuestionsRecord()
-    for status, met_in_time, count, due in rows:
-        record.asked += count
+    def add(self, status: DeadlineStatus, in_time: bool, count: int) -> None:
+        self.total += count
         if status == DeadlineStatus.MET:
-            if met_in_time:
-                record.on_time += count
+            if in_time:
+                self.on_time += count
             else:
-                record.late += count
+                self.late += count
         elif status == DeadlineStatus.MISSED:
-            record.missed += count
+            self.missed += count
         elif status == DeadlineStatus.WAIVED:
-            record.waived += count
+            self.waived += count
         else:
-            record.pending += count
-            record.due = due
-    return record
-
-
-@dataclass
-class KeptLine:
-    label: str
-    department: str  # the démarche's department, or "" when the mission is responsible
-    total: int
-    on_time: int
-    late: int
-    missed: int
-    waived: int
-    pending: int
+            self.pending += count
 
     @property
     def share(self) -> float | None:
         """The share of the settled deadlines met on time (waived ones aside)."""
         settled = self.on_time + self.late + self.missed
         return self.on_time / settled if settled else None
+
+
+@dataclass
+class QuestionsRecord(Tally):
+    """How a démarche's questions were answered, for its record."""
+
+    due: date | None = None  # the nearest last day among those still waiting
+
+    @property
+    def asked(self) -> int:
+        return self.total
+
+
+def questions_record(session: Session, d: Demarche) -> QuestionsRecord:
+    """One query: the answer deadlines of the démarche's questions, counted by outcome."""
+    record = QuestionsRecord()
+    for status, in_time, count, due in session.execute(
+        select(Deadline.status, IN_TIME, func.count(), func.min(Deadline.due_date))
+        .where(Deadline.demarche_id == d.id, Deadline.question_id.is_not(None))
+        .group_by(Deadline.status, IN_TIME)
+    ):
+        record.add(status, in_time, count)
+        if status == DeadlineStatus.PENDING:
+            record.due = due
+    return record
+
+
+@dataclass
+class KeptLine(Tally):
+    label: str = ""
+    department: str = ""  # the démarche's department, or "" when the mission is responsible
 
 
 def kept(session: Session, *, since: date, until: date) -> list[KeptLine]:
@@ -839,14 +849,13 @@ def kept(session: Session, *, since: date, until: date) -> list[KeptLine]:
         (CharterRule.responsible == "department", func.coalesce(Department.name, "")),
         else_="",
     )
-    in_time = and_(Deadline.met_at.is_not(None), Deadline.met_at < Deadline.due_at)
     rows = session.execute(
         select(
             CharterRule.code,
             func.min(CharterRule.label),
             who,
             Deadline.status,
-            in_time,
+            IN_TIME,
             func.count(),
         )
         .join(CharterRule, CharterRule.id == Deadline.rule_id)
@@ -857,23 +866,12 @@ def kept(session: Session, *, since: date, until: date) -> list[KeptLine]:
             Deadline.due_date <= until,
             Demarche.stage.in_(PUBLIC_STAGES),
         )
-        .group_by(CharterRule.code, who, Deadline.status, in_time)
+        .group_by(CharterRule.code, who, Deadline.status, IN_TIME)
     ).all()
     lines: dict[tuple[str, str], KeptLine] = {}
     for code, label, department, status, in_time, count in rows:
-        line = lines.setdefault((code, department), KeptLine(label, department, 0, 0, 0, 0, 0, 0))
-        line.total += count
-        if status == DeadlineStatus.MET:
-            if in_time:
-                line.on_time += count
-            else:
-                line.late += count
-        elif status == DeadlineStatus.MISSED:
-            line.missed += count
-        elif status == DeadlineStatus.WAIVED:
-            line.waived += count
-        else:
-            line.pending += count
+        line = lines.setdefault((code, department), KeptLine(label=label, department=department))
+        line.add(status, in_time, count)
     return sorted(lines.values(), key=lambda line: (line.label, line.department))
 
 
@@ -882,7 +880,11 @@ def overdue_or_due(
 ) -> dict[str, list[Deadline]]:
     """For the dashboard: pending deadlines ending within ``within``, and the missed ones,
     of the démarches ``visible`` (a where clause on Demarche) selects."""
-    base = select(Deadline).join(Demarche, Demarche.id == Deadline.demarche_id)
+    base = (
+        select(Deadline)
+        .join(Demarche, Demarche.id == Deadline.demarche_id)
+        .options(contains_eager(Deadline.demarche))
+    )
     if visible is not None:
         base = base.where(visible)
     soon = session.scalars(
@@ -907,6 +909,7 @@ def unanswered_questions(
     query = (
         select(Contribution)
         .join(Demarche, Demarche.id == Contribution.demarche_id)
+        .options(contains_eager(Contribution.demarche))
         .where(
             Contribution.kind == ContributionKind.QUESTION,
             Contribution.status == ContributionStatus.PUBLISHED,

@@ -15,6 +15,23 @@ LEVELS = [level.value for level in ParticipationLevel]
 STAGES = [stage.value for stage in Stage]
 
 
+def page_field() -> fields.Integer:
+    return fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(
+            min=1, max=100_000, error="a page between 1 and 100000 expected"
+        ),
+    )
+
+
+def per_page_field(most: int) -> fields.Integer:
+    """Rows a page, 50 unless asked (the message is one of errors.MARSHMALLOW_MESSAGES)."""
+    return fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1, max=most, error=f"between 1 and {most} expected"),
+    )
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -125,16 +142,8 @@ class DemarcheQuery(StrictSchema):
     territory = fields.String()
     department = fields.String()
     elected_official = fields.String()
-    page = fields.Integer(
-        load_default=1,
-        validate=ma.validate.Range(
-            min=1, max=100_000, error="a page between 1 and 100000 expected"
-        ),
-    )
-    per_page = fields.Integer(
-        load_default=50,
-        validate=ma.validate.Range(min=1, max=200, error="between 1 and 200 expected"),
-    )
+    page = page_field()
+    per_page = per_page_field(200)
 
 
 KINDS = ["comment", "question", "proposal"]
@@ -232,16 +241,8 @@ class ContributionQuery(StrictSchema):
     channel = fields.String(validate=ma.validate.OneOf(CHANNELS, error="unknown value"))
     format = fields.String(validate=ma.validate.OneOf(["json", "csv"], error="unknown value"))
     personal = fields.Boolean(load_default=False)
-    page = fields.Integer(
-        load_default=1,
-        validate=ma.validate.Range(
-            min=1, max=100_000, error="a page between 1 and 100000 expected"
-        ),
-    )
-    per_page = fields.Integer(
-        load_default=50,
-        validate=ma.validate.Range(min=1, max=500, error="between 1 and 500 expected"),
-    )
+    page = page_field()
+    per_page = per_page_field(500)
 
 
 OUTCOMES = ["retained", "partly_retained", "not_retained", "under_study"]
@@ -420,16 +421,8 @@ class DeadlineQuery(StrictSchema):
     )
     demarche_id = fields.Integer(validate=ID)
     rule = fields.String(metadata={"description": "A rule's code"})
-    page = fields.Integer(
-        load_default=1,
-        validate=ma.validate.Range(
-            min=1, max=100_000, error="a page between 1 and 100000 expected"
-        ),
-    )
-    per_page = fields.Integer(
-        load_default=50,
-        validate=ma.validate.Range(min=1, max=500, error="between 1 and 500 expected"),
-    )
+    page = page_field()
+    per_page = per_page_field(500)
 
 
 class WaiveIn(StrictSchema):

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import (
     Contribution,
-    ContributionStatus,
     Demarche,
     Participant,
     Synthesis,
@@ -99,10 +98,7 @@ def build(
     timer = Timer(on_step)
     rows = session.execute(
         select(Contribution.id, Contribution.item_id, Contribution.title, Contribution.body)
-        .where(
-            Contribution.demarche_id == d.id,
-            Contribution.status == ContributionStatus.PUBLISHED,
-        )
+        .where(figures.published_of(d))
         .order_by(Contribution.id)
     ).all()
     ids = [r.id for r in rows]

@@ -31,7 +31,8 @@ KINDS = [k.value for k in ContributionKind]
 CHANNELS = [c.value for c in Channel]
 
 
-def _published(d: Demarche):
+def published_of(d: Demarche):
+    """What a synthesis counts and quotes: the démarche's published contributions."""
     return and_(
         Contribution.demarche_id == d.id, Contribution.status == ContributionStatus.PUBLISHED
     )
@@ -46,7 +47,7 @@ def _hour(session: Session):
 
 def compute(session: Session, d: Demarche) -> dict[str, Any]:
     """Every figure of the synthesis of ``d``, as plain JSON-ready data."""
-    published = _published(d)
+    published = published_of(d)
     items = session.execute(
         select(Item.id, Item.position, Item.title)
         .where(Item.demarche_id == d.id)
