@@ -37,19 +37,56 @@ def broker_url(raw: str | None, instance: Path) -> str:
     return raw or f"sqla+sqlite:///{instance / 'broker.sqlite'}"
 
 
+#: The shortest secret key production accepts, and the fewest distinct characters in it.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_SYMBOLS = 10
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def production_problems(env: Mapping[str, str]) -> list[str]:
+    """What production refuses to start without, each said in French with what to set."""
+    problems = []
+    secret = env.get("SECRET_KEY") or ""
+    if not secret:
+        problems.append(
+            f"SECRET_KEY n'est pas défini : donnez-lui une clé aléatoire ({GENERATE_SECRET})."
+        )
+    elif secret == DEV_SECRET:
+        problems.append(
+            "SECRET_KEY est la clé de développement, publique : donnez-lui une clé aléatoire "
+            f"({GENERATE_SECRET})."
+        )
+    elif len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < MIN_SECRET_SYMBOLS:
+        problems.append(
+            f"SECRET_KEY est trop faible ({len(secret)} caractères) : il en faut au moins "
+            f"{MIN_SECRET_LENGTH}, tirés au hasard ({GENERATE_SECRET})."
+        )
+    if not env.get("DATABASE_URL"):
+        problems.append(
+            "DATABASE_URL n'est pas défini : indiquez la base PostgreSQL "
+            "(postgresql://utilisateur:mot-de-passe@hôte:5432/base)."
+        )
+    if not env.get("REDIS_URL"):
+        problems.append(
+            "REDIS_URL n'est pas défini : indiquez le serveur Redis des tâches (redis://hôte:6379/0)."
+        )
+    return problems
+
+
 def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     mode = env.get("DIALOGUE_ENV", "production")
     if mode not in ("development", "production"):
-        raise ConfigError(f"DIALOGUE_ENV must be development or production, not {mode!r}")
-    secret = env.get("SECRET_KEY")
-    if not secret:
-        if mode != "development":
-            raise ConfigError(
-                "SECRET_KEY is not set. Set it (e.g. `python -c 'import secrets; "
-                "print(secrets.token_hex(32))'`), or set DIALOGUE_ENV=development to try "
-                "Dialogue citoyen locally on its embedded defaults."
-            )
-        secret = DEV_SECRET
+        raise ConfigError(
+            f"DIALOGUE_ENV vaut {mode!r} : choisissez production (par défaut) ou development."
+        )
+    if mode == "production" and (problems := production_problems(env)):
+        raise ConfigError(
+            "Dialogue citoyen ne démarre pas en production :\n"
+            + "\n".join(f"- {problem}" for problem in problems)
+            + "\nPour l'essayer sur les réglages intégrés (SQLite, sans serveur), "
+            "définissez DIALOGUE_ENV=development."
+        )
+    secret = env.get("SECRET_KEY") or DEV_SECRET
     redis_url = env.get("REDIS_URL") or None
     return {
         "DIALOGUE_ENV": mode,
