@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from workflows.models import Base
@@ -22,5 +23,6 @@ babel = Babel()
 csrf = CSRFProtect()
 # Flask-Security reads its mail class only here, not in init_app.
 security = Security(mail_util_cls=OutboxMailUtil)
+talisman = Talisman()
 # Storage and limits come from the config (RATELIMIT_STORAGE_URI, PUBLIC_POST_LIMIT).
 limiter = Limiter(key_func=get_remote_address)

@@ -15,7 +15,7 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_app_context,
+    has_request_context,
     make_response,
     redirect,
     request,
@@ -76,7 +76,7 @@ def _per_request(options):
     built (no app context then); ``DemarcheView`` refreshes them on each list request."""
 
     def read():
-        return options() if has_app_context() else []
+        return options() if has_request_context() else []
 
     return read
 
