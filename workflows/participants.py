@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .access import sees_personal_data
 from .contributions import commune_fields
 from .errors import InvalidFields
-from .i18n import N_
+from .i18n import N_, Msg
 from .models import (
     ApiToken,
     AuditEntry,
@@ -67,6 +68,20 @@ def participant_for_email(
     except IntegrityError:
         participant = session.scalar(select(Participant).where(Participant.email == email))
     return participant
+
+
+def staff_label(viewer: User, participant: Participant | None) -> str | Msg:
+    """How the back office names a participant to ``viewer``: the mission reads the address
+    (and the name), the others the name given, else a number — never the address."""
+    if participant is None:
+        return "—"
+    if participant.erased_at is not None:
+        return N_("participant supprimé")
+    if sees_personal_data(viewer):
+        if participant.name and participant.email:
+            return f"{participant.name} <{participant.email}>"
+        return participant.name or participant.email or "—"
+    return participant.name or N_("participant no. %(id)s", id=participant.id)
 
 
 def participant_for_user(session: Session, user: User, *, as_of: datetime) -> Participant:

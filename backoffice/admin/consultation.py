@@ -31,9 +31,10 @@ from workflows import charter, questions
 from workflows import contributions as contribution_domain
 from workflows import events as event_domain
 from workflows import items as item_domain
-from workflows.access import acts_for_department, parse_id, visible_clause
+from workflows.access import acts_for_department, parse_id, sees_personal_data, visible_clause
 from workflows.clock import PARIS, utcnow
 from workflows.errors import DomainError
+from workflows.i18n import Msg
 from workflows.models import (
     Channel,
     Contribution,
@@ -46,7 +47,7 @@ from workflows.models import (
     Item,
     RegistrationStatus,
 )
-from workflows.participants import participant_for_email
+from workflows.participants import participant_for_email, staff_label
 from workflows.roles import MISSION_ROLES, RoleName
 from workflows.territory import territories
 
@@ -192,12 +193,14 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
 # -- contributions and moderation -----------------------------------------------------------
 
 
+def participant_label(participant) -> str:
+    """The participant as the current user may see them (addresses: the mission only)."""
+    label = staff_label(current_user, participant)
+    return tr(label) if isinstance(label, Msg) else label
+
+
 def _author(c: Contribution) -> str:
-    if c.participant is None:
-        return "—"
-    if c.participant.erased_at:
-        return gettext("participant supprimé")
-    return c.participant.name or c.participant.email or "—"
+    return participant_label(c.participant)
 
 
 class ReportedFilter(ChoiceFilter):
@@ -504,6 +507,8 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             items=event.demarche.items,
             return_url=self.get_url(".index_view"),
             seats_left=event_domain.seats_left(db.session, event),
+            show_addresses=sees_personal_data(current_user),
+            participant_label=participant_label,
         )
 
     @expose("/attendance/", methods=("POST",))
