@@ -149,6 +149,8 @@ DEFAULTS: dict[str, Any] = {
     # The same answer whether an account exists or not (no account enumeration).
     "SECURITY_RETURN_GENERIC_RESPONSES": True,
     "SECURITY_PASSWORD_LENGTH_MIN": 10,
+    # Beyond the length, backoffice/passwords.py: zxcvbn's score (0–4) and the account's data.
+    "SECURITY_ZXCVBN_MINIMUM_SCORE": 3,
     # Spreadsheet imports can be large; anything bigger is refused with 413.
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SECURITY_POST_LOGIN_VIEW": "/apres-connexion",
@@ -157,6 +159,11 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Public forms: per-address rate limits (Flask-Limiter; Redis when REDIS_URL is Redis).
     "PUBLIC_POST_LIMIT": "10 per minute; 200 per day",
+    # Failed logins per account, whatever the address they come from (password guessing).
+    "LOGIN_FAILURE_LIMIT": "5 per 15 minutes; 20 per day",
+    # Seconds the registration, confirmation and reset forms take at least (timing must not
+    # tell whether an account exists or is confirmed).
+    "ACCOUNT_FORM_FLOOR": 0.5,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Imports of more rows than this run in a worker, with progress shown in the back office.
     "IMPORT_INLINE_ROWS": 2000,
