@@ -28,6 +28,7 @@ from .models import (
     Participant,
     Registration,
     RegistrationStatus,
+    Suppression,
     User,
 )
 
@@ -158,6 +159,10 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _addresses(user: User, participant: Participant | None) -> set[str]:
+    return {a.lower() for a in (user.email, participant and participant.email) if a}
+
+
 def export_data(session: Session, user: User) -> dict[str, Any]:
     """Everything the platform holds about this person (the right of access, GDPR art. 15)."""
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
@@ -214,6 +219,9 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "moderation_reason": c.moderation_reason,
                 "in_reply_to": c.parent_id,
                 "contributed_at": _iso(c.contributed_at),
+                # A question's answer by the department, as published under it.
+                "answer": c.answer or None,
+                "answered_at": _iso(c.answered_at),
             }
             for c in contributions
         ],
@@ -238,6 +246,20 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "created_at": _iso(r.created_at),
             }
             for r in reports
+        ],
+        # The kinds of mail they stopped, and why (an unsubscription, a bounce).
+        "unsubscriptions": [
+            {
+                "address": s.address,
+                "scope": s.scope,
+                "reason": s.reason,
+                "created_at": _iso(s.created_at),
+            }
+            for s in session.scalars(
+                select(Suppression)
+                .where(Suppression.address.in_(_addresses(user, participant)))
+                .order_by(Suppression.created_at)
+            )
         ],
         "messages": [
             {"subject": m.subject, "sent_at": _iso(m.sent_at)}
@@ -266,6 +288,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
 
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
     old_participant_email = participant.email if participant is not None else None
+    old_participant_name = participant.name if participant is not None else None
     if participant is not None:
         for registration in session.scalars(
             select(Registration).where(
@@ -291,7 +314,12 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
         # An SMTP answer may quote the address, a Flask-Security email its links.
         message.error = "recipient erased" if message.status != OutboxStatus.SENT else ""
         message.context = {k: v for k, v in message.context.items() if k.endswith("_id")}
-    imports.forget_files_of(session, user.email)
+    imports.forget_files_of(session, user.email, user.name or old_participant_name)
+    # What they wrote to the moderation about others' contributions is theirs too.
+    for report in session.scalars(
+        select(ContributionReport).where(ContributionReport.reporter_id == user.id)
+    ):
+        report.reason = ""
     mailings.forget_address(session, {user.email, old_participant_email or ""})
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         session.delete(token)

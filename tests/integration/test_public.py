@@ -304,20 +304,31 @@ def test_consents_default_and_change(client, citizen):
     ) == (False, True, "31451")
 
 
-def test_my_data_holds_everything_about_me(client, make_demarche, citizen, workshop):
+def test_my_data_holds_everything_about_me(client, people, citizen, workshop):
     d = workshop.demarche
     login(client, citizen)
     post_contribution(client, d, "Mon avis")
     register(client, workshop)
+    question = post_contribution(client, d, "Quand ?", kind="question")
+    from workflows import mailings, questions
+
+    asked = db.session.scalar(select(Contribution).where(Contribution.body == "Quand ?"))
+    questions.answer(db.session, people.mission, asked, "En juin.", as_of=utcnow())
+    mailings.unsubscribe(db.session, "claire@exemple.fr", "news", as_of=utcnow())
+    db.session.commit()
     data = json.loads(client.get("/espace/donnees.json").data)
     assert data["account"]["email"] == "claire@exemple.fr"
     assert data["participant"]["consent_feedback"] is True
-    assert [c["body"] for c in data["contributions"]] == ["Mon avis"]
+    assert [c["body"] for c in data["contributions"]] == ["Mon avis", "Quand ?"]
+    assert data["contributions"][1]["answer"] == "En juin." and question.status_code == 302
     assert data["registrations"][0]["event"] == "Atelier du 3 décembre"
+    assert [(u["scope"], u["reason"]) for u in data["unsubscriptions"]] == [
+        ("news", "unsubscribed")
+    ]
 
 
 def test_deleting_my_account_leaves_no_personal_field_anywhere(
-    client, make_demarche, citizen, workshop, deliver
+    client, people, citizen, workshop, deliver, tmp_path
 ):
     d = workshop.demarche
     other = participant_for_email(db.session, "suivant@exemple.fr", as_of=utcnow())
@@ -326,6 +337,40 @@ def test_deleting_my_account_leaves_no_personal_field_anywhere(
     post_contribution(client, d, "Mon avis reste")
     register(client, workshop)
     events.register(db.session, workshop.id, other, as_of=utcnow())  # waiting list
+    # What they told the moderation, and a spreadsheet about them the mission imported.
+    theirs = contributions.contribute(
+        db.session,
+        d,
+        item_id=d.items[0].id,
+        body="Un avis d'un autre",
+        author=other,
+        actor=people.mission,
+        channel="mail",
+        as_of=utcnow(),
+    )
+    contributions.report(
+        db.session,
+        theirs,
+        reporter=citizen,
+        reason="Moi, Claire Dubois, je trouve ce message blessant.",
+        as_of=utcnow(),
+    )
+    from workflows import imports
+
+    sheet = (
+        "item;text;email\n1;Avis de Claire;claire@exemple.fr\n9;Ligne fausse;claire@exemple.fr\n"
+    )
+    imports.start_import(
+        db.session,
+        d,
+        actor=people.mission,
+        filename="Avis de Claire Dubois.csv",
+        raw=sheet.encode(),
+        fmt=None,
+        item_id=None,
+        directory=tmp_path,
+        as_of=utcnow(),
+    )
     db.session.commit()
     deliver()
     page = client.get("/espace/").text
