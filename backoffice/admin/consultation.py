@@ -423,6 +423,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         "capacity",
         "registered",
         "waiting",
+        "pending",
         "registration_open",
     )
     column_labels = {
@@ -434,6 +435,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         "capacity": _L("Seats"),
         "registered": _L("Registered"),
         "waiting": _L("Waiting list"),
+        "pending": _L("Awaiting confirmation"),
         "registration_open": _L("Registrations open"),
     }
     column_default_sort = ("starts_at", True)
@@ -450,6 +452,11 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         ),
         "waiting": lambda v, c, m, n: sum(
             r.status == RegistrationStatus.WAITING for r in m.registrations
+        ),
+        # Made by typing an address, not yet confirmed by its owner: no seat, not a registrant.
+        "pending": lambda v, c, m, n: sum(
+            r.status == RegistrationStatus.PENDING and event_domain.lapses_at(r) > utcnow()
+            for r in m.registrations
         ),
     }
 
@@ -504,6 +511,11 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             items=event.demarche.items,
             return_url=self.get_url(".index_view"),
             seats_left=event_domain.seats_left(db.session, event),
+            counts=event_domain.counts(db.session, event, as_of=utcnow()),
+            # Pending ones are not listed: an address nobody confirmed is no registrant.
+            registrations=[
+                r for r in event.registrations if r.status != RegistrationStatus.PENDING
+            ],
         )
 
     @expose("/attendance/", methods=("POST",))
