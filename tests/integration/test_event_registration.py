@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import runpy
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import g
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
 from tests.support import csrf_from, login
@@ -307,6 +309,38 @@ def test_resends_have_a_cooldown_and_a_daily_cap(workshop):
     assert mails() == events.MAILS_PER_ADDRESS_PER_DAY + 1
     [registration] = db.session.scalars(select(Registration)).all()
     assert registration.status == RegistrationStatus.PENDING  # one registration all along
+
+
+def test_two_owners_confirming_for_the_last_seat_get_one_seat(app, workshop):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite serialises writers by itself)")
+    now = utcnow()
+    ids = [
+        events.request_registration(db.session, workshop.id, f"{who}@exemple.fr", as_of=now).id
+        for who in ("ana", "bob")
+    ]
+    db.session.commit()
+    barrier = threading.Barrier(2, timeout=10)
+    engine = db.engine
+
+    def confirm(registration_id):
+        with app.app_context(), Session(engine) as session:
+            barrier.wait()
+            events.confirm_registration(
+                session, session.get(Registration, registration_id), as_of=utcnow()
+            )
+            session.commit()
+
+    threads = [threading.Thread(target=confirm, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.expire_all()
+    statuses = db.session.scalars(
+        select(Registration.status).where(Registration.event_id == workshop.id)
+    ).all()
+    assert sorted(statuses) == sorted([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING])
 
 
 # -- unconfirmed registrations lapse -----------------------------------------------------------
