@@ -54,15 +54,27 @@ def clean_name(value: str | None, field: str = "name") -> str | None:
 
 
 def participant_for_email(
-    session: Session, email: str, *, as_of: datetime, name: str | None = None
+    session: Session,
+    email: str,
+    *,
+    as_of: datetime,
+    name: str | None = None,
+    consents: bool = True,
 ) -> Participant:
-    """The participant with this address, created if new (flushes)."""
+    """The participant with this address, created if new (flushes).
+
+    ``consents=False``: the address was typed by someone who has not shown it is theirs (the
+    public event form), so a new participant starts with every consent off, the feedback's
+    included, until its owner confirms (``confirm_address``).
+    """
     email = normalize_email(email)
     participant = session.scalar(select(Participant).where(Participant.email == email))
     if participant is not None:
         # An existing person's name is not anyone's to change (their account sets it).
         return participant
-    participant = Participant(email=email, name=clean_name(name), created_at=as_of)
+    participant = Participant(
+        email=email, name=clean_name(name), created_at=as_of, consent_feedback=consents
+    )
     try:
         with session.begin_nested():  # two requests for one new address: one row
             session.add(participant)
@@ -99,8 +111,38 @@ def participant_for_user(session: Session, user: User, *, as_of: datetime) -> Pa
         participant.user = user
         # The account holder's own name (or none): not whatever someone typed before.
         participant.name = user.name or None
+        confirm_address(session, participant, as_of=as_of)
         session.flush()
     return participant
+
+
+def confirm_address(
+    session: Session, participant: Participant, *, as_of: datetime, name: str | None = None
+) -> None:
+    """The owner of the participant's address has shown it is theirs (they confirmed a
+    registration from the email, or their espace citoyen).
+
+    A participant that someone else's typing created has had every consent off: the feedback
+    consent now comes on, as for anyone who takes part (the charter promises each participant
+    the feedback; they turn it off in their espace or by the link of any mailing). News of
+    their territory stays off until they opt in. Consents someone already set are left alone.
+    ``name`` (given on the confirmation page) names them, unless an account does.
+    """
+    if participant.consent_updated_at is None and not participant.consent_feedback:
+        participant.consent_feedback = True
+        participant.consent_updated_at = as_of
+        audit.record(
+            session,
+            "participant.consents",
+            actor=participant.user,
+            as_of=as_of,
+            target=f"participant:{participant.id}",
+            feedback=True,
+            territory_news=participant.consent_territory_news,
+            reason="address confirmed",
+        )
+    if name is not None and participant.user_id is None:
+        participant.name = clean_name(name)
 
 
 def set_consents(
@@ -234,6 +276,7 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "status": r.status.value,
                 "attended": r.attended,
                 "created_at": _iso(r.created_at),
+                "confirmed_at": _iso(r.confirmed_at),
                 "promoted_at": _iso(r.promoted_at),
                 "cancelled_at": _iso(r.cancelled_at),
             }

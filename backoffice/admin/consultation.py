@@ -426,6 +426,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         "capacity",
         "registered",
         "waiting",
+        "pending",
         "registration_open",
     )
     column_labels = {
@@ -437,6 +438,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         "capacity": _L("Seats"),
         "registered": _L("Registered"),
         "waiting": _L("Waiting list"),
+        "pending": _L("Awaiting confirmation"),
         "registration_open": _L("Registrations open"),
     }
     column_default_sort = ("starts_at", True)
@@ -453,6 +455,11 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         ),
         "waiting": lambda v, c, m, n: sum(
             r.status == RegistrationStatus.WAITING for r in m.registrations
+        ),
+        # Made by typing an address, not yet confirmed by its owner: no seat, not a registrant.
+        "pending": lambda v, c, m, n: sum(
+            r.status == RegistrationStatus.PENDING and event_domain.lapses_at(r) > utcnow()
+            for r in m.registrations
         ),
     }
 
@@ -509,6 +516,11 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             seats_left=event_domain.seats_left(db.session, event),
             show_addresses=sees_personal_data(current_user),
             participant_label=participant_label,
+            counts=event_domain.counts(db.session, event, as_of=utcnow()),
+            # Pending ones are not listed: an address nobody confirmed is no registrant.
+            registrations=[
+                r for r in event.registrations if r.status != RegistrationStatus.PENDING
+            ],
         )
 
     @expose("/attendance/", methods=("POST",))
