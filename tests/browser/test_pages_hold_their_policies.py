@@ -11,7 +11,8 @@ from backoffice import demo
 from backoffice.extensions import db
 from tests.browser.conftest import assert_accessible
 from workflows.clock import utcnow
-from workflows.models import Demarche, Item
+from workflows.contributions import PUBLIC_STAGES
+from workflows.models import Demarche, Item, Mailing
 
 pytestmark = pytest.mark.browser
 
@@ -31,8 +32,13 @@ def log_in(page, email):
 
 
 def test_public_pages(page, demo_data):
-    charter = db.session.scalars(select(Demarche).order_by(Demarche.id)).first()
-    for url in ("/", f"/demarches/{charter.slug}", "/charte", "/login", "/register"):
+    public = db.session.scalars(
+        select(Demarche).where(Demarche.stage.in_(PUBLIC_STAGES)).order_by(Demarche.id)
+    ).all()
+    urls = ["/", "/charte", "/login", "/register"]
+    urls += [f"/demarches/{d.slug}" for d in public]
+    urls += [f"/demarches/{d.slug}/elements/{d.items[0].id}" for d in public if d.items]
+    for url in urls:
         page.goto(url)
         assert_accessible(page)
 
@@ -43,6 +49,10 @@ def test_back_office_pages_of_the_mission(page, demo_data):
     urls = ["/admin/", "/admin/demarche/", "/admin/item/", "/admin/contribution/"]
     urls += ["/admin/event/", "/admin/mailing/", "/admin/deadline/", "/admin/charter/"]
     urls += [f"/admin/demarche/details/?id={i}" for i in ids]
+    urls += [f"/admin/synthesis/{i}/" for i in ids]
+    mailings = db.session.scalars(select(Mailing.id)).all()
+    urls += [f"/admin/mailing/details/?id={i}" for i in mailings]
+    urls += ["/admin/mailing/new/", "/admin/item/new/", "/admin/event/new/"]
     for url in urls:
         page.goto(url)
         assert page.locator("h1").count(), url
