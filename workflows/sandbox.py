@@ -76,10 +76,11 @@ class OverBudget(SecurityError):
 class _Meter:
     """One render's account of its budget (kept in a context variable: per thread)."""
 
-    __slots__ = ("budget", "deadline", "allowance", "ticks")
+    __slots__ = ("budget", "limit", "deadline", "allowance", "ticks")
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
+        self.limit = budget.chars
         self.deadline = time.thread_time() + budget.seconds
         self.allowance = budget.chars * WORK
         self.ticks = 0
@@ -91,16 +92,16 @@ class _Meter:
 
     def fits(self, size: int) -> None:
         """A value of about ``size`` characters is about to be built: refuse it if too long."""
-        if size > self.budget.chars:
+        if size > self.limit:
             raise OverBudget("size", self.budget)
         self.tick()
 
     def made(self, size: int) -> None:
         """As ``fits``, and count it in all that the render builds."""
-        self.fits(size)
         self.allowance -= size
-        if self.allowance < 0:
+        if size > self.limit or self.allowance < 0:
             raise OverBudget("size", self.budget)
+        self.tick()
 
 
 class _Unmetered(_Meter):
@@ -110,7 +111,8 @@ class _Unmetered(_Meter):
         pass
 
     def made(self, size: int) -> None:
-        self.fits(size)
+        if size > self.limit:
+            raise OverBudget("size", self.budget)
 
 
 _METER: ContextVar[_Meter | None] = ContextVar("template_meter", default=None)
@@ -146,6 +148,8 @@ def weight(value: Any) -> int:
     """About how many characters ``str(value)`` would write — within a small factor, without
     writing them. A part shared by several containers counts each time it appears (so a list
     of a million references to one string weighs what printing it would)."""
+    if isinstance(value, str):
+        return len(value)
     return _weight(value, {}, set(), 0)
 
 
@@ -407,10 +411,19 @@ class _CodeGenerator(CodeGenerator):
     """Jinja's compiler, with every loop metered and ``~`` measured before it joins."""
 
     def visit_For(self, node: nodes.For, frame: Frame) -> None:
-        metered = nodes.EnvironmentAttribute("metered", lineno=node.iter.lineno)
-        if not (isinstance(node.iter, nodes.Call) and node.iter.node == metered):
+        if not getattr(node.iter, "metered_loop", False):  # (a recursive loop visits it twice)
+            metered = nodes.EnvironmentAttribute("metered", lineno=node.iter.lineno)
             node.iter = nodes.Call(metered, [node.iter], [], None, None, lineno=node.iter.lineno)
+            node.iter.metered_loop = True
         super().visit_For(node, frame)
+
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        if getattr(node, "metered_loop", False):  # straight, not through the sandbox's call
+            self.write("environment.metered(")
+            self.visit(node.args[0], frame)
+            self.write(")")
+        else:
+            super().visit_Call(node, frame, forward_caller=forward_caller)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         if frame.eval_ctx.volatile:
@@ -562,6 +575,9 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
 
 def _steps(meter: _Meter, iterable: Any) -> Iterator[Any]:
-    for item in iterable:
-        meter.tick()
+    """The items of a loop, with a look at the clock every few (the step itself is cheap)."""
+    deadline, clock = meter.deadline, time.thread_time
+    for step, item in enumerate(iterable, 1):
+        if not step % _TICKS and clock() > deadline:
+            raise OverBudget("time", meter.budget)
         yield item
