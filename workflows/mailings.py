@@ -204,6 +204,15 @@ def _template_error(exc: BaseException, case: Msg) -> Msg:
     return N_("the template does not read %(case)s: %(error)s", case=case, error=str(exc))
 
 
+def _compile(source: str, field_name: str) -> Template:
+    try:
+        return _env.from_string(source)
+    except Exception as exc:  # noqa: BLE001 - a syntax error, a template nested too deeply
+        raise InvalidFields(
+            {field_name: N_("the template does not read: %(error)s", error=str(exc))}
+        ) from None
+
+
 def check_template(
     source: str, field_name: str, *, with_event: bool = False, budget: Budget | None = None
 ) -> None:
@@ -213,12 +222,7 @@ def check_template(
     budget = budget or Budget()
     if field_name == "subject":
         budget = budget.for_subject()
-    try:
-        template = _env.from_string(source)
-    except Exception as exc:  # noqa: BLE001 - a syntax error, a template nested too deeply
-        raise InvalidFields(
-            {field_name: N_("the template does not read: %(error)s", error=str(exc))}
-        ) from None
+    template = _compile(source, field_name)
     for case, context in _check_contexts(with_event):
         try:
             render(template, context, budget)
@@ -1231,15 +1235,6 @@ EXCERPT = 300
 #: A chunk that has spent this many render budgets rendering gives the rest of its rows back
 #: and hands the mailing on (to the back of the queue): the other tasks get their turn.
 SLICE_BUDGETS = 4
-
-
-def _compile(source: str, field_name: str) -> Template:
-    try:
-        return _env.from_string(source)
-    except Exception as exc:  # noqa: BLE001 - a syntax error, a template nested too deeply
-        raise InvalidFields(
-            {field_name: N_("the template does not read: %(error)s", error=str(exc))}
-        ) from None
 
 
 def _shared_context(mailing: Mailing, links: Links) -> dict[str, Any]:

@@ -8,6 +8,7 @@ consistent."""
 
 from __future__ import annotations
 
+import threading
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -104,6 +105,28 @@ def test_the_budget_is_the_one_given(people, make_demarche):
     subject, body = mailings.default_feedback()
     mailings.check_template(body, "body")
     mailings.check_template(subject, "subject")
+
+
+def test_each_thread_has_its_own_budget():
+    """The web process renders in threads: a template burning its budget in one thread does
+    not eat the budget of a render in another (CPU time is counted per thread)."""
+    endless = HOSTILE["a branch for recipients without a name"][0]
+    refused = []
+
+    def hostile():
+        for _ in range(3):
+            try:
+                mailings.check_template(endless, "body")
+            except InvalidFields as exc:
+                refused.append(exc)
+
+    subject, body = mailings.default_feedback()
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    while thread.is_alive():
+        mailings.check_template(body, "body", budget=Budget(seconds=0.05))  # always within
+    thread.join()
+    assert len(refused) == 3
 
 
 def test_the_check_tries_the_recipients_the_sample_does_not_show():
