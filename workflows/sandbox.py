@@ -235,11 +235,12 @@ def _replaced_size(s: Any, old: Any, new: Any, count: Any) -> int:
 
 
 def _joined_size(meter: _Meter, items: list[Any], separator: Any) -> int:
-    size = 0
+    """About the length of ``separator.join(items)`` — refused as soon as it is too long."""
+    gap, size = weight(separator), 0
     for item in items:
-        size += weight(item)
+        size += weight(item) + gap
         meter.fits(size)
-    return size + max(len(items) - 1, 0) * weight(separator)
+    return size
 
 
 #: What a bound method of a built-in value may be called in a template (the rest are refused).
@@ -322,7 +323,8 @@ def _check_join(meter: _Meter, env: Any, a: dict[str, Any]) -> None:
 
 
 def _check_format(meter: _Meter, env: Any, a: dict[str, Any]) -> None:
-    meter.fits(_printf_size(a["value"], a["kwargs"] or a["args"]))
+    template = a["value"] if isinstance(a["value"], str) else str(a["value"])  # (measured)
+    meter.fits(_printf_size(template, a["kwargs"] or a["args"]))
 
 
 def _check_wordwrap(meter: _Meter, env: Any, a: dict[str, Any]) -> None:
@@ -511,17 +513,17 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
                     meter.made(weight(sized) * max(times, 0) if sized else 0)
             if isinstance(left, int) and isinstance(right, int):
                 if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                    raise OverBudget("size", meter.budget)
+                    raise SecurityError(f"a number of more than {MAX_INT_BITS} bits")
         elif operator == "**":
             if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
                 if left.bit_length() * min(right, MAX_INT_BITS + 1) > MAX_INT_BITS:
-                    raise OverBudget("size", meter.budget)
+                    raise SecurityError(f"a number of more than {MAX_INT_BITS} bits")
         elif operator == "%" and isinstance(left, str):
             meter.fits(_printf_size(left, right))
-        result = super().call_binop(context, operator, left, right)
-        if isinstance(result, str):
+            result = super().call_binop(context, operator, left, right)
             meter.made(len(result))
-        return result
+            return result
+        return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _meter().tick()
