@@ -109,6 +109,10 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
         "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
+        # What rendering one message's template may spend: CPU seconds, and the longest text
+        # it may write or build on the way (enforced while it renders).
+        "MAILING_RENDER_SECONDS": float(env.get("MAILING_RENDER_SECONDS", "0.5")),
+        "MAILING_RENDER_CHARS": int(env.get("MAILING_RENDER_CHARS", "200000")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
