@@ -51,6 +51,7 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
             )
         secret = DEV_SECRET
     redis_url = env.get("REDIS_URL") or None
+    ratelimit_storage = redis_url if redis_url and redis_url.startswith("redis") else "memory://"
     return {
         "DIALOGUE_ENV": mode,
         "SECRET_KEY": secret,
@@ -76,8 +77,13 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
         "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
-        "RATELIMIT_STORAGE_URI": (
-            redis_url if redis_url and redis_url.startswith("redis") else "memory://"
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        # A Redis that does not answer fails fast: the limits then hold in this process's
+        # memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) until it answers again.
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1}
+            if ratelimit_storage.startswith("redis")
+            else {}
         ),
     }
 
@@ -115,6 +121,9 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Public forms: per-address rate limits (Flask-Limiter; Redis when REDIS_URL is Redis).
     "PUBLIC_POST_LIMIT": "10 per minute; 200 per day",
+    # Redis away: the same limits, counted in each process's memory (a warning in the log),
+    # until Redis answers again (checked every few seconds, then the shared counts resume).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Imports of more rows than this run in a worker, with progress shown in the back office.
     "IMPORT_INLINE_ROWS": 2000,

@@ -2,20 +2,27 @@
 
 PostgreSQL stopped: pages answer a French 503 and the API its JSON 503, with Retry-After,
 and the same app serves again once the database is back; a task the database failed is
-retried with backoff by a real worker.
+retried with backoff by a real worker. Redis stopped: the rate-limited forms (login,
+registration, comments, event registration) answer as usual, limited in each process's
+memory, with a warning in the log; once Redis is back the limits are counted in it again.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
+from redis import Redis
+from sqlalchemy import select
 
 from backoffice.api.auth import issue_token
-from backoffice.extensions import db
+from backoffice.extensions import db, limiter
 from tests.processes import start_worker, wait_for
-from tests.support import PASSWORD, csrf_from
+from tests.support import PASSWORD, csrf_from, csrf_token, login
+from workflows import events
 from workflows.clock import utcnow
+from workflows.models import User
 
 pytestmark = pytest.mark.fault
 
@@ -76,3 +83,79 @@ def test_pages_and_api_answer_503_while_postgresql_is_away_then_serve_again(
         ), worker.log()
     finally:
         worker.stop()
+
+
+def post_contribution(client, d, body: str):
+    url = f"/demarches/{d.slug}/elements/{d.items[0].id}"
+    return client.post(
+        f"{url}/contribuer",
+        data={"csrf_token": csrf_token(client), "kind": "comment", "body": body},
+    )
+
+
+def test_rate_limits_hold_in_memory_while_redis_is_away_and_in_redis_again_after(
+    app, client, make_demarche, people, citizen, private_redis, caplog
+):
+    d = make_demarche("consultation")
+    start = utcnow().replace(microsecond=0) + timedelta(days=7)
+    workshop = events.create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "workshop",
+            "title": "Atelier",
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=3),
+            "place": "Toulouse",
+            "capacity": 50,
+        },
+        as_of=utcnow(),
+    )
+    db.session.commit()
+    shared = Redis.from_url(private_redis.url)
+    app.config["PUBLIC_POST_LIMIT"] = "6 per minute"
+    limiter.reset()
+    try:
+        login(client, citizen)
+        assert shared.keys("LIMITS*")  # counted in Redis, shared by every web process
+
+        private_redis.stop()
+        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+            assert post_contribution(client, d, "Un avis pendant la panne").status_code == 302
+        assert "falling back to in-memory storage" in caplog.text
+        registered = client.post(
+            f"/evenements/{workshop.id}/inscription", data={"csrf_token": csrf_token(client)}
+        )
+        assert registered.status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
+        signup = csrf_from(client.get("/register").text)
+        created = client.post(
+            "/register",
+            data={
+                "csrf_token": signup,
+                "email": "nouvelle@exemple.fr",
+                "name": "Nouvelle Citoyenne",
+                "password": "un mot de passe solide",
+                "password_confirm": "un mot de passe solide",
+            },
+        )
+        assert created.status_code == 302
+        assert db.session.scalar(select(User.id).where(User.email == "nouvelle@exemple.fr"))
+        login(client, citizen)
+
+        # Still limited meanwhile, in this process's memory: 6 per minute.
+        codes = [post_contribution(client, d, f"Avis {n}").status_code for n in range(6)]
+        assert codes == [302] * 5 + [429]
+
+        private_redis.start()
+        assert not shared.keys("LIMITS*")  # a new, empty Redis
+        # Once Redis answers again (the limiter checks it every few seconds), the limits are
+        # counted in it again.
+        assert wait_for(
+            lambda: post_contribution(client, d, "Encore").status_code and shared.keys("LIMITS*"),
+            60,
+        )
+    finally:
+        app.config["PUBLIC_POST_LIMIT"] = "10000 per minute"
+        limiter.reset()
