@@ -35,7 +35,9 @@ def test_a_server_away_is_unavailable(orig):
 
 
 def test_a_connection_invalidated_or_an_interface_error_is_unavailable():
-    lost = wrapped(psycopg.DatabaseError("server closed"), sa.DBAPIError, connection_invalidated=True)
+    lost = wrapped(
+        psycopg.DatabaseError("server closed"), sa.DBAPIError, connection_invalidated=True
+    )
     assert database_unavailable(lost)
     assert database_unavailable(wrapped(psycopg.InterfaceError("closed"), sa.InterfaceError))
     assert database_unavailable(sa.TimeoutError("QueuePool limit reached"))
