@@ -73,6 +73,10 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
         "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
+        # The beat's mailing sweep (seconds), and the first retry of a deferred message
+        # (seconds; it doubles, up to 60 times this).
+        "MAILING_SWEEP_SECONDS": float(env.get("MAILING_SWEEP_SECONDS", "15")),
+        "MAILING_RETRY_AFTER": float(env.get("MAILING_RETRY_AFTER", "60")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),

@@ -10,6 +10,12 @@ from .schedule import BEAT_SCHEDULE
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.beat_schedule = BEAT_SCHEDULE
+celery.conf.beat_schedule = {
+    **BEAT_SCHEDULE,
+    "sweep-mailings": {
+        **BEAT_SCHEDULE["sweep-mailings"],
+        "schedule": flask_app.config["MAILING_SWEEP_SECONDS"],
+    },
+}
 
 from . import tasks  # noqa: E402,F401 - registers the tasks on the app above
