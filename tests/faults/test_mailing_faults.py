@@ -212,9 +212,14 @@ def test_the_relay_refusing_with_4xx_for_a_minute(make_demarche, people, stack):
     d = contributors(make_demarche, RECIPIENTS)
     mailing_id = send(people, d)
     assert wait_for(lambda: "defer window opened" in stack.sink.log(), 60), stack.logs()
+    opened = time.monotonic()
 
     assert wait_for(lambda: is_sent(mailing_id), 120), stack.logs()
     refused = int(stack.sink.log().split("defer window closed after ")[1].split()[0])
+    print(
+        f"\nrelay answering 451 for {60 / SCALE:.0f} s (a minute / {SCALE}): {refused} "
+        f"messages deferred, sent {time.monotonic() - opened:.1f} s after the first refusal"
+    )
     assert refused > 0
     assert served_once(stack, mailing_id) == []
     deferred = read(
