@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -72,7 +72,11 @@ def database_away(exc: Exception):
     description = DESCRIPTIONS[503]
     if request.path.startswith(API_PREFIX):
         return payload(503, str(description)), 503, headers
-    page = render_template("error.html", code=503, title=STATUS_NAMES[503], description=description)
+    # Rendered without the context processors: Flask-Login's would load the logged-in user
+    # from the database that is away.
+    page = current_app.jinja_env.get_template("error.html").render(
+        code=503, title=STATUS_NAMES[503], description=description
+    )
     return page, 503, headers
 
 

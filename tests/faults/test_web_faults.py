@@ -27,6 +27,13 @@ from workflows.models import User
 pytestmark = pytest.mark.fault
 
 
+def fresh(client, method: str, url: str, **kwargs):
+    """One request in an app context of its own (its own ``g``, its own session), as a server
+    gives every request: the test's context, kept for its fixtures, would be shared."""
+    with client.application.app_context():
+        return getattr(client, method)(url, **kwargs)
+
+
 def test_pages_and_api_answer_503_while_postgresql_is_away_then_serve_again(
     app, client, make_demarche, people, private_postgres, worker_env, caplog
 ):
@@ -35,26 +42,31 @@ def test_pages_and_api_answer_503_while_postgresql_is_away_then_serve_again(
     db.session.commit()
     bearer = {"Authorization": f"Bearer {token}"}
     page = f"/demarches/{d.slug}"
-    assert client.get(page).status_code == 200
-    assert client.get("/api/v1/demarches", headers=bearer).status_code == 200
+    assert fresh(client, "get", page).status_code == 200
+    assert fresh(client, "get", "/api/v1/demarches", headers=bearer).status_code == 200
     form = {
-        "csrf_token": csrf_from(client.get("/login").text),
+        "csrf_token": csrf_from(fresh(client, "get", "/login").text),
         "email": people.mission.email,
         "password": PASSWORD,
     }
+    staff = app.test_client()
+    with app.app_context():
+        login(staff, people.mission)
+    assert fresh(staff, "get", "/admin/").status_code == 200
+    db.session.close()  # the test's own session holds no connection across the stop
     worker = start_worker(worker_env())
     try:
         private_postgres.stop("fast")
         try:
             with caplog.at_level(logging.WARNING, logger="backoffice.errors"):
-                html = client.get(page)
+                html = fresh(client, "get", page)
             assert html.status_code == 503 and html.headers["Retry-After"] == "30"
             assert html.mimetype == "text/html"
             assert "Service indisponible" in html.text
             assert "sa base de données ne répond pas" in html.text
             assert "database unavailable (" in caplog.text
 
-            api = client.get("/api/v1/demarches", headers=bearer)
+            api = fresh(client, "get", "/api/v1/demarches", headers=bearer)
             assert api.status_code == 503 and api.headers["Retry-After"] == "30"
             assert api.json == {
                 "code": 503,
@@ -62,7 +74,8 @@ def test_pages_and_api_answer_503_while_postgresql_is_away_then_serve_again(
                 "message": "Le service est momentanément indisponible : sa base de données "
                 "ne répond pas. Veuillez réessayer dans une minute.",
             }
-            assert client.post("/login", data=form).status_code == 503
+            assert fresh(client, "post", "/login", data=form).status_code == 503
+            assert fresh(staff, "get", "/admin/demarche/").status_code == 503  # back office
 
             # A task the database fails is tried again later, not dropped.
             app.extensions["celery"].send_task("workers.sweep_mailings")
@@ -73,8 +86,9 @@ def test_pages_and_api_answer_503_while_postgresql_is_away_then_serve_again(
             private_postgres.start()
 
         # The same app, not restarted, serves again.
-        assert client.get(page).status_code == 200
-        assert client.get("/api/v1/demarches", headers=bearer).status_code == 200
+        assert fresh(client, "get", page).status_code == 200
+        assert fresh(client, "get", "/api/v1/demarches", headers=bearer).status_code == 200
+        assert fresh(staff, "get", "/admin/demarche/").status_code == 200  # still logged in
         assert wait_for(
             lambda: any(
                 "workers.sweep_mailings" in line and "succeeded" in line for line in worker.lines

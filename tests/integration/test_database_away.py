@@ -1,5 +1,8 @@
-"""Every task shares one base class: a task the database failed for now (a restart) is tried
-again with backoff, a bounded number of times; a task failed by its own statement is not."""
+"""The database away for a moment (a restart), in this process: every task shares one base
+class, so a task the database failed is tried again with backoff, a bounded number of times
+(one failed by its own statement is not); a back-office form saved meanwhile gets the app's
+503, not Flask-Admin's flash quoting the failed statement. (The real servers stopped and
+restarted: tests/faults.)"""
 
 from __future__ import annotations
 
@@ -51,3 +54,15 @@ def test_a_task_failed_by_its_own_statement_is_not_retried(flaky):
     with pytest.raises(sa.IntegrityError):
         task.apply().get()
     assert flaky.tries == [0]
+
+
+def test_a_back_office_save_the_database_failed_is_left_to_the_503(app):
+    from backoffice.admin.base import ProtectedModelView
+
+    admin = app.extensions["admin"][0]
+    view = next(v for v in admin._views if isinstance(v, ProtectedModelView))
+    with app.test_request_context():
+        with pytest.raises(sa.OperationalError):
+            view.handle_view_exception(away())  # Flask-Admin would flash it and go on
+        duplicate = sa.IntegrityError("INSERT", {}, pg.UniqueViolation("duplicate key"))
+        assert view.handle_view_exception(duplicate) is True  # still Flask-Admin's own flash
