@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.api.auth import issue_token
 from backoffice.extensions import db, limiter
@@ -22,7 +22,7 @@ from tests.processes import start_worker, wait_for
 from tests.support import PASSWORD, csrf_from, csrf_token, login
 from workflows import events
 from workflows.clock import utcnow
-from workflows.models import User
+from workflows.models import Contribution, Registration, User
 
 pytestmark = pytest.mark.fault
 
@@ -108,7 +108,7 @@ def post_contribution(client, d, body: str):
 
 
 def test_rate_limits_hold_in_memory_while_redis_is_away_and_in_redis_again_after(
-    app, client, make_demarche, people, citizen, private_redis, caplog
+    app, client, make_demarche, people, citizen, private_redis, caplog, deliver, smtp
 ):
     d = make_demarche("consultation")
     start = utcnow().replace(microsecond=0) + timedelta(days=7)
@@ -128,48 +128,74 @@ def test_rate_limits_hold_in_memory_while_redis_is_away_and_in_redis_again_after
     )
     db.session.commit()
     shared = Redis.from_url(private_redis.url)
+    own = app.app_context  # each step in a context of its own, as a server gives a request
     app.config["PUBLIC_POST_LIMIT"] = "6 per minute"
+    app.config["OUTBOX_DISPATCH"] = "celery"  # emails handed to the (stopped) broker
     limiter.reset()
     try:
-        login(client, citizen)
+        with own():
+            login(client, citizen)
         assert shared.keys("LIMITS*")  # counted in Redis, shared by every web process
 
         private_redis.stop()
-        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+        with own(), caplog.at_level(logging.WARNING, logger="flask-limiter"):
             assert post_contribution(client, d, "Un avis pendant la panne").status_code == 302
         assert "falling back to in-memory storage" in caplog.text
-        registered = client.post(
-            f"/evenements/{workshop.id}/inscription", data={"csrf_token": csrf_token(client)}
-        )
+        with own():
+            registered = client.post(
+                f"/evenements/{workshop.id}/inscription", data={"csrf_token": csrf_token(client)}
+            )
         assert registered.status_code == 302
-        client.post("/logout", data={"csrf_token": csrf_token(client)})
-        signup = csrf_from(client.get("/register").text)
-        created = client.post(
-            "/register",
-            data={
-                "csrf_token": signup,
-                "email": "nouvelle@exemple.fr",
-                "name": "Nouvelle Citoyenne",
-                "password": "un mot de passe solide",
-                "password_confirm": "un mot de passe solide",
-            },
-        )
+        with own():
+            client.post("/logout", data={"csrf_token": csrf_token(client)})
+        with own():
+            signup = csrf_from(client.get("/register").text)
+            created = client.post(
+                "/register",
+                data={
+                    "csrf_token": signup,
+                    "email": "nouvelle@exemple.fr",
+                    "name": "Nouvelle Citoyenne",
+                    "password": "un mot de passe solide",
+                    "password_confirm": "un mot de passe solide",
+                },
+            )
         assert created.status_code == 302
-        assert db.session.scalar(select(User.id).where(User.email == "nouvelle@exemple.fr"))
-        login(client, citizen)
-
-        # Still limited meanwhile, in this process's memory: 6 per minute.
-        codes = [post_contribution(client, d, f"Avis {n}").status_code for n in range(6)]
+        with own():
+            login(client, citizen)
+            # Still limited meanwhile, in this process's memory: 6 per minute.
+            codes = [post_contribution(client, d, f"Avis {n}").status_code for n in range(6)]
         assert codes == [302] * 5 + [429]
+        db.session.rollback()
+        assert (
+            db.session.scalar(
+                select(func.count(Contribution.id)).where(Contribution.demarche_id == d.id)
+            )
+            == 6
+        )  # all but the refused one recorded
+        assert (
+            db.session.scalar(
+                select(func.count(Registration.id)).where(Registration.event_id == workshop.id)
+            )
+            == 1
+        )
+        assert db.session.scalar(select(User.id).where(User.email == "nouvelle@exemple.fr"))
 
         private_redis.start()
         assert not shared.keys("LIMITS*")  # a new, empty Redis
         # Once Redis answers again (the limiter checks it every few seconds), the limits are
         # counted in it again.
-        assert wait_for(
-            lambda: post_contribution(client, d, "Encore").status_code and shared.keys("LIMITS*"),
-            60,
-        )
+
+        def counted_in_redis() -> bool:
+            with own():
+                post_contribution(client, d, "Encore")
+            return bool(shared.keys("LIMITS*"))
+
+        assert wait_for(counted_in_redis, 60)
+        # What could not reach the broker is waiting in the outbox: the sweep sends it.
+        deliver()
+        assert smtp.to("nouvelle@exemple.fr")  # the confirmation of the new account
     finally:
         app.config["PUBLIC_POST_LIMIT"] = "10000 per minute"
+        app.config["OUTBOX_DISPATCH"] = "none"
         limiter.reset()
