@@ -6,8 +6,24 @@ which builds this app through ``create_app`` (``celery -A workers worker``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from celery import Celery, Task
+from celery.utils.time import get_exponential_backoff_interval
 from flask import Flask
+
+from workflows.sql import worth_retrying
+
+log = logging.getLogger(__name__)
+
+
+def retry_delay(retries: int) -> int:
+    """Seconds before the next try of a task the database failed: 1, 2, 4 … 60 at most,
+    each drawn at random below that bound (tasks failed by one restart do not all come back
+    at once), never less than one."""
+    return max(1, get_exponential_backoff_interval(1, retries + 1, 60, full_jitter=True))
+
 
 #: Seconds a task may run: at the soft limit, SoftTimeLimitExceeded is raised inside it (it
 #: gives back what it had not done: rows stay consistent); at the hard limit, its process is
@@ -27,9 +43,34 @@ TASK_TIME_LIMITS = {
 
 def init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
+        """Runs in an app context. A task that the database failed for now (restarting,
+        unreachable, a deadlock — ``workflows.sql.worth_retrying``) is tried again with
+        backoff, ``max_retries`` times (about six minutes); then the periodic sweeps catch up.
+        Every task is idempotent (safe twice), so a retry never does its work twice."""
+
+        max_retries = 10
+
         def __call__(self, *args, **kwargs):
             with app.app_context():
-                return self.run(*args, **kwargs)
+                try:
+                    return self.run(*args, **kwargs)
+                except Exception as exc:
+                    if self.request.called_directly or not worth_retrying(exc):
+                        raise
+                    from .extensions import db
+
+                    with contextlib.suppress(Exception):  # the connection may be dead
+                        db.session.rollback()
+                    delay = retry_delay(self.request.retries)
+                    log.warning(
+                        "%s: the database failed (%s); try %d of %d in %d s",
+                        self.name,
+                        type(getattr(exc, "orig", None) or exc).__name__,
+                        self.request.retries + 1,
+                        self.max_retries,
+                        delay,
+                    )
+                    raise self.retry(exc=exc, countdown=delay) from exc
 
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.conf.update(

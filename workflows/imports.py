@@ -53,6 +53,7 @@ from .models import (
     User,
 )
 from .participants import clean_name, normalize_email
+from .sql import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -785,6 +786,8 @@ def run_import(
         record.imported = importer.apply(preview, actor=actor, as_of=start, on_batch=progress)
         record.status = ImportStatus.DONE
     except Exception as exc:  # noqa: BLE001 - a run must end, whatever went wrong
+        if database_unavailable(exc):
+            raise  # a restart, not the file's fault: the sweep resumes the run (and its file)
         log.exception("import %s failed", import_id)
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)

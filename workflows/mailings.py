@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from sqlalchemy import Select, Update, and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -53,6 +53,7 @@ from .models import (
 from .outbox import PermanentDeliveryError, TemporaryDeliveryError
 from .roles import RoleName
 from .sandbox import Budget, BudgetedEnvironment, OverBudget, render
+from .sql import database_unavailable
 from .stages import Stage
 from .territory import WHOLE_DEPARTEMENT, communes
 
@@ -80,18 +81,28 @@ SCOPES = {
 MAX_SUBJECT, MAX_BODY = 300, 50_000
 CHUNK = 100
 MAX_ATTEMPTS = 8
-#: A claimed or in-flight row untouched this long belongs to a worker that died.
-STALE = timedelta(minutes=5)
+#: A running chunk renews its claim this often while it sends (at its next row): a fresh
+#: claim is a sign of progress, not merely of a live process.
+HEARTBEAT = timedelta(seconds=5)
+#: A claimed or in-flight row untouched this long belongs to a worker that died (or that
+#: stopped making progress). It must exceed the longest step between two rows of a chunk —
+#: one SMTP exchange (``MAIL_TIMEOUT`` per command) or a wait for the rate — plus HEARTBEAT.
+#: With the sweep every 15 seconds, a dead worker's chunk is handed out again within 45 s.
+#: (HEARTBEAT + _Ledger.PATIENCE < STALE: a chunk waiting for a restarted database keeps it.)
+STALE = timedelta(seconds=30)
+#: The first retry of a message the relay deferred (4xx) comes this long after; it doubles.
+RETRY_AFTER = timedelta(minutes=1)
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
 TO_START = "mailings_to_start"
 #: A feedback mailing goes out once the démarche is at its feedback stage (or closed).
 FEEDBACK_STAGES = frozenset({Stage.FEEDBACK, Stage.CLOSED})
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 … 32 minutes, then an hour: the last of 8 attempts comes two hours after the
-    first (a relay down that long, a mailbox full that long)."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+def backoff(attempts: int, unit: timedelta = RETRY_AFTER) -> timedelta:
+    """1, 2, 4 … 32 minutes, then an hour (with the default ``unit``): the last of 8
+    attempts comes two hours after the first (a relay down that long, a mailbox full that
+    long)."""
+    return unit * min(2 ** max(attempts - 1, 0), 60)
 
 
 # -- templates ------------------------------------------------------------------------------
@@ -702,12 +713,14 @@ def send_chunk(
     *,
     now: Callable[[], datetime] = utcnow,
     throttle: Callable[[], None] | None = None,
+    retry_after: timedelta = RETRY_AFTER,
 ) -> ChunkReport:
     """Send the chunk's rows in order over one connection (reopened after a lost one).
 
     Each row is marked ``sending`` in the commit that records the previous row's outcome:
     a crash leaves at most that one row in flight. ``throttle`` is called before each
-    message: it waits as long as the SMTP relay's rate needs. Once the composer has spent its
+    message: it waits as long as the SMTP relay's rate needs. A deferred message (4xx) is
+    tried again after ``backoff(attempts, retry_after)``. Once the composer has spent its
     slice of time rendering, the rows not yet attempted go back to the queue (``yielded``).
     Interrupted by an exception (a worker's soft time limit), it gives back the rows not yet
     attempted — and the row in flight if its message had not left — before letting it go on.
@@ -720,7 +733,9 @@ def send_chunk(
     session.commit()  # end the read: from now on the ledger writes, each row on its own
     ledger = _Ledger(session, token)
     try:
-        return _send_rows(session, ledger, ids, token, opener, composer, now, throttle, report)
+        return _send_rows(
+            session, ledger, ids, token, opener, composer, now, throttle, report, retry_after
+        )
     except Exception:  # a time limit, a lost database: what was not attempted goes back
         with contextlib.suppress(Exception):  # (if the database is what failed: the sweep)
             ledger.give_back(token)
@@ -739,6 +754,7 @@ def _send_rows(
     now: Callable[[], datetime],
     throttle: Callable[[], None] | None,
     report: ChunkReport,
+    retry_after: timedelta,
 ) -> ChunkReport:
     previous: Outcome | None = None
     position = 0
@@ -750,7 +766,7 @@ def _send_rows(
             connection = context.__enter__()
         except Exception as exc:  # noqa: BLE001 - the relay is down: give the rest back
             report.unreachable = f"relay unreachable: {type(exc).__name__}: {exc}"[:500]
-            _release(session, token, now(), report.unreachable)
+            _release(session, token, now(), report.unreachable, retry_after)
             return report
         try:
             while position < len(ids):
@@ -815,7 +831,7 @@ def _send_rows(
                         delivery_id,
                         {
                             "status": DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
-                            "next_attempt_at": now() + backoff(attempts),
+                            "next_attempt_at": now() + backoff(attempts, retry_after),
                             "smtp_code": getattr(exc, "code", None),
                             "error": str(exc)[:2000],
                             "chunk": None,
@@ -924,7 +940,9 @@ def _recorder(columns: frozenset[str]) -> Update:
     )
 
 
-def _release(session: Session, token: str, at: datetime, error: str) -> None:
+def _release(
+    session: Session, token: str, at: datetime, error: str, retry_after: timedelta = RETRY_AFTER
+) -> None:
     """The SMTP relay could not be reached: the chunk's rows not yet attempted go back to
     the queue, each with one more attempt and its backoff (failed after the last one)."""
     session.rollback()  # a fresh transaction (the ledger wrote meanwhile)
@@ -938,7 +956,7 @@ def _release(session: Session, token: str, at: datetime, error: str) -> None:
                 status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
                 chunk=None,
                 attempts=attempts + 1,
-                next_attempt_at=at + backoff(attempts + 1),
+                next_attempt_at=at + backoff(attempts + 1, retry_after),
                 error=error,
             )
             .execution_options(synchronize_session=False)
@@ -949,31 +967,64 @@ def _release(session: Session, token: str, at: datetime, error: str) -> None:
 class _Ledger:
     """Where a chunk writes its progress, each statement committed on its own (autocommit):
     a row is marked in flight before its message leaves, and its outcome is recorded before
-    the next row is marked — on PostgreSQL both in one statement, one round trip a message."""
+    the next row is marked — on PostgreSQL both in one statement, one round trip a message.
 
-    #: How often a chunk's claim is renewed, so that a slow chunk (a low rate) is not taken
-    #: for a dead worker's by the sweep.
-    HEARTBEAT = 60.0
+    When the database goes away (a restart), a statement is tried again on a new connection
+    for up to PATIENCE seconds: the outcome of the message that just left is not lost, so a
+    restart of a few seconds leaves nothing uncertain. (Should a statement have committed but
+    its answer been lost, its row is found marked already and skipped: left in flight, it is
+    called uncertain later, though never sent.) Past PATIENCE the error goes up: the task is
+    retried, and the sweep settles the chunk once its claim is stale."""
+
+    PATIENCE = 20.0
 
     def __init__(self, session: Session, token: str) -> None:
         self.session = session
         self.token = token
-        self.beat = time.monotonic()
-        self.connection = (
-            session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self.combined = self.connection.dialect.name == "postgresql"
+        self.renewed: datetime | None = None  # when the claim was last renewed
+        self.engine = session.get_bind()
+        self.combined = self.engine.dialect.name == "postgresql"
+        self.connection: Any = None
+        self._connect()
+
+    def _connect(self) -> None:
+        self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def close(self) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            with contextlib.suppress(Exception):  # a connection the database dropped
+                self.connection.close()
+
+    def _run(self, statement: Any, params: dict[str, Any], *, scalar: bool = False) -> Any:
+        deadline = time.monotonic() + self.PATIENCE
+        pause = 0.1
+        while True:
+            try:
+                if self.connection is None:
+                    self._connect()
+                if scalar:
+                    return self.connection.scalar(statement, params)
+                self.connection.execute(statement, params)
+                return None
+            except DBAPIError as exc:
+                if not database_unavailable(exc) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning(
+                    "mailing chunk: the database does not answer (%s); trying again",
+                    type(exc.orig).__name__,
+                )
+                self.close()
+                self.connection = None
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     def give_back(self, token: str) -> None:
         """The chunk's rows not yet attempted go back to the queue, due as they were."""
-        self.connection.execute(_GIVE_BACK, {"token": token})
+        self._run(_GIVE_BACK, {"token": token})
 
     def unmark(self, delivery_id: int, token: str) -> None:
         """A row marked in flight whose message did not leave goes back with the rest."""
-        self.connection.execute(_UNMARK, {"row": delivery_id, "token": token})
+        self._run(_UNMARK, {"row": delivery_id, "token": token})
 
     def begin(
         self, delivery_id: int, token: str, previous: Outcome | None, at: datetime
@@ -981,19 +1032,21 @@ class _Ledger:
         """Record the previous outcome and mark this row in flight; returns the row's
         attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
         mark = {"row": delivery_id, "token": token, "at": at}
-        if time.monotonic() - self.beat > self.HEARTBEAT:
-            self.connection.execute(_RENEW_CLAIM, {"token": token, "at": at})
-            self.beat = time.monotonic()
+        if self.renewed is None:
+            self.renewed = at  # the claim was just made
+        elif at - self.renewed >= HEARTBEAT:
+            self._run(_RENEW_CLAIM, {"token": token, "at": at})
+            self.renewed = at
         if previous is not None and previous.suppress is None and self.combined:
             statement = _MARK_SENDING.add_cte(_recorder(frozenset(previous.values)).cte("done"))
-            return self.connection.scalar(statement, {**mark, **_recorded(previous)})
+            return self._run(statement, {**mark, **_recorded(previous)}, scalar=True)
         self.record(previous, at)
-        return self.connection.scalar(_MARK_SENDING, mark)
+        return self._run(_MARK_SENDING, mark, scalar=True)
 
     def record(self, outcome: Outcome | None, at: datetime) -> None:
         if outcome is None:
             return
-        self.connection.execute(_recorder(frozenset(outcome.values)), _recorded(outcome))
+        self._run(_recorder(frozenset(outcome.values)), _recorded(outcome))
         if outcome.suppress is not None:
             self.session.rollback()  # a fresh transaction, that sees what was just written
             address, detail = outcome.suppress
@@ -1084,6 +1137,7 @@ def deliver_chunk(
     size: int = CHUNK,
     throttle: Callable[[], None] | None = None,
     now: Callable[[], datetime] = utcnow,
+    retry_after: timedelta = RETRY_AFTER,
 ) -> tuple[ChunkReport | None, bool]:
     """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
     done. Returns the chunk's report (None: nothing to claim) and whether rows are still due
@@ -1095,9 +1149,17 @@ def deliver_chunk(
         try:
             composer = make_composer(mailing)
         except InvalidFields as exc:
-            _release(session, token, now(), str(exc)[:500])
+            _release(session, token, now(), str(exc)[:500], retry_after)
             raise
-        report = send_chunk(session, token, opener, composer, now=now, throttle=throttle)
+        report = send_chunk(
+            session,
+            token,
+            opener,
+            composer,
+            now=now,
+            throttle=throttle,
+            retry_after=retry_after,
+        )
     finish_if_done(session, mailing_id, as_of=now())
     more = (
         report is not None and not report.unreachable and has_due_rows(session, mailing_id, now())
@@ -1139,7 +1201,13 @@ def sweep(session: Session, *, as_of: datetime) -> SweepReport:
     ).all():
         start(session, mailing_id, as_of=as_of)
         report.started.append(mailing_id)
-    stale = Delivery.claimed_at < as_of - STALE
+    # Claimed and in-flight rows belong to mailings being sent, or cancelled meanwhile (a
+    # message in flight is not cancelled): the index on (mailing, status) finds them, and
+    # the sweep stays cheap every 15 seconds however many deliveries the years add.
+    live = select(Mailing.id).where(
+        Mailing.status.in_((MailingStatus.SENDING, MailingStatus.CANCELLED))
+    )
+    stale = and_(Delivery.mailing_id.in_(live), Delivery.claimed_at < as_of - STALE)
     report.uncertain = session.execute(
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENDING, stale)
