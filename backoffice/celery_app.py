@@ -100,7 +100,14 @@ def init_app(app: Flask) -> Celery:
     )
     if celery.conf.broker_url.startswith("redis"):
         # Unacknowledged tasks come back after this; no task ever waits longer (DESIGN §5).
-        celery.conf.broker_transport_options = {"visibility_timeout": 3600}
+        # A Redis that hangs (rather than refuses) gives up after a few seconds, so that a
+        # web request publishing after its commit does not hang with it.
+        celery.conf.broker_transport_options = {
+            "visibility_timeout": 3600,
+            "socket_connect_timeout": 3,
+            "socket_timeout": 5,
+        }
+        celery.conf.broker_connection_timeout = 3
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
