@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install translations messages lint lock clean bench bench-import bench-mailing \
-	bench-charter bench-synthesis
+.PHONY: run test test-api-schema install translations messages lint lock clean bench bench-import \
+	bench-mailing bench-charter bench-synthesis
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -18,6 +18,11 @@ run: install translations
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite)
 test: install translations
 	$(BIN)/python -m pytest
+
+## test-api-schema: Schemathesis over /api/v1/openapi.json alone (also part of `make test`);
+## SCHEMATHESIS_MAX_EXAMPLES (default 30 per operation) and SCHEMATHESIS_SEED explore further
+test-api-schema: install translations
+	$(BIN)/python -m pytest tests/api_schema
 
 install: $(STAMP)
 
