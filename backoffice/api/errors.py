@@ -14,7 +14,9 @@ from flask import request
 from flask_babel import format_number, gettext, lazy_gettext
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from flask_smorest import abort
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from workflows.errors import DomainError, InvalidFields
@@ -150,19 +152,14 @@ class Parser(FlaskParser):
     surrogates refused) and saying why a body is refused."""
 
     def _raw_load_json(self, req):
-        from webargs import core
-        from webargs.flaskparser import is_json_request
-
         if not is_json_request(req):
-            return core.missing
+            return missing
         data = req.get_data(cache=True)
         if not data:
-            return core.missing
+            return missing
         return json_input.loads(data)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        from flask_smorest import abort
-
         if isinstance(error, json_input.UnreadableJSON):
             abort(400, messages={error.field or "json": [tr(error.reason)]})
         abort(400, messages={"json": ["Invalid JSON body."]})
