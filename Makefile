@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test test-faults install translations messages lint lock clean bench bench-import bench-mailing \
-	bench-charter bench-synthesis
+.PHONY: run test test-faults test-api-schema install translations messages lint lock clean bench \
+	bench-import bench-mailing bench-charter bench-synthesis
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -23,6 +23,11 @@ test: install translations
 ## and restarts (a worker SIGKILLed, Redis and PostgreSQL restarted, the relay deferring)
 test-faults: install translations
 	$(BIN)/python -m pytest -m fault tests/faults
+
+## test-api-schema: Schemathesis over /api/v1/openapi.json alone (also part of `make test`);
+## SCHEMATHESIS_MAX_EXAMPLES (default 30 per operation) and SCHEMATHESIS_SEED explore further
+test-api-schema: install translations
+	$(BIN)/python -m pytest tests/api_schema
 
 install: $(STAMP)
 

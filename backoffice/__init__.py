@@ -30,11 +30,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         headers,
         i18n,
         outbox_dispatch,
+        params,
         proxies,
         public,
     )
     from .extensions import babel, csrf, db, limiter, mail, migrate
+    from .json_input import JSONProvider
 
+    app.json_provider_class = JSONProvider  # Flask-Security subclasses it
+    app.json = JSONProvider(app)
+    params.init_app(app)  # before any blueprint: every <int:…> of a URL is a row id
     config.configure(app, test_config)
     proxies.init_app(app)
     headers.init_app(app)

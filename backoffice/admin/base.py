@@ -14,8 +14,11 @@ from flask_admin.form import BaseForm
 from flask_security import current_user
 from flask_wtf import FlaskForm
 
+from workflows.access import parse_id
 from workflows.roles import MISSION_ROLES, STAFF_ROLES
 from workflows.sql import database_unavailable
+
+from ..params import MAX_PAGE, page_number
 
 
 class AdminForm(BaseForm):
@@ -65,3 +68,16 @@ class ProtectedModelView(RoleProtected, ModelView):
         if database_unavailable(exc):
             raise exc
         return super().handle_view_exception(exc)
+
+    def get_one(self, id):  # noqa: A002 - Flask-Admin's signature
+        """``?id=`` of the edit and details pages: a row id, or no row (Flask-Admin passed any
+        number to the database: a 500 on PostgreSQL beyond 2³¹)."""
+        key = parse_id(id)
+        return super().get_one(str(key)) if key else None
+
+    def _get_list_extra_args(self):
+        """Flask-Admin reads ``?page=`` as any integer (pages count from 0 here): a negative
+        or huge one went to the database as its OFFSET (a 500 on PostgreSQL). Clamped."""
+        args = super()._get_list_extra_args()
+        args.page = page_number(args.page, first=0, last=MAX_PAGE - 1)
+        return args

@@ -23,6 +23,7 @@ from workflows.roles import MISSION_ROLES, RoleName
 
 from ..extensions import db
 from ..i18n import local_datetime, long_date, tr
+from ..params import id_arg
 from .base import ProtectedModelView, ProtectedView
 from .consultation import WRITERS, ScopedToDemarches, _demarche_options, _flash
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
@@ -104,7 +105,7 @@ class CharterView(ProtectedView):
     roles = MISSION_ROLES
 
     def _version(self) -> CharterVersion | None:
-        number = request.args.get("version", type=int)
+        number = id_arg(request.args, "version")
         if number is not None:
             return db.session.scalar(select(CharterVersion).where(CharterVersion.number == number))
         draft = db.session.scalar(
@@ -158,7 +159,7 @@ class CharterView(ProtectedView):
 
     @expose("/publish/", methods=("POST",))
     def publish_view(self):
-        version = db.get_or_404(CharterVersion, request.form.get("id", type=int) or 0)
+        version = db.get_or_404(CharterVersion, id_arg(request.form, "id") or 0)
         self._run(
             lambda: charter.publish(db.session, current_user, version, as_of=utcnow()),
             gettext(

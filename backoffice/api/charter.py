@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from workflows import charter, questions
-from workflows.access import get_visible, visible_clause
+from workflows.access import can_see, visible_clause
 from workflows.charter import paris_midnight
 from workflows.clock import utcnow
-from workflows.errors import DomainError, PermissionDenied
+from workflows.errors import DomainError, NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.models import Deadline, DeadlineStatus, Demarche
 
 from ..extensions import db
 from .auth import api_user, authenticate
-from .errors import domain_error
+from .errors import Blueprint, domain_error
 from .schemas import AnswerIn, DeadlineList, DeadlineOut, DeadlineQuery, QuestionOut, WaiveIn
 
 blp = Blueprint(
@@ -31,9 +30,19 @@ blp.before_request(authenticate)
 blp.register_error_handler(DomainError, domain_error)
 
 
+def _deadline(deadline_id: int) -> Deadline:
+    """A deadline of a démarche the caller may see; any other is "not found", naming only
+    the id the caller sent (never the other démarche)."""
+    deadline = charter.get_deadline(db.session, deadline_id)
+    if not can_see(api_user(), deadline.demarche):
+        raise NotFound(N_("no deadline %(id)s", id=deadline_id))
+    return deadline
+
+
 @blp.route("/deadlines")
 @blp.arguments(DeadlineQuery, location="query")
 @blp.response(200, DeadlineList)
+@blp.errors()
 def list_deadlines(args):
     """Deadlines, soonest end first: all for the mission, a department's or an official's
     own démarches for them. ``due_before`` is a date (last day on or before it) or a
@@ -61,21 +70,21 @@ def list_deadlines(args):
 
 @blp.route("/deadlines/<int:deadline_id>")
 @blp.response(200, DeadlineOut)
+@blp.errors(404)
 def get_deadline(deadline_id):
     """One deadline (of a démarche the caller may see)."""
-    deadline = charter.get_deadline(db.session, deadline_id)
-    get_visible(db.session, api_user(), deadline.demarche_id)
-    return deadline
+    return _deadline(deadline_id)
 
 
 @blp.route("/deadlines/<int:deadline_id>/waive", methods=["POST"])
 @blp.arguments(WaiveIn)
 @blp.response(200, DeadlineOut)
+@blp.errors(400, 403, 404, 409)
 def waive_deadline(body, deadline_id):
     """The mission lifts a pending or missed deadline; the reason is public on the record."""
     if not api_user().is_mission:
         raise PermissionDenied(N_("only the mission waives a deadline"))
-    deadline = charter.get_deadline(db.session, deadline_id)
+    deadline = _deadline(deadline_id)
     charter.waive(db.session, api_user(), deadline, reason=body["reason"], as_of=utcnow())
     db.session.commit()
     return deadline
@@ -84,12 +93,14 @@ def waive_deadline(body, deadline_id):
 @blp.route("/questions/<int:question_id>/answer", methods=["POST"])
 @blp.arguments(AnswerIn)
 @blp.response(200, QuestionOut)
+@blp.errors(400, 403, 404, 409)
 def answer_question(body, question_id):
     """The démarche's department (or the mission) answers a citizen's question: the answer is
     published under it, the asker is emailed, the charter's deadline is met. Posting again
     corrects the answer (no second email)."""
     question = questions.get_question(db.session, question_id)
-    get_visible(db.session, api_user(), question.demarche_id)
+    if not can_see(api_user(), question.demarche):
+        raise NotFound(N_("no question %(id)s", id=question_id))
     questions.answer(db.session, api_user(), question, body["answer"], as_of=utcnow())
     db.session.commit()
     question.deadline = charter.deadline_of_question(db.session, question)  # type: ignore[attr-defined]

@@ -6,12 +6,11 @@ the author gets the feedback."""
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from workflows import contributions as domain
 from workflows import decisions, exports
-from workflows.access import get_readable, get_visible, sees_personal_data
+from workflows.access import get_readable, get_visible, parse_id, sees_personal_data
 from workflows.clock import utcnow
 from workflows.errors import DomainError, NotFound, PermissionDenied
 from workflows.i18n import N_
@@ -22,7 +21,7 @@ from workflows.roles import RoleName
 
 from ..extensions import db
 from .auth import api_user, authenticate
-from .errors import domain_error
+from .errors import Blueprint, domain_error
 from .schemas import (
     ContributionIn,
     ContributionList,
@@ -47,6 +46,7 @@ blp.register_error_handler(DomainError, domain_error)
 
 @blp.route("/<int:demarche_id>/items")
 @blp.response(200, ItemList)
+@blp.errors(404)
 def list_items(demarche_id):
     """The items of a démarche, in their order."""
     d = get_readable(db.session, api_user(), demarche_id)
@@ -56,6 +56,7 @@ def list_items(demarche_id):
 @blp.route("/<int:demarche_id>/items", methods=["POST"])
 @blp.arguments(ItemIn)
 @blp.response(201, ItemOut)
+@blp.errors(400, 403, 404, 409)
 def create_item(fields, demarche_id):
     """Add an item (the mission, or the démarche's department, until the consultation closes)."""
     d = get_visible(db.session, api_user(), demarche_id, lock=True)
@@ -79,6 +80,14 @@ def _is_staff(user) -> bool:
 @blp.route("/<int:demarche_id>/contributions")
 @blp.arguments(ContributionQuery, location="query")
 @blp.response(200, ContributionList)
+@blp.alt_response(
+    200,
+    schema={"type": "string"},
+    content_type="text/csv",
+    description="format=csv: the export (UTF-8 with BOM, `;`)",
+    success=True,
+)
+@blp.errors(403, 404)
 def list_contributions(args, demarche_id):
     """Contributions, oldest first, paginated; ``format=csv`` gives the export (CSV)."""
     user = api_user()
@@ -97,7 +106,7 @@ def list_contributions(args, demarche_id):
         )
         return Response(
             content,
-            mimetype=mimetype,
+            content_type=mimetype,  # it names its charset already
             headers={"Content-Disposition": f"attachment; filename={filename}"},
         )
     query = select(Contribution).where(Contribution.demarche_id == d.id)
@@ -124,6 +133,7 @@ def list_contributions(args, demarche_id):
 @blp.route("/<int:demarche_id>/contributions", methods=["POST"])
 @blp.arguments(ContributionIn)
 @blp.response(201, ContributionOut)
+@blp.errors(400, 403, 404, 409)
 def create_contribution(fields, demarche_id):
     """A citizen contributes online; the mission records another channel's contribution."""
     user = api_user()
@@ -166,7 +176,7 @@ def create_contribution(fields, demarche_id):
 
 
 def _item(d, item_id: int) -> Item:
-    item = db.session.get(Item, item_id)
+    item = db.session.get(Item, item_id) if parse_id(item_id) else None
     if item is None or item.demarche_id != d.id:
         raise NotFound(N_("no item %(id)s in this démarche", id=item_id))
     return item
@@ -174,6 +184,7 @@ def _item(d, item_id: int) -> Item:
 
 @blp.route("/<int:demarche_id>/items/<int:item_id>/decision")
 @blp.response(200, DecisionOut)
+@blp.errors(404)
 def get_decision(demarche_id, item_id):
     """What the department decided about an item (404 while it has not decided)."""
     d = get_readable(db.session, api_user(), demarche_id)
@@ -186,6 +197,7 @@ def get_decision(demarche_id, item_id):
 @blp.route("/<int:demarche_id>/items/<int:item_id>/decision", methods=["PUT"])
 @blp.arguments(DecisionIn)
 @blp.response(200, DecisionOut)
+@blp.errors(400, 403, 404, 409)
 def put_decision(fields, demarche_id, item_id):
     """The department's decision on an item (``retained``, ``partly_retained``,
     ``not_retained``, ``under_study``) and its justification, at the synthesis stage."""

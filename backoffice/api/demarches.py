@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from workflows import charter
@@ -18,7 +17,7 @@ from workflows.transitions import move_options, transition
 from ..extensions import db
 from ..i18n import tr
 from .auth import api_user, authenticate
-from .errors import domain_error
+from .errors import Blueprint, domain_error
 from .schemas import (
     DemarcheCreate,
     DemarcheDetail,
@@ -58,6 +57,7 @@ def _detail(d: Demarche) -> Demarche:
 @blp.route("")
 @blp.arguments(DemarcheQuery, location="query")
 @blp.response(200, DemarcheList)
+@blp.errors()
 def list_demarches(args):
     """The démarches the caller may see (all for the mission), newest change first."""
     query = select(Demarche).where(visible_clause(api_user()))
@@ -90,6 +90,7 @@ def list_demarches(args):
 @blp.route("", methods=["POST"])
 @blp.arguments(DemarcheCreate)
 @blp.response(201, DemarcheDetail)
+@blp.errors(400, 403)
 def create_demarche(fields):
     """Create a draft (a department agent: for their own department)."""
     d = domain.create_draft(db.session, api_user(), fields, as_of=utcnow())
@@ -100,14 +101,16 @@ def create_demarche(fields):
 
 @blp.route("/<int:demarche_id>")
 @blp.response(200, DemarcheDetail)
+@blp.errors(404)
 def get_demarche(demarche_id):
     """One démarche with its history and the moves open to the caller now."""
     return _detail(get_visible(db.session, api_user(), demarche_id))
 
 
 @blp.route("/<int:demarche_id>", methods=["PATCH"])
-@blp.arguments(DemarchePatch)
+@blp.arguments(DemarchePatch, required=False)
 @blp.response(200, DemarcheDetail)
+@blp.errors(400, 403, 404, 409)
 def patch_demarche(changes, demarche_id):
     """Change fields; 409 when the stage no longer allows a field, 422 for bad values."""
     d = get_visible(db.session, api_user(), demarche_id, lock=True)
@@ -119,6 +122,7 @@ def patch_demarche(changes, demarche_id):
 @blp.route("/<int:demarche_id>/transitions", methods=["POST"])
 @blp.arguments(TransitionIn)
 @blp.response(201, TransitionOut)
+@blp.errors(400, 403, 404, 409)
 def post_transition(body, demarche_id):
     """Move to stage ``to``; 409 lists the unmet conditions, 403 for a role that may not."""
     done = transition(

@@ -3,7 +3,6 @@ follows its counts while the workers send it."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from workflows import mailings as domain
@@ -15,7 +14,7 @@ from workflows.models import Mailing
 from ..extensions import db
 from ..mailer import budget, composer
 from .auth import api_user, authenticate
-from .errors import domain_error
+from .errors import Blueprint, domain_error
 from .schemas import (
     MailingIn,
     MailingList,
@@ -52,6 +51,7 @@ def _out(mailing: Mailing) -> Mailing:
 @blp.route("")
 @blp.arguments(MailingQuery, location="query")
 @blp.response(200, MailingList)
+@blp.errors(403)
 def list_mailings(args):
     """Mailings, newest first (of one démarche, in one status)."""
     query = select(Mailing).order_by(Mailing.id.desc()).limit(500)
@@ -66,6 +66,7 @@ def list_mailings(args):
 @blp.route("", methods=["POST"])
 @blp.arguments(MailingIn)
 @blp.response(201, MailingOut)
+@blp.errors(400, 403)
 def create_mailing(fields):
     """A draft mailing: kind, démarche, audience, subject and body (templates)."""
     mailing = domain.create_mailing(db.session, api_user(), fields, as_of=utcnow(), budget=budget())
@@ -79,6 +80,7 @@ def _get(mailing_id: int) -> Mailing:
 
 @blp.route("/<int:mailing_id>")
 @blp.response(200, MailingOut)
+@blp.errors(403, 404)
 def get_mailing(mailing_id):
     """A mailing with its status and live counts (to send, sent, refused, failed, skipped,
     uncertain) and why those skipped were."""
@@ -86,8 +88,9 @@ def get_mailing(mailing_id):
 
 
 @blp.route("/<int:mailing_id>", methods=["PATCH"])
-@blp.arguments(MailingPatch)
+@blp.arguments(MailingPatch, required=False)
 @blp.response(200, MailingOut)
+@blp.errors(400, 403, 404, 409)
 def update_mailing(fields, mailing_id):
     """Change a draft."""
     mailing = _get(mailing_id)
@@ -109,6 +112,7 @@ def update_mailing(fields, mailing_id):
 @blp.route("/<int:mailing_id>/preview")
 @blp.arguments(PreviewQuery, location="query")
 @blp.response(200, PreviewOut)
+@blp.errors(403, 404)
 def preview(args, mailing_id):
     """The message as one recipient will read it (default: the first recipient)."""
     mailing = _get(mailing_id)
@@ -121,8 +125,9 @@ def preview(args, mailing_id):
 
 
 @blp.route("/<int:mailing_id>/send", methods=["POST"])
-@blp.arguments(SendIn(partial=True))
+@blp.arguments(SendIn(partial=True), required=False)
 @blp.response(202, MailingOut)
+@blp.errors(400, 403, 404, 409)
 def send_mailing(fields, mailing_id):
     """Send now, or at ``scheduled_at``: the workers write one delivery per address and
     send them; follow with GET."""
@@ -134,6 +139,7 @@ def send_mailing(fields, mailing_id):
 
 @blp.route("/<int:mailing_id>/cancel", methods=["POST"])
 @blp.response(200, MailingOut)
+@blp.errors(403, 404, 409)
 def cancel_mailing(mailing_id):
     """Stop what has not gone yet (what was sent stays recorded)."""
     mailing = _get(mailing_id)

@@ -1,4 +1,9 @@
-"""The shapes of the API's requests and answers (they also make the OpenAPI document)."""
+"""The shapes of the API's requests and answers (they also make the OpenAPI document).
+
+Requests: unknown fields are refused; a text longer than the domain keeps is refused here
+(``Text``), its other rules (not blank, a known department…) are the domain's and documented
+here (``minLength``, ``pattern``). Answers (``OutSchema``): every field is always present.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,69 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from marshmallow import fields
 
+from workflows import charter, contributions, decisions, items, mailings, questions, transitions
+from workflows.access import MAX_ID
 from workflows.contributions import public_author
+from workflows.demarches import MAX_BUDGET, MAX_TEXT
+from workflows.i18n import N_
+from workflows.models import (
+    Audience,
+    Channel,
+    ContributionKind,
+    ContributionStatus,
+    DeadlineStatus,
+    DecisionOutcome,
+    MailingKind,
+    MailingStatus,
+    SynthesisStatus,
+)
+from workflows.participants import MAX_NAME
 from workflows.stages import ParticipationLevel, Stage
 from workflows.territory import WHOLE_DEPARTEMENT
 
+from ..params import MAX_PAGE
+
 LEVELS = [level.value for level in ParticipationLevel]
 STAGES = [stage.value for stage in Stage]
+KINDS = [kind.value for kind in ContributionKind]
+CHANNELS = [channel.value for channel in Channel]
+CONTRIBUTION_STATUSES = [status.value for status in ContributionStatus]
+OUTCOMES = [outcome.value for outcome in DecisionOutcome]
+MAILING_KINDS = [kind.value for kind in MailingKind]
+AUDIENCES = [audience.value for audience in Audience]
+MAILING_STATUSES = [status.value for status in MailingStatus]
+DEADLINE_STATUSES = [status.value for status in DeadlineStatus]
+SYNTHESIS_STATUSES = [status.value for status in SynthesisStatus]
+
+#: A text that must hold something besides spaces (the domain refuses a blank one).
+NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
+
+
+class MaxLength(ma.validate.Length):
+    """``Length(max=…)`` whose message is the domain's (« au plus N caractères »)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(max=most)
+
+    def __call__(self, value):
+        if self.max is not None and len(value) > self.max:
+            raise ma.ValidationError([N_("at most %(max)s characters", max=self.max)])
+        return value
+
+
+def Text(most: int, *, blank: bool = True, **kwargs) -> fields.String:  # noqa: N802 - a field
+    """A text of at most ``most`` characters (``blank``: may be empty)."""
+    metadata = kwargs.pop("metadata", {})
+    if not blank:
+        metadata = {**NOT_BLANK, **metadata}
+    return fields.String(validate=MaxLength(most), metadata=metadata, **kwargs)
 
 
 def page_field() -> fields.Integer:
     return fields.Integer(
         load_default=1,
         validate=ma.validate.Range(
-            min=1, max=100_000, error="a page between 1 and 100000 expected"
+            min=1, max=MAX_PAGE, error="a page between 1 and 100000 expected"
         ),
     )
 
@@ -32,26 +87,51 @@ def per_page_field(most: int) -> fields.Integer:
     )
 
 
+def one_of(values: list[str]) -> ma.validate.OneOf:
+    return ma.validate.OneOf(values, error="unknown value")
+
+
+def text_out(serialize, **metadata) -> fields.Function:
+    """A text computed for the answer, or null (documented as such)."""
+    return fields.Function(serialize, metadata={"type": "string", "nullable": True, **metadata})
+
+
+ID = ma.validate.Range(min=1, max=MAX_ID, error="not a valid id")
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
 
+class OutSchema(ma.Schema):
+    """An answer: every field is always there (documented as required; null where allowed)."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
+
+
 class SaisineFields(StrictSchema):
-    title = fields.String(metadata={"description": "Title of the démarche (200 characters max)"})
-    objectives = fields.String(allow_none=True)
-    public = fields.String(allow_none=True, metadata={"description": "The public concerned"})
-    territory = fields.String(
+    title = Text(
+        200, blank=False, metadata={"description": "Title of the démarche (200 characters max)"}
+    )
+    objectives = Text(MAX_TEXT, allow_none=True)
+    public = Text(MAX_TEXT, allow_none=True, metadata={"description": "The public concerned"})
+    territory = Text(
+        80,
         allow_none=True,
         metadata={"description": f"A canton of Haute-Garonne, or “{WHOLE_DEPARTEMENT}”"},
     )
-    participation_level = fields.String(allow_none=True, metadata={"enum": LEVELS})
+    participation_level = fields.String(allow_none=True, metadata={"enum": [*LEVELS, None]})
     elected_official = fields.String(
         allow_none=True,
         metadata={"description": "Email of the sponsoring elected official (role elected)"},
     )
-    desired_calendar = fields.String(allow_none=True)
-    budget = fields.Decimal(allow_none=True, metadata={"description": "In euros"})
+    desired_calendar = Text(MAX_TEXT, allow_none=True)
+    budget = fields.Decimal(
+        allow_none=True,
+        metadata={"description": "In euros", "minimum": 0, "maximum": float(MAX_BUDGET)},
+    )
     department = fields.String(
         allow_none=True,
         metadata={"description": "Department name; mission only (agents create for their own)"},
@@ -59,56 +139,54 @@ class SaisineFields(StrictSchema):
 
 
 class DemarcheCreate(SaisineFields):
-    title = fields.String(required=True)
+    title = Text(200, blank=False, required=True)
 
 
 class DemarchePatch(SaisineFields):
-    presentation = fields.String(allow_none=True)
+    presentation = Text(MAX_TEXT, allow_none=True)
     hold_for_review = fields.Boolean()
     consultation_opens = fields.Date(allow_none=True)
     consultation_closes = fields.Date(allow_none=True)
-    synthesis_text = fields.String(allow_none=True)
-    decision_text = fields.String(allow_none=True)
+    synthesis_text = Text(MAX_TEXT, allow_none=True)
+    decision_text = Text(MAX_TEXT, allow_none=True)
 
 
 class TransitionIn(StrictSchema):
     to = fields.String(required=True, metadata={"enum": STAGES})
-    comment = fields.String(load_default="")
+    comment = Text(transitions.MAX_COMMENT, load_default="")
 
 
-class TransitionOut(ma.Schema):
+class TransitionOut(OutSchema):
     id = fields.Integer()
     at = fields.DateTime()
-    from_ = fields.String(data_key="from", attribute="from_stage")
-    to = fields.String(attribute="to_stage")
-    actor = fields.Function(lambda t: t.actor.display_name if t.actor else None)
-    actor_email = fields.Function(lambda t: t.actor.email if t.actor else None)
+    from_ = fields.String(data_key="from", attribute="from_stage", metadata={"enum": STAGES})
+    to = fields.String(attribute="to_stage", metadata={"enum": STAGES})
+    actor = text_out(lambda t: t.actor.display_name if t.actor else None)
+    actor_email = text_out(lambda t: t.actor.email if t.actor else None)
     source = fields.String()
     comment = fields.String()
 
 
-class MoveOut(ma.Schema):
-    to = fields.String()
+class MoveOut(OutSchema):
+    to = fields.String(metadata={"enum": STAGES})
     possible = fields.Boolean()
     comment_required = fields.Boolean()
     unmet = fields.List(fields.String())
 
 
-class DemarcheOut(ma.Schema):
+class DemarcheOut(OutSchema):
     id = fields.Integer()
     slug = fields.String()
-    stage = fields.String()
+    stage = fields.String(metadata={"enum": STAGES})
     title = fields.String()
-    department = fields.Function(lambda d: d.department.name if d.department else None)
+    department = text_out(lambda d: d.department.name if d.department else None)
     objectives = fields.String()
     public = fields.String()
     territory = fields.String(allow_none=True)
-    participation_level = fields.String(allow_none=True)
-    elected_official = fields.Function(
-        lambda d: d.elected_official.email if d.elected_official else None
-    )
+    participation_level = fields.String(allow_none=True, metadata={"enum": [*LEVELS, None]})
+    elected_official = text_out(lambda d: d.elected_official.email if d.elected_official else None)
     desired_calendar = fields.String()
-    budget = fields.Decimal(as_string=True, allow_none=True)
+    budget = fields.Float(allow_none=True, metadata={"description": "In euros"})
     presentation = fields.String()
     consultation_opens = fields.Date(allow_none=True)
     consultation_closes = fields.Date(allow_none=True)
@@ -128,7 +206,7 @@ class DemarcheDetail(DemarcheOut):
     )
 
 
-class DemarcheList(ma.Schema):
+class DemarcheList(OutSchema):
     items = fields.List(fields.Nested(DemarcheOut))
     total = fields.Integer()
     page = fields.Integer()
@@ -136,9 +214,7 @@ class DemarcheList(ma.Schema):
 
 
 class DemarcheQuery(StrictSchema):
-    stage = fields.String(
-        validate=ma.validate.OneOf(STAGES, error="unknown value"), metadata={"enum": STAGES}
-    )
+    stage = fields.String(validate=one_of(STAGES), metadata={"enum": STAGES})
     territory = fields.String()
     department = fields.String()
     elected_official = fields.String()
@@ -146,14 +222,9 @@ class DemarcheQuery(StrictSchema):
     per_page = per_page_field(200)
 
 
-KINDS = ["comment", "question", "proposal"]
-CHANNELS = ["online", "workshop", "meeting", "mail", "import"]
-CONTRIBUTION_STATUSES = ["pending", "published", "hidden"]
-
-
 class ItemIn(StrictSchema):
-    title = fields.String(required=True)
-    text = fields.String(load_default="")
+    title = Text(items.MAX_TITLE, blank=False, required=True)
+    text = Text(items.MAX_ITEM_TEXT, load_default="")
     position = fields.Integer(
         allow_none=True,
         validate=ma.validate.Range(
@@ -163,27 +234,27 @@ class ItemIn(StrictSchema):
     )
 
 
-class ItemOut(ma.Schema):
+class ItemOut(OutSchema):
     id = fields.Integer()
     title = fields.String()
     text = fields.String()
     position = fields.Integer()
 
 
-class ItemList(ma.Schema):
+class ItemList(OutSchema):
     items = fields.List(fields.Nested(ItemOut))
     total = fields.Integer()
 
 
-ID = ma.validate.Range(min=1, max=2**31 - 1, error="not a valid id")
-
-
 class ContributionIn(StrictSchema):
     item_id = fields.Integer(required=True, validate=ID)
-    body = fields.String(required=True)
+    body = Text(contributions.MAX_BODY, blank=False, required=True)
     kind = fields.String(load_default="comment", metadata={"enum": KINDS})
     parent_id = fields.Integer(allow_none=True, validate=ID)
-    title = fields.String(allow_none=True)
+    title = fields.String(
+        allow_none=True,
+        metadata={"description": f"Cut at {contributions.MAX_TITLE} characters"},
+    )
     channel = fields.String(
         metadata={
             "enum": CHANNELS,
@@ -191,13 +262,13 @@ class ContributionIn(StrictSchema):
             "another channel (default mail)",
         }
     )
-    commune = fields.String(
-        allow_none=True, metadata={"description": "Name, postal code or INSEE code"}
+    commune = Text(
+        200, allow_none=True, metadata={"description": "Name, postal code or INSEE code"}
     )
     author_email = fields.Email(
         allow_none=True, metadata={"description": "Mission only: who gets the feedback"}
     )
-    author_name = fields.String(allow_none=True)
+    author_name = Text(MAX_NAME, allow_none=True)
 
 
 def _author_name(c) -> str | None:
@@ -208,26 +279,34 @@ def _author_name(c) -> str | None:
     return public_author(c)
 
 
-class ContributionOut(ma.Schema):
+class ContributionOut(OutSchema):
     id = fields.Integer()
     item_id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
-    kind = fields.String()
-    channel = fields.String()
-    title = fields.Function(lambda c: None if c.status.value == "hidden" else c.title)
-    body = fields.Function(lambda c: "" if c.status.value == "hidden" else c.body)
-    status = fields.String()
+    kind = fields.String(metadata={"enum": KINDS})
+    channel = fields.String(metadata={"enum": CHANNELS})
+    title = text_out(
+        lambda c: None if c.status.value == "hidden" else c.title, description="null when hidden"
+    )
+    body = fields.Function(
+        lambda c: "" if c.status.value == "hidden" else c.body,
+        metadata={"type": "string", "description": "Empty when hidden"},
+    )
+    status = fields.String(metadata={"enum": CONTRIBUTION_STATUSES})
     moderation_reason = fields.String()
     commune_insee = fields.String(allow_none=True)
     canton_code = fields.String(allow_none=True)
     contributed_at = fields.DateTime()
-    author_name = fields.Function(_author_name)
-    author_email = fields.Function(
-        lambda c: c.participant.email if getattr(c, "show_email", False) and c.participant else None
+    author_name = text_out(_author_name)
+    author_email = text_out(
+        lambda c: (
+            c.participant.email if getattr(c, "show_email", False) and c.participant else None
+        ),
+        description="The mission only",
     )
 
 
-class ContributionList(ma.Schema):
+class ContributionList(OutSchema):
     items = fields.List(fields.Nested(ContributionOut))
     total = fields.Integer()
     page = fields.Integer()
@@ -236,40 +315,34 @@ class ContributionList(ma.Schema):
 
 class ContributionQuery(StrictSchema):
     item_id = fields.Integer(validate=ID)
-    kind = fields.String(validate=ma.validate.OneOf(KINDS, error="unknown value"))
-    status = fields.String(validate=ma.validate.OneOf(CONTRIBUTION_STATUSES, error="unknown value"))
-    channel = fields.String(validate=ma.validate.OneOf(CHANNELS, error="unknown value"))
-    format = fields.String(validate=ma.validate.OneOf(["json", "csv"], error="unknown value"))
-    personal = fields.Boolean(load_default=False)
+    kind = fields.String(validate=one_of(KINDS))
+    status = fields.String(validate=one_of(CONTRIBUTION_STATUSES))
+    channel = fields.String(validate=one_of(CHANNELS))
+    format = fields.String(
+        validate=one_of(["json", "csv"]),
+        metadata={"description": "csv: the export (staff), as text/csv"},
+    )
+    personal = fields.Boolean(
+        load_default=False,
+        metadata={"description": "With the authors' addresses and names (mission; audited)"},
+    )
     page = page_field()
     per_page = per_page_field(500)
 
 
-OUTCOMES = ["retained", "partly_retained", "not_retained", "under_study"]
-
-
 class DecisionIn(StrictSchema):
     outcome = fields.String(required=True, metadata={"enum": OUTCOMES})
-    justification = fields.String(required=True)
+    justification = Text(decisions.MAX_JUSTIFICATION, blank=False, required=True)
 
 
-class DecisionOut(ma.Schema):
+class DecisionOut(OutSchema):
     item_id = fields.Integer()
-    outcome = fields.String()
+    outcome = fields.String(metadata={"enum": OUTCOMES})
     justification = fields.String()
     decided_at = fields.DateTime()
-    decided_by = fields.Function(lambda d: d.decided_by.display_name if d.decided_by else None)
+    decided_by = text_out(lambda d: d.decided_by.display_name if d.decided_by else None)
 
 
-MAILING_KINDS = ["feedback", "invitation", "reminder", "newsletter", "officials", "departments"]
-AUDIENCES = [
-    "contributors",
-    "registrants",
-    "territory_subscribers",
-    "elected",
-    "department_agents",
-]
-MAILING_STATUSES = ["draft", "scheduled", "sending", "sent", "cancelled"]
 TEMPLATE_HELP = (
     "A Jinja template; variables: name, demarche (title, url, territory), decisions (item, "
     "outcome, justification), contributions (item, outcome, justification, text, date), "
@@ -277,12 +350,25 @@ TEMPLATE_HELP = (
 )
 
 
+def _subject(**kwargs) -> fields.String:
+    return Text(
+        mailings.MAX_SUBJECT,
+        blank=False,
+        metadata={"description": f"One line. {TEMPLATE_HELP}"},
+        **kwargs,
+    )
+
+
+def _body(**kwargs) -> fields.String:
+    return Text(mailings.MAX_BODY, blank=False, metadata={"description": TEMPLATE_HELP}, **kwargs)
+
+
 class MailingIn(StrictSchema):
     kind = fields.String(required=True, metadata={"enum": MAILING_KINDS})
     demarche_id = fields.Integer(required=True, validate=ID)
     audience = fields.String(required=True, metadata={"enum": AUDIENCES})
-    subject = fields.String(required=True, metadata={"description": TEMPLATE_HELP})
-    body = fields.String(required=True, metadata={"description": TEMPLATE_HELP})
+    subject = _subject(required=True)
+    body = _body(required=True)
     event_id = fields.Integer(
         allow_none=True,
         validate=ID,
@@ -297,8 +383,8 @@ class MailingPatch(MailingIn):
     kind = fields.String(metadata={"enum": MAILING_KINDS})
     demarche_id = fields.Integer(validate=ID)
     audience = fields.String(metadata={"enum": AUDIENCES})
-    subject = fields.String()
-    body = fields.String()
+    subject = _subject()
+    body = _body()
 
 
 class SendIn(StrictSchema):
@@ -309,7 +395,7 @@ class SendIn(StrictSchema):
     )
 
 
-class Counts(ma.Schema):
+class Counts(OutSchema):
     to_send = fields.Integer()
     sent = fields.Integer()
     refused = fields.Integer()
@@ -319,10 +405,10 @@ class Counts(ma.Schema):
     cancelled = fields.Integer()
 
 
-class MailingOut(ma.Schema):
+class MailingOut(OutSchema):
     id = fields.Integer()
-    kind = fields.String()
-    audience = fields.String()
+    kind = fields.String(metadata={"enum": MAILING_KINDS})
+    audience = fields.String(metadata={"enum": AUDIENCES})
     demarche_id = fields.Integer()
     event_id = fields.Integer(allow_none=True)
     subject = fields.String()
@@ -336,14 +422,14 @@ class MailingOut(ma.Schema):
     skipped_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
-class MailingList(ma.Schema):
+class MailingList(OutSchema):
     items = fields.List(fields.Nested(MailingOut))
     total = fields.Integer()
 
 
 class MailingQuery(StrictSchema):
     demarche_id = fields.Integer(validate=ID)
-    status = fields.String(validate=ma.validate.OneOf(MAILING_STATUSES, error="unknown value"))
+    status = fields.String(validate=one_of(MAILING_STATUSES))
 
 
 class PreviewQuery(StrictSchema):
@@ -352,19 +438,16 @@ class PreviewQuery(StrictSchema):
     )
 
 
-class PreviewOut(ma.Schema):
+class PreviewOut(OutSchema):
     address = fields.String()
     subject = fields.String()
     text = fields.String()
 
 
-DEADLINE_STATUSES = ["pending", "met", "missed", "waived"]
-
-
-class DeadlineOut(ma.Schema):
+class DeadlineOut(OutSchema):
     id = fields.Integer()
     rule = fields.String(attribute="rule_code", metadata={"description": "The rule's code"})
-    label = fields.Function(lambda d: d.rule.label)
+    label = fields.Function(lambda d: d.rule.label, metadata={"type": "string"})
     demarche_id = fields.Integer()
     question_id = fields.Integer(allow_none=True)
     due = fields.Date(
@@ -380,7 +463,7 @@ class DeadlineOut(ma.Schema):
     waive_reason = fields.String()
 
 
-class DeadlineList(ma.Schema):
+class DeadlineList(OutSchema):
     items = fields.List(fields.Nested(DeadlineOut))
     total = fields.Integer()
     page = fields.Integer()
@@ -409,14 +492,15 @@ class DateOrDateTime(fields.Field):
 
 
 class DeadlineQuery(StrictSchema):
-    status = fields.String(
-        validate=ma.validate.OneOf(DEADLINE_STATUSES, error="unknown value"),
-        metadata={"enum": DEADLINE_STATUSES},
-    )
+    status = fields.String(validate=one_of(DEADLINE_STATUSES), metadata={"enum": DEADLINE_STATUSES})
     due_before = DateOrDateTime(
         metadata={
             "description": "A date: deadlines whose last day is on or before it; a date-time: "
-            "those ending at or before it"
+            "those ending at or before it",
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ],
         }
     )
     demarche_id = fields.Integer(validate=ID)
@@ -426,27 +510,37 @@ class DeadlineQuery(StrictSchema):
 
 
 class WaiveIn(StrictSchema):
-    reason = fields.String(required=True, metadata={"description": "Public on the record"})
+    reason = Text(
+        charter.MAX_REASON,
+        blank=False,
+        required=True,
+        metadata={"description": "Public on the record"},
+    )
 
 
 class AnswerIn(StrictSchema):
-    answer = fields.String(required=True, metadata={"description": "Published under the question"})
+    answer = Text(
+        questions.MAX_ANSWER,
+        blank=False,
+        required=True,
+        metadata={"description": "Published under the question"},
+    )
 
 
-class QuestionOut(ma.Schema):
+class QuestionOut(OutSchema):
     id = fields.Integer()
     demarche_id = fields.Integer()
     item_id = fields.Integer()
     body = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"enum": CONTRIBUTION_STATUSES})
     contributed_at = fields.DateTime()
     answer = fields.String()
     answered_at = fields.DateTime(allow_none=True)
-    answered_by = fields.Function(lambda c: c.answered_by.display_name if c.answered_by else None)
+    answered_by = text_out(lambda c: c.answered_by.display_name if c.answered_by else None)
     deadline = fields.Nested(DeadlineOut, allow_none=True)
 
 
-class ThemeOut(ma.Schema):
+class ThemeOut(OutSchema):
     id = fields.String()
     item_id = fields.Integer(allow_none=True, metadata={"description": "None: overall"})
     label = fields.String()
@@ -455,15 +549,15 @@ class ThemeOut(ma.Schema):
     quotes = fields.List(fields.String(), metadata={"description": "Pseudonymised"})
 
 
-class CopiesOut(ma.Schema):
+class CopiesOut(OutSchema):
     size = fields.Integer()
     item_ids = fields.List(fields.Integer())
     text = fields.String(metadata={"description": "The text they share, pseudonymised"})
 
 
-class SynthesisOut(ma.Schema):
+class SynthesisOut(OutSchema):
     version = fields.Integer()
-    status = fields.String(metadata={"enum": ["draft", "validated", "published", "superseded"]})
+    status = fields.String(metadata={"enum": SYNTHESIS_STATUSES})
     built_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
     introduction = fields.String()

@@ -3,8 +3,6 @@ published one for citizens)."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from workflows.access import get_readable
 from workflows.errors import DomainError, NotFound
 from workflows.i18n import N_
@@ -14,7 +12,7 @@ from workflows.syntheses import versions
 from ..extensions import db
 from ..syntheses import XLSX, stored_document
 from .auth import api_user, authenticate
-from .errors import domain_error
+from .errors import Blueprint, domain_error
 from .schemas import SynthesisOut
 
 blp = Blueprint(
@@ -39,20 +37,23 @@ def _latest(demarche_id: int):
 
 @blp.route("/<int:demarche_id>/synthesis")
 @blp.response(200, SynthesisOut)
+@blp.errors(404)
 def get_synthesis(demarche_id):
     """The latest version (staff: whatever its status; others: the published one)."""
     return versions.public_view(_latest(demarche_id))
 
 
 @blp.route("/<int:demarche_id>/synthesis.pdf")
-@blp.response(200, content_type="application/pdf")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+@blp.errors(404)
 def get_synthesis_pdf(demarche_id):
     """The same version as a print-quality PDF (figures, pictures, themes, decisions)."""
     return stored_document(db.session, _latest(demarche_id), "pdf")
 
 
 @blp.route("/<int:demarche_id>/synthesis.xlsx")
-@blp.response(200, content_type=XLSX)
+@blp.response(200, {"type": "string", "format": "binary"}, content_type=XLSX)
+@blp.errors(404)
 def get_synthesis_xlsx(demarche_id):
     """The same version as a spreadsheet: figures, themes, anonymised contributions."""
     return stored_document(db.session, _latest(demarche_id), "xlsx")

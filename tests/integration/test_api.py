@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -52,7 +53,7 @@ def test_an_agent_creates_and_submits_a_saisine_of_their_department(api, people)
     assert created.status_code == 201, created.json
     body = created.json
     assert body["stage"] == "draft" and body["department"] == "Direction des routes"
-    assert body["territory"] == "Revel" and body["budget"] == "25000.50"
+    assert body["territory"] == "Revel" and body["budget"] == 25000.5  # a number, as documented
     assert body["elected_official"] == people.elected.email
     assert created.headers["Location"].endswith(f"/api/v1/demarches/{body['id']}")
     assert [m["to"] for m in body["moves"] if m["possible"]] == ["submitted"]
@@ -251,6 +252,45 @@ def test_openapi_document_describes_the_contract(client):
     assert set(paths["/api/v1/demarches/{demarche_id}"]) >= {"get", "patch"}
     assert "post" in paths["/api/v1/demarches/{demarche_id}/transitions"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    schemas = spec["components"]["schemas"]
+    # What the answers are: budget a number; errors a list or a map of field to messages.
+    assert schemas["DemarcheOut"]["properties"]["budget"]["type"] == "number"
+    errors = schemas["Error"]["properties"]["errors"]["oneOf"]
+    assert {e["type"] for e in errors} == {"array", "object"}
+    assert set(schemas["Error"]["required"]) == {"code", "status", "message"}
+    # The constraints the server applies are written down.
+    title = schemas["DemarcheCreate"]["properties"]["title"]
+    assert (title["minLength"], title["maxLength"], title["pattern"]) == (1, 200, r"\S")
+    assert schemas["AnswerIn"]["properties"]["answer"]["maxLength"] == 10_000
+    ids = paths["/api/v1/demarches/{demarche_id}"]["parameters"][0]["schema"]
+    assert (ids["minimum"], ids["maximum"]) == (1, 2**31 - 1)
+    csv_export = paths["/api/v1/demarches/{demarche_id}/contributions"]["get"]["responses"]
+    assert set(csv_export["200"]["content"]) == {"application/json", "text/csv"}
+
+
+def test_every_route_of_the_api_is_documented_with_its_answers(app, client):
+    """Each route and method of /api/v1 is in the OpenAPI document, with its success, 401
+    (the token) and the error answers it can give."""
+    spec = client.get("/api/v1/openapi.json").json
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith("api-docs"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        routes |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes and routes <= documented, routes - documented
+    for path, method in routes:
+        responses = spec["paths"][path][method.lower()]["responses"]
+        assert any(code.startswith("2") for code in responses), (path, method)
+        assert "401" in responses, (path, method)
+        if "{" in path:
+            assert "404" in responses, (path, method)
+        if (
+            method in ("POST", "PUT", "PATCH")
+            and "requestBody" in spec["paths"][path][method.lower()]
+        ):
+            assert {"400", "422"} <= set(responses), (path, method)
 
 
 def test_racing_api_calls_make_one_move(api, people, make_demarche):

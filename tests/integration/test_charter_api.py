@@ -152,3 +152,36 @@ def test_the_department_answers_a_question(api, people, make_demarche, citizen):
         ).status_code
         == 404
     )
+
+
+def test_another_demarches_deadline_or_question_is_not_found_without_naming_it(
+    api, people, make_demarche, citizen
+):
+    """An agent of another department asking for a deadline or answering a question of a
+    démarche they may not see got « aucune démarche n° 7 »: the id of a démarche they had
+    not named. Now: not found, in the terms they used."""
+    d = make_demarche("consultation")
+    question_id = ask(api, citizen, d)
+    deadline = db.session.scalar(
+        select(Deadline).where(Deadline.demarche_id == d.id, Deadline.question_id.is_(None))
+    )
+    answers = [
+        api(people.other_agent, "get", f"/api/v1/deadlines/{deadline.id}"),
+        api(
+            people.other_agent,
+            "post",
+            f"/api/v1/questions/{question_id}/answer",
+            json={"answer": "Non"},
+        ),
+    ]
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json["message"] == f"aucune échéance {deadline.id}"
+    assert answers[1].json["message"] == f"aucune question {question_id}"
+    for answer in answers:
+        text = answer.get_data(as_text=True)
+        assert d.title not in text and d.slug not in text
+        assert f"n° {d.id}" not in text and "démarche" not in answer.json["message"]
+    # The same answers as for ids that do not exist at all.
+    assert api(people.other_agent, "get", "/api/v1/deadlines/999999").json["message"] == (
+        "aucune échéance 999999"
+    )

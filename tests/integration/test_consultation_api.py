@@ -130,6 +130,7 @@ def test_the_csv_export_is_safe_and_personal_data_is_the_missions_choice(
     )
     plain = api(people.agent, "get", f"{url}?format=csv")
     assert plain.status_code == 200 and plain.mimetype == "text/csv"
+    assert plain.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     rows = list(csv.reader(io.StringIO(plain.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["id", "item", "kind"] and "author_email" not in rows[0]
     assert rows[1][5] == '\'=HYPERLINK("http://x")'  # shown, never run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -135,13 +136,15 @@ def test_nul_characters_never_reach_the_database(client, people):
     headers = bearer(people.agent)
     assert client.get("/api/v1/demarches?territory=%00", headers=headers).status_code == 400
     response = client.post("/api/v1/demarches", headers=headers, json={"title": "a\u0000b"})
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json["errors"] == {"title": ["caractère NUL refusé"]}
     official = client.post(
         "/api/v1/demarches",
         headers=headers,
         json={"title": "ok", "elected_official": "a\u0000@x.fr"},
     )
-    assert official.status_code == 422
+    assert official.status_code == 400
+    assert db.session.scalar(select(func.count(Demarche.id))) == 0
     login(client, people.agent)
     assert client.get("/admin/demarche/?search=%00").status_code == 400
 
@@ -245,3 +248,321 @@ def test_a_sending_bug_fails_the_message_without_stalling_the_batch(make_demarch
     }
     failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
     assert failed.error == "RuntimeError: template bug"
+
+
+# -- The edges of the API and the pages (issue 10): JSON bodies, ids, pages, messages --------
+
+#: Every route of the API that reads a JSON body, with a text field of its body. The body is
+#: read before the route runs, so the ids need not name real rows.
+JSON_ROUTES = [
+    ("post", "/api/v1/demarches", "title"),
+    ("patch", "/api/v1/demarches/1", "objectives"),
+    ("post", "/api/v1/demarches/1/transitions", "comment"),
+    ("post", "/api/v1/demarches/1/items", "title"),
+    ("post", "/api/v1/demarches/1/contributions", "body"),
+    ("put", "/api/v1/demarches/1/items/1/decision", "justification"),
+    ("post", "/api/v1/deadlines/1/waive", "reason"),
+    ("post", "/api/v1/questions/1/answer", "answer"),
+    ("post", "/api/v1/mailings", "subject"),
+    ("patch", "/api/v1/mailings/1", "body"),
+    ("post", "/api/v1/mailings/1/send", "scheduled_at"),
+]
+
+
+def raw_json(client, method, url, headers, text: str):
+    return getattr(client, method)(
+        url, headers=headers, data=text.encode(), content_type="application/json"
+    )
+
+
+@pytest.mark.parametrize(("method", "url", "field"), JSON_ROUTES)
+def test_lone_surrogates_in_json_are_refused_in_french(client, people, method, url, field):
+    """``"\\ud800"`` is valid JSON but not valid Unicode: PostgreSQL (and SQLite) could not
+    store it — a 500. Refused before any route sees it, naming the field."""
+    response = raw_json(
+        client, method, url, bearer(people.mission), f'{{"{field}": "Caf\\u00e9 \\ud800 ?"}}'
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["errors"] == {
+        field: ["texte Unicode invalide (demi-paire de substitution isolée)"]
+    }
+    assert response.json["message"] == "Requête invalide"
+    assert db.session.scalar(select(func.count(Demarche.id))) == 0
+
+
+def test_a_valid_surrogate_pair_is_an_ordinary_character(client, people):
+    response = raw_json(
+        client,
+        "post",
+        "/api/v1/demarches",
+        bearer(people.agent),
+        '{"title": "V\\u00e9lo \\ud83d\\udeb2"}',
+    )
+    assert response.status_code == 201 and response.json["title"] == "Vélo 🚲"
+
+
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_deeply_nested_json_is_refused_before_it_is_parsed_too_far(client, people, depth):
+    """100,000 nested lists were a RecursionError (500); the cap is 32 levels."""
+    body = '{"title": ' + "[" * depth + "]" * depth + "}"
+    response = raw_json(client, "post", "/api/v1/demarches", bearer(people.agent), body)
+    assert response.status_code == 400
+    assert response.json["errors"] == {"json": ["corps JSON imbriqué sur plus de 32 niveaux"]}
+
+
+def test_json_read_by_flask_itself_is_checked_the_same_way(app):
+    """Flask-Security's JSON forms read ``request.get_json()``: the same refusals (400)."""
+    from werkzeug.exceptions import BadRequest
+
+    for body in ('{"email": "\\ud800@x.fr"}', '{"email": "a\\u0000"}', "[" * 5000 + "]" * 5000):
+        with app.test_request_context(
+            "/login", method="POST", data=body, content_type="application/json"
+        ):
+            from flask import request
+
+            with pytest.raises(BadRequest):
+                request.get_json()
+
+
+def test_a_body_that_does_not_parse_is_told_in_french(client, people):
+    response = raw_json(client, "post", "/api/v1/demarches", bearer(people.agent), '{"title": ')
+    assert response.status_code == 400
+    assert response.json["errors"] == {"json": ["Corps JSON illisible."]}
+
+
+def test_unknown_fields_are_counted_and_only_the_first_20_named(client, people):
+    """500,000 unknown keys were answered with a 14 MB error naming each one."""
+    body = {"title": "Budget participatif", **{f"champ{n}": 1 for n in range(500_000)}}
+    response = client.post("/api/v1/demarches", headers=bearer(people.agent), json=body)
+    assert response.status_code == 422
+    assert len(response.data) < 5_000
+    errors = response.json["errors"]
+    assert len(errors) == 20
+    assert all(value == ["Champ inconnu."] for value in errors.values())
+    message = response.json["message"].replace("\u202f", " ")
+    assert message == "500 000 champs inconnus (les 20 premiers sont listés)."
+    assert db.session.scalar(select(func.count(Demarche.id))) == 0
+
+
+def test_few_unknown_fields_are_all_named(client, people):
+    body = {"title": "Budget participatif", "couleur": 1, "taille": 2}
+    response = client.post("/api/v1/demarches", headers=bearer(people.agent), json=body)
+    assert response.status_code == 422
+    assert response.json == {
+        "code": 422,
+        "status": "Données invalides",
+        "message": "Certains champs sont invalides.",
+        "errors": {"couleur": ["Champ inconnu."], "taille": ["Champ inconnu."]},
+    }
+
+
+def _id_rules(app):
+    """Every URL rule with an id in its path, and the methods it answers."""
+    from backoffice.params import IdConverter
+
+    for rule in app.url_map.iter_rules():
+        ids = [name for name, conv in rule._converters.items() if isinstance(conv, IdConverter)]
+        if ids:
+            yield rule, ids, sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def test_every_route_taking_an_id_has_the_id_converter(app):
+    from werkzeug.routing import IntegerConverter
+
+    from backoffice.params import IdConverter
+
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if isinstance(converter, IntegerConverter):
+                assert isinstance(converter, IdConverter), (rule.rule, name)
+    assert len(list(_id_rules(app))) >= 30
+
+
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999", "0", "007"])
+def test_an_id_that_cannot_name_a_row_is_404_on_every_route(app, client, people, number):
+    """On PostgreSQL ids are INTEGER: 2147483648 on the decision route overflowed (500)."""
+    headers = bearer(people.mission)
+    login(client, people.mission)
+    for rule, ids, methods in _id_rules(app):
+        values = {name: 1 for name in rule.arguments}
+        values.update({"slug": "x", "extension": "pdf", "token": "x"})
+        url = rule.rule
+        for name in rule.arguments:
+            value = number if name == ids[0] else str(values[name])
+            url = re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
+        for method in methods:
+            response = getattr(client, method.lower())(url, headers=headers, json={})
+            assert response.status_code == 404, (method, url, response.status_code)
+
+
+def test_the_largest_id_still_reaches_the_route(client, people):
+    response = client.get("/api/v1/demarches/2147483647", headers=bearer(people.mission))
+    assert response.status_code == 404
+    assert response.json["message"] == "aucune démarche n° 2147483647"
+    decision = client.put(
+        "/api/v1/demarches/2147483647/items/2147483647/decision",
+        headers=bearer(people.mission),
+        json={"outcome": "retained", "justification": "Oui"},
+    )
+    assert (
+        decision.status_code == 404 and decision.json["message"] == "aucune démarche n° 2147483647"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/charter/?version=2147483648",
+        "/admin/user/edit/?id=2147483648",
+        "/admin/user/details/?id=99999999999999999999",
+        "/admin/department/edit/?id=2147483648",
+        "/admin/role/edit/?id=2147483648",
+        "/admin/elected/edit/?id=2147483648",
+    ],
+)
+def test_back_office_ids_in_the_query_never_reach_the_database(client, people, url):
+    login(client, people.admin)
+    response = client.get(url)
+    assert response.status_code in (302, 404), response.status_code
+    if response.status_code == 404:
+        assert "Cette page n’existe pas." in response.text or "n&#39;existe" in response.text
+
+
+def test_publishing_a_charter_version_that_does_not_exist_is_404(client, people):
+    login(client, people.mission)
+    page = client.get("/admin/charter/").text
+    response = client.post(
+        "/admin/charter/publish/", data={"csrf_token": csrf_from(page), "id": "2147483648"}
+    )
+    assert response.status_code == 404
+
+
+def _list_views(app):
+    from flask_admin.model import BaseModelView
+
+    for admin in app.extensions["admin"]:
+        for view in admin._views:
+            if isinstance(view, BaseModelView):
+                yield view.endpoint
+
+
+@pytest.mark.parametrize("page", ["-1", "99999999999", "99999999999999999999", "abc"])
+def test_every_back_office_list_clamps_its_page(app, client, people, make_demarche, page):
+    """``?page=-1`` went to PostgreSQL as a negative OFFSET (500); a page past BIGINT
+    overflowed on both databases."""
+    make_demarche("consultation")
+    login(client, people.admin)
+    endpoints = list(_list_views(app))
+    assert {"demarche", "contribution", "item", "deadline", "user"} <= set(endpoints)
+    for endpoint in endpoints:
+        response = client.get(f"/admin/{endpoint}/?page={page}")
+        assert response.status_code == 200, (endpoint, response.status_code)
+
+
+@pytest.mark.parametrize("page", ["-1", "0", "99999999999999999999", "abc"])
+def test_the_public_item_page_clamps_its_page(client, make_demarche, page):
+    d = make_demarche("consultation")
+    response = client.get(f"/demarches/{d.slug}/elements/{d.items[0].id}?page={page}")
+    assert response.status_code == 200
+    assert d.items[0].title in response.text
+
+
+def test_an_unknown_synthesis_version_is_a_french_404(client, people, make_demarche):
+    """The synthesis sheet, its downloads and its actions named a version that does not
+    exist: the domain's NotFound was a 500."""
+    d = make_demarche("feedback")
+    login(client, people.mission)
+    assert client.get(f"/admin/synthesis/{d.id}/").status_code == 200
+    for url in (
+        f"/admin/synthesis/{d.id}/?version=99",
+        f"/admin/synthesis/{d.id}/?version=2147483648",
+        f"/admin/synthesis/{d.id}/pdf/?version=99",
+        f"/admin/synthesis/{d.id}/xlsx/?version=99",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "aucune version 99 de cette synthèse" in response.text or "2147483648" in url
+    sheet = client.get(f"/admin/synthesis/{d.id}/").text
+    for action in ("validate", "publish", "edit"):
+        response = client.post(
+            f"/admin/synthesis/{d.id}/{action}/",
+            data={"csrf_token": csrf_from(sheet), "version": "99"},
+        )
+        assert response.status_code == 404, action
+        assert '<html lang="fr">' in response.text
+
+
+def test_the_rate_limit_page_is_french(app, client, make_demarche, citizen):
+    from backoffice.extensions import limiter
+
+    from .test_public import post_contribution
+
+    d = make_demarche("consultation")
+    login(client, citizen)
+    app.config["PUBLIC_POST_LIMIT"] = "1 per minute"
+    limiter.reset()
+    try:
+        codes = [post_contribution(client, d, f"Avis {n}") for n in range(2)]
+    finally:
+        app.config["PUBLIC_POST_LIMIT"] = "10000 per minute"
+        limiter.reset()
+    refused = codes[-1]
+    assert refused.status_code == 429
+    assert "Trop de requêtes" in refused.text
+    assert "Patientez une minute" in refused.text
+    assert "per" not in refused.text and "Too Many" not in refused.text
+
+
+def test_a_method_not_allowed_names_the_allowed_ones(client, people):
+    api = client.delete("/api/v1/demarches", headers=bearer(people.mission))
+    assert api.status_code == 405 and api.json["status"] == "Méthode non autorisée"
+    assert set(api.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    page = client.put("/charte")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+    assert "Méthode non autorisée" in page.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"hold_for_review": "peut-être"}, "hold_for_review", "Booléen invalide."),
+        ({"budget": "beaucoup"}, "budget", "Nombre invalide."),
+        (
+            {"consultation_opens": "demain"},
+            "consultation_opens",
+            "Date invalide (attendu : AAAA-MM-JJ).",
+        ),
+        ({"title": 12}, "title", "Texte invalide."),
+        ({"title": "x" * 201}, "title", "200 caractères au plus"),
+    ],
+)
+def test_field_errors_are_french(client, people, make_demarche, body, field, message):
+    d = make_demarche("draft")
+    response = client.patch(f"/api/v1/demarches/{d.id}", headers=bearer(people.agent), json=body)
+    assert response.status_code == 422
+    assert response.json["errors"] == {field: [message]}
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_form_posts_cannot_carry_a_lone_surrogate(client, people, multipart):
+    """The bytes of an encoded surrogate (ED A0 80) are not UTF-8: werkzeug reads them as
+    U+FFFD, so a form never brings a lone surrogate to the database."""
+    login(client, people.agent)
+    token = csrf_from(client.get("/admin/demarche/new/").text)
+    if multipart:
+        boundary = "x1x2x3"
+        part = f"--{boundary}\r\nContent-Disposition: form-data; name="
+        body = (
+            f'{part}"csrf_token"\r\n\r\n{token}\r\n{part}"title"\r\n\r\n'.encode()
+            + b"Caf\xed\xa0\x80\r\n"
+            + f"--{boundary}--\r\n".encode()
+        )
+        content_type = f"multipart/form-data; boundary={boundary}"
+    else:
+        body = f"csrf_token={token}&title=Caf%ED%A0%80".encode()
+        content_type = "application/x-www-form-urlencoded"
+    response = client.post("/admin/demarche/new/", data=body, content_type=content_type)
+    assert response.status_code in (200, 302)
+    title = db.session.scalar(select(Demarche.title))
+    assert title is not None and title.startswith("Caf")
+    title.encode("utf-8")  # storable
