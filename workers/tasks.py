@@ -11,6 +11,7 @@ from backoffice.notifications import send_notification
 from workflows import calendar, charter, digests, imports, mailings, outbox
 from workflows.clock import utcnow
 from workflows.models import Demarche
+from workflows.sheets import FileLimits
 
 
 @shared_task(name="workers.deliver_outbox")
@@ -34,7 +35,8 @@ def advance_calendar() -> list[str]:
 @shared_task(name="workers.run_import")
 def run_import(import_id: int) -> str:
     """Import a queued file of contributions, with progress (safe to run twice)."""
-    record = imports.run_import(db.session, import_id)
+    limits = FileLimits.from_settings(current_app.config)
+    record = imports.run_import(db.session, import_id, limits=limits)
     return record.status.value if record else "taken by another run"
 
 

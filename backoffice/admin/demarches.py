@@ -45,6 +45,7 @@ from workflows.models import (
     Mailing,
 )
 from workflows.roles import STAFF_ROLES, RoleName
+from workflows.sheets import FileLimits
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
 from workflows.territory import territories
 from workflows.transitions import move_options, transition
@@ -404,6 +405,7 @@ class DemarcheView(ProtectedModelView):
                         item_id=parse_id(request.form.get("item_id")),
                         directory=Path(current_app.instance_path) / "imports",
                         as_of=utcnow(),
+                        limits=FileLimits.from_settings(current_app.config),
                     )
                     db.session.commit()
                 except DomainError as exc:
@@ -432,7 +434,9 @@ class DemarcheView(ProtectedModelView):
                     except Exception:  # noqa: BLE001 - the import sweep hands it out again
                         log.warning("import %s queued but not published", record.id, exc_info=True)
             else:
-                imports.run_import(db.session, record.id)
+                imports.run_import(
+                    db.session, record.id, limits=FileLimits.from_settings(current_app.config)
+                )
             return redirect(self.get_url(".import_status_view", import_id=record.id))
         db.session.refresh(record)
         return self.render(
