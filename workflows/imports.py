@@ -38,6 +38,7 @@ from .contributions import (
 )
 from .errors import Conflict, DomainError, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
+from .items import lock_items, next_position
 from .models import (
     Channel,
     Contribution,
@@ -495,7 +496,9 @@ class Importer:
                 )
             )
         item_ids = {f"id:{i.id}": i.id for i in self.items}
-        position = max((i.position for i in self.items), default=0)
+        if preview.new_items:
+            lock_items(self.session, self.demarche)
+        position = next_position(self.session, self.demarche) - 1
         for source, title in preview.new_items.items():
             position += 1
             item = Item(

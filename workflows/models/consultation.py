@@ -119,7 +119,11 @@ class Item(Base):
     demarche: Mapped[Demarche] = relationship(back_populates="items")
     decision: Mapped[ItemDecision | None] = relationship(uselist=False, lazy="selectin")
 
-    __table_args__ = (UniqueConstraint("demarche_id", "source"),)
+    __table_args__ = (
+        UniqueConstraint("demarche_id", "source"),
+        # One item at each place: an import names items by their position.
+        Index("uq_items_demarche_id_position", "demarche_id", "position", unique=True),
+    )
 
     def __str__(self) -> str:
         return self.title
