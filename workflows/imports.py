@@ -34,7 +34,6 @@ from .contributions import (
     RECORDING_STAGES,
     commune_fields,
     parse_kind,
-    to_text,
 )
 from .errors import Conflict, DomainError, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
@@ -53,6 +52,7 @@ from .models import (
 )
 from .participants import clean_name, normalize_email
 from .sheets import FileLimits, ImportFileError
+from .text import to_text
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +364,8 @@ class Importer:
             try:
                 values: dict[str, Any] = {
                     "kind": _kind(record.get("kind")),
-                    "title": to_text(str(record.get("title") or ""))[:MAX_TITLE] or None,
+                    "title": to_text(str(record.get("title") or ""), single_line=True)[:MAX_TITLE]
+                    or None,
                 }
                 item_key = self._sheet_item(record.get("item"))
                 self._common(values, record, Channel.IMPORT)
@@ -462,7 +463,7 @@ class Importer:
             try:
                 values: dict[str, Any] = {
                     "kind": ContributionKind.PROPOSAL,
-                    "title": to_text(record.get("title"))[:MAX_TITLE] or None,
+                    "title": to_text(record.get("title"), single_line=True)[:MAX_TITLE] or None,
                 }
                 self._common(
                     values,

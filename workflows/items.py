@@ -14,11 +14,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .contributions import MAX_TITLE, may_record_for_channels, to_text
+from .contributions import MAX_TITLE, may_record_for_channels
 from .errors import Conflict, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
 from .models import Contribution, Demarche, Item, User
 from .stages import Stage
+from .text import to_text
 
 #: Items are prepared until the consultation closes (a typo may be fixed while it runs).
 ITEM_STAGES = frozenset(
@@ -38,7 +39,7 @@ def _check_rights(actor: User, demarche: Demarche) -> None:
 
 def _values(title: object, text: object, position: object) -> tuple[str, str, int | None]:
     errors: dict[str, Msg] = {}
-    clean_title = to_text(title if isinstance(title, str) else "")
+    clean_title = to_text(title if isinstance(title, str) else "", single_line=True)
     if not clean_title:
         errors["title"] = N_("title missing")
     elif len(clean_title) > MAX_TITLE:
