@@ -118,6 +118,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     # Imports of more rows than this run in a worker, with progress shown in the back office.
     "IMPORT_INLINE_ROWS": 2000,
+    # Files larger than this are previewed by a worker, within IMPORT_PREVIEW_MEMORY bytes of
+    # memory (address space) beyond what the worker already holds; smaller ones at once.
+    "IMPORT_INLINE_PREVIEW_BYTES": 1024 * 1024,
+    "IMPORT_PREVIEW_MEMORY": 1024 * 1024 * 1024,
     # What an import file may hold (workflows/sheets.py: FileLimits); the defaults admit the
     # 100,000-row reference files with room to spare and refuse a zip bomb before it inflates.
     "IMPORT_MAX_ROWS": 200_000,

@@ -13,6 +13,8 @@ from workflows.clock import utcnow
 from workflows.models import Demarche
 from workflows.sheets import FileLimits
 
+from .limits import memory_limit
+
 
 @shared_task(name="workers.deliver_outbox")
 def deliver_outbox(ids: list[int]) -> dict[str, int]:
@@ -40,10 +42,22 @@ def run_import(import_id: int) -> str:
     return record.status.value if record else "taken by another run"
 
 
+@shared_task(name="workers.preview_import")
+def preview_import(import_id: int) -> str:
+    """Read a large file into its preview, within IMPORT_PREVIEW_MEMORY bytes of memory."""
+    limits = FileLimits.from_settings(current_app.config)
+    with memory_limit(current_app.config["IMPORT_PREVIEW_MEMORY"]):
+        record = imports.preview_import(db.session, import_id, limits=limits)
+    return record.status.value if record else "taken by another worker"
+
+
 @shared_task(name="workers.sweep_imports")
 def sweep_imports() -> list[int]:
     """Hand out again the imports a lost task or a dead worker left; forget stale previews."""
-    ids = imports.sweep_imports(db.session, as_of=utcnow())
+    now = utcnow()
+    for import_id in imports.lost_previews(db.session, as_of=now):
+        preview_import.delay(import_id)
+    ids = imports.sweep_imports(db.session, as_of=now)
     for import_id in ids:
         run_import.delay(import_id)
     return ids

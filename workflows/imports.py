@@ -686,15 +686,28 @@ def start_import(
     directory: Path,
     as_of: datetime,
     limits: FileLimits | None = None,
+    preview_now: bool = True,
 ) -> ContributionImport:
     """Check the file and record its preview, keeping the file for the import; nothing is
-    imported yet (flushes). A refused file is not kept."""
+    imported yet (flushes). A refused file is not kept.
+
+    ``preview_now`` False (a large file): only what is quick and takes no memory is checked
+    now — a workbook's zip, a text's encoding — and the import waits, "previewing", for a
+    worker to read it (``preview_import``)."""
     from .access import acts_for_department
 
     if actor is not None and not (actor.is_mission or acts_for_department(actor, demarche)):
         raise PermissionDenied(N_("only the mission or the démarche's department imports"))
     fmt = fmt or guess_format(filename, raw)
-    preview = Importer(session, demarche, fmt, item_id=item_id, limits=limits).preview(raw)
+    importer = Importer(session, demarche, fmt, item_id=item_id, limits=limits)
+    if preview_now:
+        preview = importer.preview(raw)
+    else:
+        if fmt == "xlsx":
+            sheets.check_workbook(raw, importer.limits)
+        else:
+            sheets.decode(raw)
+        preview = None
     digest = hashlib.sha256(raw).hexdigest()
     directory.mkdir(parents=True, exist_ok=True)
     suffix = Path(filename).suffix.lower()
@@ -718,7 +731,7 @@ def _record(
     digest: str,
     fmt: str,
     item_id: int | None,
-    preview: Preview,
+    preview: Preview | None,
     as_of: datetime,
 ) -> ContributionImport:
     record = ContributionImport(
@@ -727,18 +740,96 @@ def _record(
         filename=_printable(Path(filename.replace("\\", "/")).name)[:255] or "?",
         path=str(path),
         digest=digest,
-        status=ImportStatus.PREVIEWED,
-        rows_read=preview.rows_read,
-        rows_to_import=preview.rows_to_import,
-        duplicates=preview.duplicates,
-        refused=refused_report(preview),
+        status=ImportStatus.PREVIEWING,
+        refused=[],
         options={"item_id": item_id},
         created_by_id=actor.id if actor else None,
         created_at=as_of,
-        updated_at=as_of,
+        updated_at=None,  # set by the worker that takes it
     )
+    if preview is not None:
+        _previewed(record, preview)
+        record.updated_at = as_of
     session.add(record)
     session.flush()
+    return record
+
+
+def _previewed(record: ContributionImport, preview: Preview) -> None:
+    record.status = ImportStatus.PREVIEWED
+    record.rows_read, record.rows_to_import = preview.rows_read, preview.rows_to_import
+    record.duplicates, record.refused = preview.duplicates, refused_report(preview)
+
+
+def _fail(session: Session, record: ContributionImport, reason: Msg, at: datetime) -> None:
+    """The import ends failed, its file deleted; ``reason`` is kept for the status page."""
+    Path(record.path).unlink(missing_ok=True)
+    record.status = ImportStatus.FAILED
+    record.error = str(reason)[:2000]
+    record.options = {
+        **(record.options or {}),
+        "error": {"text": reason.text, "params": reason.params},
+    }
+    record.finished_at = record.updated_at = at
+
+
+def failure(record: ContributionImport) -> Msg | None:
+    """Why the import failed, as a message to translate (None: not known that way)."""
+    error = (record.options or {}).get("error")
+    return Msg(error["text"], error.get("params") or {}) if error else None
+
+
+TOO_BIG = N_(
+    "the file is too large to be read within the memory allowed to a preview: split it into "
+    "several files"
+)
+
+
+def preview_import(
+    session: Session,
+    import_id: int,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    limits: FileLimits | None = None,
+) -> ContributionImport | None:
+    """Read a kept file into its preview (a worker does it for large files): "previewing"
+    becomes "previewed", or "failed" with the file-level reason and the file deleted. None
+    if another worker took it. A worker that dies reading it (out of memory) leaves it to
+    ``sweep_imports``, which fails it rather than handing it to the next worker."""
+    start = now()
+    taken = session.execute(
+        update(ContributionImport)
+        .where(
+            ContributionImport.id == import_id,
+            ContributionImport.status == ImportStatus.PREVIEWING,
+            ContributionImport.updated_at.is_(None),
+        )
+        .values(updated_at=start)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if taken.rowcount != 1:
+        return None
+    record = session.get(ContributionImport, import_id, populate_existing=True)
+    try:
+        importer = Importer(
+            session,
+            record.demarche,
+            record.format,
+            item_id=record.options.get("item_id"),
+            limits=limits,
+        )
+        preview = importer.preview(read_file(record.path))
+    except (DomainError, MemoryError) as exc:
+        exc.__traceback__ = None  # what the preview's frames held goes with them
+        session.rollback()
+        record = session.get(ContributionImport, import_id, populate_existing=True)
+        reason = exc.messages[0] if isinstance(exc, DomainError) else TOO_BIG
+        _fail(session, record, reason, now())
+    else:
+        _previewed(record, preview)
+        record.updated_at = now()
+    session.commit()
     return record
 
 
@@ -860,8 +951,30 @@ def sweep_imports(session: Session, *, as_of: datetime) -> list[int]:
         record.status = ImportStatus.FAILED
         record.error = "preview not imported within a day: file deleted"
         record.finished_at = record.updated_at = as_of
+    # A preview taken by a worker that never finished it: the worker died reading the file
+    # (out of memory?). Not handed out again — the next worker would die the same way.
+    for record in session.scalars(
+        select(ContributionImport).where(
+            ContributionImport.status == ImportStatus.PREVIEWING,
+            ContributionImport.updated_at < as_of - STALE_RUN,
+        )
+    ):
+        _fail(session, record, TOO_BIG, as_of)
     session.commit()
     return list(stale)
+
+
+def lost_previews(session: Session, *, as_of: datetime) -> list[int]:
+    """Large files waiting for a preview that no worker took (a lost task): to hand out."""
+    return list(
+        session.scalars(
+            select(ContributionImport.id).where(
+                ContributionImport.status == ImportStatus.PREVIEWING,
+                ContributionImport.updated_at.is_(None),
+                ContributionImport.created_at < as_of - STALE_QUEUE,
+            )
+        )
+    )
 
 
 def forget_files_of(session: Session, email: str) -> int:
@@ -870,7 +983,9 @@ def forget_files_of(session: Session, email: str) -> int:
     deleted = 0
     for record in session.scalars(
         select(ContributionImport).where(
-            ContributionImport.status.in_((ImportStatus.PREVIEWED, ImportStatus.QUEUED))
+            ContributionImport.status.in_(
+                (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.QUEUED)
+            )
         )
     ):
         path = Path(record.path)

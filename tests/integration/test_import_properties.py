@@ -307,10 +307,15 @@ def test_any_decidim_file(setting, raw):
 
 
 @pytest.fixture
-def uploader(client, people, make_demarche):
+def uploader(app, client, people, make_demarche):
+    """The mission on the upload page; the previews' files it leaves are deleted after."""
     d = make_demarche("consultation")
     login(client, people.mission)
-    return client, d.id
+    folder = Path(app.instance_path) / "imports"
+    before = set(folder.glob("*")) if folder.exists() else set()
+    yield client, d.id
+    for left in set(folder.glob("*")) - before if folder.exists() else ():
+        left.unlink(missing_ok=True)
 
 
 @settings(BOUNDED, max_examples=25)

@@ -287,6 +287,7 @@ class ContributionReport(Base):
 
 
 class ImportStatus(Labelled):
+    PREVIEWING = "previewing"  # a large file, waiting for a worker to read it
     PREVIEWED = "previewed"
     QUEUED = "queued"  # handed to the workers
     RUNNING = "running"
@@ -296,6 +297,7 @@ class ImportStatus(Labelled):
     @staticmethod
     def LABELS() -> dict:  # noqa: N802
         return {
+            "previewing": N_("Being read"),
             "previewed": N_("Previewed"),
             "queued": N_("Waiting for a worker"),
             "running": N_("Importing"),
