@@ -766,17 +766,39 @@ def _fail(session: Session, record: ContributionImport, reason: Msg, at: datetim
     Path(record.path).unlink(missing_ok=True)
     record.status = ImportStatus.FAILED
     record.error = str(reason)[:2000]
-    record.options = {
-        **(record.options or {}),
-        "error": {"text": reason.text, "params": reason.params},
-    }
+    record.options = {**(record.options or {}), "error": _stored(reason)}
     record.finished_at = record.updated_at = at
+
+
+def _stored(message: Msg) -> dict[str, Any]:
+    """A message as JSON (its parameters may be messages: a stage's label)."""
+    return {
+        "text": message.text,
+        "params": {
+            key: _stored(value)
+            if isinstance(value, Msg)
+            else value
+            if isinstance(value, str | int | float | bool | None)
+            else str(value)
+            for key, value in message.params.items()
+        },
+    }
+
+
+def _message(stored: dict[str, Any]) -> Msg:
+    return Msg(
+        stored["text"],
+        {
+            key: _message(value) if isinstance(value, dict) else value
+            for key, value in (stored.get("params") or {}).items()
+        },
+    )
 
 
 def failure(record: ContributionImport) -> Msg | None:
     """Why the import failed, as a message to translate (None: not known that way)."""
     error = (record.options or {}).get("error")
-    return Msg(error["text"], error.get("params") or {}) if error else None
+    return _message(error) if error else None
 
 
 TOO_BIG = N_(
@@ -922,6 +944,8 @@ def run_import(
         record.error = (
             str(exc) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         )[:2000]
+        if isinstance(exc, DomainError) and exc.messages:  # shown translated
+            record.options = {**record.options, "error": _stored(exc.messages[0])}
     record.finished_at = record.updated_at = now()
     Path(record.path).unlink(missing_ok=True)
     session.commit()

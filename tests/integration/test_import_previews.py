@@ -175,3 +175,18 @@ def test_a_worker_previews_within_its_memory_budget_and_lives_on(
     client.post(response.headers["Location"], data={"csrf_token": csrf_from(page)})
     assert db.session.get(ContributionImport, small_id).imported == 50
     assert Path(current_app.instance_path, "imports").exists()
+
+
+def test_a_run_refused_by_the_domain_says_why_in_french(client, people, make_demarche, tmp_path):
+    """Contributions are imported during the consultation and its synthesis only."""
+    d = make_demarche("feedback")
+    record = start(d, people.mission, tmp_path, SHEET.encode())
+    imports.preview_import(db.session, record.id)
+    failed = imports.run_import(db.session, record.id)
+    assert failed.status == ImportStatus.FAILED
+    login(client, people.mission)
+    page = client.get(f"/admin/demarche/import/{record.id}/").text
+    assert (
+        "les contributions s’importent pendant la consultation et sa synthèse ; la démarche est à l’étape « Retour aux citoyens »"
+        in page
+    )
