@@ -187,6 +187,6 @@ def test_a_run_refused_by_the_domain_says_why_in_french(client, people, make_dem
     login(client, people.mission)
     page = client.get(f"/admin/demarche/import/{record.id}/").text
     assert (
-        "les contributions s’importent pendant la consultation et sa synthèse ; la démarche est à l’étape « Retour aux citoyens »"
-        in page
+        "les contributions s’importent pendant la consultation et sa synthèse ; la démarche "
+        "est à l’étape « Retour aux citoyens »" in page
     )
