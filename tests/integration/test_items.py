@@ -3,9 +3,12 @@ at once from the back office — and an import names them by their place."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
 from tests.support import csrf_from, login
@@ -13,7 +16,7 @@ from workflows import contributions
 from workflows.clock import utcnow
 from workflows.imports import Importer
 from workflows.items import add_item, delete_item, update_item
-from workflows.models import Contribution, Item
+from workflows.models import Contribution, Demarche, Item, User
 
 
 def places(demarche) -> list[tuple[int, str]]:
@@ -169,3 +172,32 @@ def test_the_migration_renumbers_the_items_that_shared_a_place(app, people, make
         db.session.add(add)
         db.session.flush()
     db.session.rollback()
+
+
+def test_two_people_adding_items_at_once_take_different_places(app, people, make_demarche):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite serialises writers by itself)")
+    d = make_demarche("launch")
+    demarche_id, mission_id = d.id, people.mission.id
+    db.session.commit()
+    barrier = threading.Barrier(2, timeout=10)
+    failures = []
+
+    def add(title):
+        with app.app_context(), Session(db.engine) as session:
+            demarche = session.get(Demarche, demarche_id)
+            actor = session.get(User, mission_id)
+            barrier.wait()
+            try:
+                add_item(session, actor, demarche, title=title, position=1, as_of=utcnow())
+                session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+    threads = [threading.Thread(target=add, args=(t,)) for t in ("Nord", "Sud")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert sorted(p for p, _ in places(demarche_id)) == [1, 2]
