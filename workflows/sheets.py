@@ -419,7 +419,12 @@ def xlsx_records(
 
     def records() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
+            most = 20 * limits.rows + 1000  # blank rows too (openpyxl fills the gaps)
             for number, values in enumerate(rows, start=2):
+                if number > most:
+                    raise ImportFileError(
+                        N_("the file has more than %(max)s lines: split it", max=most)
+                    )
                 if values is None or all(v in (None, "") for v in values):
                     continue
                 yield number, dict(zip(names, values, strict=False))

@@ -378,3 +378,14 @@ def test_a_start_import_refusal_keeps_no_file(tmp_path, people, make_demarche):
             as_of=utcnow(),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_workbook_jumping_to_its_last_row_is_refused_whole(make_demarche):
+    """A sheet whose second row is numbered 1,048,576: openpyxl fills the gap with empty
+    rows, which count towards the lines a file may have."""
+    d = make_demarche("consultation")
+    sheet, strings = workbooks.sheet_and_strings([["item", "text"], ["1", "Avis"]])
+    sheet = sheet.replace('<row r="2">', '<row r="1048576">').replace("A2", "A1048576")
+    raw = workbooks.zip_of(workbooks.package(sheet, strings.replace("B2", "B1048576")))
+    with pytest.raises(ImportFileError, match="the file has more than 1020 lines"):
+        Importer(db.session, d, "xlsx", limits=FileLimits(rows=1)).preview(raw)
