@@ -842,11 +842,17 @@ def preview_import(
             limits=limits,
         )
         preview = importer.preview(read_file(record.path))
-    except (DomainError, MemoryError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a preview ends, whatever went wrong
         exc.__traceback__ = None  # what the preview's frames held goes with them
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
-        reason = exc.messages[0] if isinstance(exc, DomainError) else TOO_BIG
+        if isinstance(exc, DomainError):
+            reason = exc.messages[0]
+        elif isinstance(exc, MemoryError):
+            reason = TOO_BIG
+        else:
+            log.error("preview of import %s failed: %s", import_id, type(exc).__name__)
+            reason = N_("the file could not be read (%(error)s)", error=type(exc).__name__)
         _fail(session, record, reason, now())
     else:
         _previewed(record, preview)

@@ -190,3 +190,12 @@ def test_a_run_refused_by_the_domain_says_why_in_french(client, people, make_dem
         "les contributions s’importent pendant la consultation et sa synthèse ; la démarche "
         "est à l’étape « Retour aux citoyens »" in page
     )
+
+
+def test_a_preview_whose_file_went_missing_ends_failed(people, make_demarche, tmp_path):
+    d = make_demarche("consultation")
+    record = start(d, people.mission, tmp_path, SHEET.encode())
+    Path(record.path).unlink()  # a full disk, a cleaner …
+    failed = imports.preview_import(db.session, record.id)
+    assert failed.status == ImportStatus.FAILED
+    assert str(imports.failure(failed)) == "the file could not be read (FileNotFoundError)"
