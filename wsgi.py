@@ -1,5 +1,11 @@
 """WSGI entry point: ``gunicorn wsgi:app``, ``flask --app wsgi …``."""
 
-from backoffice import create_app
+import sys
 
-app = create_app()
+from backoffice import create_app
+from backoffice.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as refused:  # what to set, in French, without a traceback
+    sys.exit(str(refused))

@@ -27,13 +27,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         config,
         database,
         errors,
+        headers,
         i18n,
         outbox_dispatch,
+        proxies,
         public,
     )
     from .extensions import babel, csrf, db, limiter, mail, migrate
 
     config.configure(app, test_config)
+    proxies.init_app(app)
+    headers.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     mail.init_app(app)

@@ -10,10 +10,11 @@ sent by the workers after commit, retried, never lost.
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _L
 from flask_security import (
     RegisterFormV2,
@@ -32,6 +33,7 @@ from workflows.models import Role, User
 from workflows.participants import participant_for_user
 from workflows.roles import RoleName
 
+from . import sessions
 from .extensions import db, limiter, security
 
 
@@ -67,14 +69,53 @@ def _on_confirmed(app, user: User, **_: Any) -> None:
     participant_for_user(db.session, user, as_of=utcnow())
 
 
+#: Forms whose work depends on whether an account exists or is confirmed (an email is sent or
+#: not): their answers take at least ``ACCOUNT_FORM_FLOOR`` seconds, so that timing tells
+#: nothing either.
+EVEN_TIMED = frozenset(
+    {"security.register", "security.send_confirmation", "security.forgot_password"}
+)
+
+
+def _login_account() -> str:
+    """The account a login attempt is for (its throttle counts per account, whatever the
+    address it comes from)."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+def _start_clock() -> None:
+    if request.method == "POST" and request.endpoint in EVEN_TIMED:
+        g.account_form_started = time.perf_counter()
+
+
+def _even_out(response):
+    started = g.pop("account_form_started", None)
+    if started is not None:
+        left = current_app.config["ACCOUNT_FORM_FLOOR"] - (time.perf_counter() - started)
+        if left > 0:
+            time.sleep(left)
+    return response
+
+
 def init_app(app: Flask) -> None:
     datastore = SQLAlchemySessionUserDatastore(db.session, User, Role)
     security.init_app(app, datastore, register_form=CitizenRegisterForm, datetime_factory=utcnow)
+    sessions.init_app(app)
     # Registration, login, confirmation and reset send emails or check passwords: the same
     # per-address limit as the public forms (mail-bombing, password guessing).
     limiter.limit(lambda: app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(
         app.blueprints["security"]
     )
+    # And per account: failed logins only (a success does not count), from any address.
+    app.view_functions["security.login"] = limiter.limit(
+        lambda: app.config["LOGIN_FAILURE_LIMIT"],
+        key_func=_login_account,
+        methods=["POST"],
+        override_defaults=False,
+        deduct_when=lambda response: response.status_code != 302,
+    )(app.view_functions["security.login"])
+    app.before_request(_start_clock)
+    app.after_request(_even_out)
     user_registered.connect(_on_registered, app)
     user_confirmed.connect(_on_confirmed, app)
 
@@ -91,9 +132,10 @@ def normalize_email(email: str) -> str:
         raise AccountError(f"invalid email address {email!r}") from exc
 
 
-def password_problems(password: str) -> list[str]:
-    """Flask-Security's password policy (length …), in the current language."""
-    problems, _ = security.password_util.validate(password, True)
+def password_problems(password: str, *, email: str = "", name: str = "") -> list[str]:
+    """The password policy (``backoffice.passwords``) for an account with this address and
+    name, in the current language."""
+    problems, _ = security.password_util.validate(password, True, email=email, name=name)
     return [str(p) for p in problems or ()]
 
 
@@ -125,7 +167,7 @@ def create_user(
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
-    elif problems := password_problems(password):
+    elif problems := password_problems(password, email=email, name=name):
         raise AccountError(" ".join(problems))
     dept = department_named(db.session, department) if department else None
     datastore = security.datastore

@@ -37,19 +37,56 @@ def broker_url(raw: str | None, instance: Path) -> str:
     return raw or f"sqla+sqlite:///{instance / 'broker.sqlite'}"
 
 
+#: The shortest secret key production accepts, and the fewest distinct characters in it.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_SYMBOLS = 10
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def production_problems(env: Mapping[str, str]) -> list[str]:
+    """What production refuses to start without, each said in French with what to set."""
+    problems = []
+    secret = env.get("SECRET_KEY") or ""
+    if not secret:
+        problems.append(
+            f"SECRET_KEY n'est pas défini : donnez-lui une clé aléatoire ({GENERATE_SECRET})."
+        )
+    elif secret == DEV_SECRET:
+        problems.append(
+            "SECRET_KEY est la clé de développement, publique : donnez-lui une clé aléatoire "
+            f"({GENERATE_SECRET})."
+        )
+    elif len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < MIN_SECRET_SYMBOLS:
+        problems.append(
+            f"SECRET_KEY est trop faible ({len(secret)} caractères) : il en faut au moins "
+            f"{MIN_SECRET_LENGTH}, tirés au hasard ({GENERATE_SECRET})."
+        )
+    if not env.get("DATABASE_URL"):
+        problems.append(
+            "DATABASE_URL n'est pas défini : indiquez la base PostgreSQL "
+            "(postgresql://utilisateur:mot-de-passe@hôte:5432/base)."
+        )
+    if not env.get("REDIS_URL"):
+        problems.append(
+            "REDIS_URL n'est pas défini : indiquez le serveur Redis des tâches (redis://hôte:6379/0)."
+        )
+    return problems
+
+
 def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     mode = env.get("DIALOGUE_ENV", "production")
     if mode not in ("development", "production"):
-        raise ConfigError(f"DIALOGUE_ENV must be development or production, not {mode!r}")
-    secret = env.get("SECRET_KEY")
-    if not secret:
-        if mode != "development":
-            raise ConfigError(
-                "SECRET_KEY is not set. Set it (e.g. `python -c 'import secrets; "
-                "print(secrets.token_hex(32))'`), or set DIALOGUE_ENV=development to try "
-                "Dialogue citoyen locally on its embedded defaults."
-            )
-        secret = DEV_SECRET
+        raise ConfigError(
+            f"DIALOGUE_ENV vaut {mode!r} : choisissez production (par défaut) ou development."
+        )
+    if mode == "production" and (problems := production_problems(env)):
+        raise ConfigError(
+            "Dialogue citoyen ne démarre pas en production :\n"
+            + "\n".join(f"- {problem}" for problem in problems)
+            + "\nPour l'essayer sur les réglages intégrés (SQLite, sans serveur), "
+            "définissez DIALOGUE_ENV=development."
+        )
+    secret = env.get("SECRET_KEY") or DEV_SECRET
     redis_url = env.get("REDIS_URL") or None
     return {
         "DIALOGUE_ENV": mode,
@@ -73,6 +110,7 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
         "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
         "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
@@ -86,6 +124,10 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # « Se souvenir de moi »: two weeks, not a year; HTTP only, same-site, Secure on https.
+    "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Flask-Babel: French UI, Paris time.
     "BABEL_DEFAULT_LOCALE": "fr_FR",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
@@ -107,6 +149,8 @@ DEFAULTS: dict[str, Any] = {
     # The same answer whether an account exists or not (no account enumeration).
     "SECURITY_RETURN_GENERIC_RESPONSES": True,
     "SECURITY_PASSWORD_LENGTH_MIN": 10,
+    # Beyond the length, backoffice/passwords.py: zxcvbn's score (0–4) and the account's data.
+    "SECURITY_ZXCVBN_MINIMUM_SCORE": 3,
     # Spreadsheet imports can be large; anything bigger is refused with 413.
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SECURITY_POST_LOGIN_VIEW": "/apres-connexion",
@@ -115,6 +159,11 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Public forms: per-address rate limits (Flask-Limiter; Redis when REDIS_URL is Redis).
     "PUBLIC_POST_LIMIT": "10 per minute; 200 per day",
+    # Failed logins per account, whatever the address they come from (password guessing).
+    "LOGIN_FAILURE_LIMIT": "5 per 15 minutes; 20 per day",
+    # Seconds the registration, confirmation and reset forms take at least (timing must not
+    # tell whether an account exists or is confirmed).
+    "ACCOUNT_FORM_FLOOR": 0.5,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Imports of more rows than this run in a worker, with progress shown in the back office.
     "IMPORT_INLINE_ROWS": 2000,
@@ -157,7 +206,8 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if uri.startswith("sqlite"):
         # Several processes (web, worker, beat) share the file: wait for locks, don't fail.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
-    app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    https = app.config["BASE_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = https
     if "TRUSTED_HOSTS" not in app.config or app.config["TRUSTED_HOSTS"] is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config, env)
 

@@ -27,7 +27,7 @@ from workflows.transitions import transition
 
 from .auth import create_user
 
-PASSWORD = "dialogue-demo"
+PASSWORD = "briques roses du capitole"
 
 ACCOUNTS = (
     # email, role, department, name, position

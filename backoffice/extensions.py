@@ -8,11 +8,13 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from workflows.models import Base
 
 from .mail import Mail
+from .passwords import PasswordPolicy
 from .security_mail import OutboxMailUtil
 
 db = SQLAlchemy(metadata=Base.metadata)
@@ -21,6 +23,7 @@ mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
 # Flask-Security reads its mail class only here, not in init_app.
-security = Security(mail_util_cls=OutboxMailUtil)
+security = Security(mail_util_cls=OutboxMailUtil, password_util_cls=PasswordPolicy)
+talisman = Talisman()
 # Storage and limits come from the config (RATELIMIT_STORAGE_URI, PUBLIC_POST_LIMIT).
 limiter = Limiter(key_func=get_remote_address)

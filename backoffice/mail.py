@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import quopri
 import re
 import smtplib
 import time
 import uuid
+from collections.abc import Collection
 from email.encoders import encode_base64
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -56,32 +58,47 @@ def connection() -> flask_mail.Connection:
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
 
-def text_to_html(text: str) -> Markup:
-    """Paragraphs and links of a plain-text body, every character escaped first."""
+def text_to_html(text: str, links: Collection[str] | None = None) -> Markup:
+    """Paragraphs and links of a plain-text body, every character escaped first.
+
+    ``links``: only these URLs become links (those we wrote into the email); any other URL in
+    the text (a name, a title someone typed) stays plain text. None: every URL is linked.
+    """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    html = []
+
+    def link(match: re.Match[str]) -> str:
+        url = match.group(0)
+        if links is not None and html.unescape(url) not in links:
+            return url
+        return f'<a href="{url}">{url}</a>'
+
+    parts = []
     for paragraph in paragraphs:
-        escaped = str(escape(paragraph))
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-        html.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    return Markup("\n".join(html))
+        linked = _URL.sub(link, str(escape(paragraph)))
+        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return Markup("\n".join(parts))
 
 
 def render_email(template: str, **context: Any) -> tuple[str, str, str]:
-    """(subject, text, html) of ``templates/emails/<template>.txt``."""
+    """(subject, text, html) of ``templates/emails/<template>.txt``.
+
+    In the HTML part, only the URLs that the context hands over as plain strings (``link``,
+    ``page`` …: ours, made with ``url_for``) are links; a URL inside a name or a title is text.
+    """
     env = current_app.jinja_env
     tpl = env.get_template(f"emails/{template}.txt")
+    ours = {v for v in context.values() if isinstance(v, str) and _URL.fullmatch(v)}
     current_app.update_template_context(context)
     ctx = tpl.new_context(context)
     subject = " ".join("".join(tpl.blocks["subject"](ctx)).split())
     body = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "".join(tpl.blocks["body"](ctx))).strip() + "\n"
-    html = render_template(
+    html_body = render_template(
         "emails/layout.html",
         subject=subject,
-        body=text_to_html(body),
+        body=text_to_html(body, links=ours),
         recipient=context.get("recipient"),
     )
-    return subject, body, html
+    return subject, body, html_body
 
 
 class _EncodedHeaders(Compat32):

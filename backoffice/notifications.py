@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from workflows import charter, digests
+from workflows import charter, digests, events
 from workflows.models import (
     Contribution,
     Deadline,
@@ -114,20 +114,24 @@ def _registration_email(message: OutboxMessage) -> Email:
     registration = db.session.get(Registration, message.context["registration_id"])
     event = registration.event
     link = url_for("public.registration", token=registration_token(registration), _external=True)
+    # The request to confirm goes to an address nobody has shown to be theirs: it greets
+    # nobody by name and carries nothing but what we wrote (the event is the département's).
+    asking = message.template == events.ASK
     email = Email(
         *render_email(
             message.template,
-            recipient=recipient_of(message),
+            recipient=None if asking else recipient_of(message),
             registration=registration,
             event=event,
             demarche=event.demarche,
             link=link,
             page=url_for("public.demarche", slug=event.demarche.slug, _external=True),
+            lapses_at=events.lapses_at(registration) if asking else None,
         )
     )
     if registration.status == RegistrationStatus.CONFIRMED and message.template in (
-        "registration_confirmed",
-        "registration_promoted",
+        events.CONFIRMED,
+        events.PROMOTED,
     ):
         email.attachments.append(
             (

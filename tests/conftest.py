@@ -80,6 +80,8 @@ def app_config(database_url, smtp, tmp_path_factory) -> dict:
         "MAIL_SUPPRESS_SEND": False,  # tests read what a real SMTP server received
         "OUTBOX_DISPATCH": "none",
         "PUBLIC_POST_LIMIT": "10000 per minute",  # tests post fast; one test lowers it
+        "LOGIN_FAILURE_LIMIT": "10000 per minute",  # likewise (test_accounts lowers it)
+        "ACCOUNT_FORM_FLOOR": 0,  # no waiting (test_accounts sets one)
         "BASE_URL": "http://dialogue.test",
         "MAIL_SINK_DIR": str(instance / "mail"),
     }
@@ -90,6 +92,7 @@ def app(app_config):
     from flask_migrate import upgrade
 
     application = create_app(app_config)
+    application.before_request_funcs.setdefault(None, []).insert(0, _as_in_production)
     with application.app_context():
         _drop_everything()
         upgrade()  # the schema comes from the migrations, as in production
@@ -102,6 +105,17 @@ def app(app_config):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _as_in_production() -> None:
+    """Each request of a test starts from a clean ``g``, as in production, where every request
+    has its own app context: the ``ctx`` fixture's context is shared by the test's requests,
+    and Flask-Login, Flask-Security and Flask-WTF keep the user, how they authenticated and the
+    CSRF token of the session on ``g``."""
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 def _drop_everything() -> None:

@@ -4,11 +4,17 @@ Builds the Flask app (for its configuration, database and mail) and its bound Ce
 the tasks in ``workers.tasks`` are thin calls into ``workflows``.
 """
 
+import sys
+
 from backoffice import create_app
+from backoffice.config import ConfigError
 
 from .schedule import BEAT_SCHEDULE
 
-flask_app = create_app()
+try:
+    flask_app = create_app()
+except ConfigError as refused:  # what to set, in French, without a traceback
+    sys.exit(str(refused))
 celery = flask_app.extensions["celery"]
 celery.conf.beat_schedule = BEAT_SCHEDULE
 

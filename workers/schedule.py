@@ -8,6 +8,10 @@ BEAT_SCHEDULE = {
     "sweep-imports": {"task": "workers.sweep_imports", "schedule": crontab(minute="*/5")},
     "sweep-mailings": {"task": "workers.sweep_mailings", "schedule": 60.0},
     "sweep-reminders": {"task": "workers.sweep_reminders", "schedule": crontab(minute="*/10")},
+    "expire-registrations": {
+        "task": "workers.expire_registrations",
+        "schedule": crontab(minute="*/10"),
+    },
     "scan-charter": {"task": "workers.scan_charter", "schedule": crontab(minute="*/5")},
     "sweep-syntheses": {"task": "workers.sweep_syntheses", "schedule": crontab(minute="*/5")},
     # Monday 08:00 in Europe/Paris (the Celery app's timezone).

@@ -8,7 +8,7 @@ from flask import current_app
 from backoffice import mailer
 from backoffice.extensions import db
 from backoffice.notifications import send_notification
-from workflows import calendar, charter, digests, imports, mailings, outbox
+from workflows import calendar, charter, digests, events, imports, mailings, outbox
 from workflows.clock import utcnow
 from workflows.models import Demarche
 from workflows.sheets import FileLimits
@@ -120,6 +120,12 @@ def sweep_mailings() -> dict[str, int]:
 def sweep_reminders() -> list[int]:
     """Make the reminders of the events starting within two days (each once)."""
     return mailings.schedule_reminders(db.session, as_of=utcnow())
+
+
+@shared_task(name="workers.expire_registrations")
+def expire_registrations() -> list[int]:
+    """Lapse the registrations made by typing an address that nobody confirmed in time."""
+    return events.expire_pending(db.session, as_of=utcnow())
 
 
 @shared_task(name="workers.scan_charter")

@@ -1,4 +1,5 @@
-"""Who sees which démarches (DESIGN §1), as SQL filters usable by every list and lookup."""
+"""Who sees which démarches (DESIGN §1), as SQL filters usable by every list and lookup, and
+who sees the participants' personal data."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ def visible_clause(user: User) -> ColumnElement[bool]:
     if not clauses:
         return false()
     return clauses[0] if len(clauses) == 1 else clauses[0] | clauses[1]
+
+
+def sees_personal_data(user: User | None) -> bool:
+    """Participants' addresses are for the mission only — in the back office as in the API and
+    the exports; departments and elected officials see names, never addresses."""
+    return user is not None and user.is_mission
 
 
 def can_see(user: User, d: Demarche) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from . import audit
+from .access import sees_personal_data
 from .errors import InvalidFields, PermissionDenied
 from .i18n import N_
 from .models import Contribution, Demarche, User
@@ -135,7 +136,7 @@ def export(
     """(content, mimetype, filename) of the export; audited."""
     if fmt not in FORMATS:
         raise InvalidFields({"format": N_("unknown format “%(value)s”: csv or xlsx", value=fmt)})
-    if personal and not actor.is_mission:
+    if personal and not sees_personal_data(actor):
         raise PermissionDenied(N_("only the mission exports personal data"))
     table = rows(session, demarche, personal=personal)
     content = to_csv(table) if fmt == "csv" else to_xlsx(table)

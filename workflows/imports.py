@@ -1007,21 +1007,33 @@ def lost_previews(session: Session, *, as_of: datetime) -> list[int]:
     )
 
 
-def forget_files_of(session: Session, email: str) -> int:
-    """Delete the import files not yet run that name ``email`` (an erasure); returns how many."""
+def forget_files_of(session: Session, email: str, name: str | None = None) -> int:
+    """An erasure: delete the import files not yet run that name the person (by ``email``),
+    and take their address and name out of every import's file name and refused rows;
+    returns how many files were deleted."""
     needle = email.lower().encode()
+    names = {email.lower()} | ({name.lower()} if name and len(name.strip()) >= 4 else set())
     deleted = 0
-    for record in session.scalars(
-        select(ContributionImport).where(
-            ContributionImport.status.in_(
-                (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.QUEUED)
-            )
-        )
-    ):
+    for record in session.scalars(select(ContributionImport)):
         path = Path(record.path)
-        if path.exists() and needle in path.read_bytes().lower():
+        if (
+            record.status in (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.QUEUED)
+            and path.exists()
+            and needle in path.read_bytes().lower()
+        ):
             path.unlink()
             record.status = ImportStatus.FAILED
             record.error = "file deleted: it named a person who erased their account"
             deleted += 1
+        if any(n in record.filename.lower() for n in names):
+            record.filename = f"import-{record.id}{Path(record.filename).suffix.lower()[:10]}"
+
+        def scrub(value: Any) -> Any:
+            return "…" if any(n in str(value).lower() for n in names) else value
+
+        if any(n in str(record.refused).lower() for n in names):
+            record.refused = [
+                {**row, "params": {k: scrub(v) for k, v in (row.get("params") or {}).items()}}
+                for row in record.refused
+            ]
     return deleted

@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
+from .access import sees_personal_data
 from .contributions import commune_fields
 from .errors import InvalidFields
-from .i18n import N_
+from .i18n import N_, Msg
 from .models import (
     ApiToken,
     AuditEntry,
@@ -27,6 +28,7 @@ from .models import (
     Participant,
     Registration,
     RegistrationStatus,
+    Suppression,
     User,
 )
 from .text import clean_text
@@ -53,21 +55,47 @@ def clean_name(value: str | None, field: str = "name") -> str | None:
 
 
 def participant_for_email(
-    session: Session, email: str, *, as_of: datetime, name: str | None = None
+    session: Session,
+    email: str,
+    *,
+    as_of: datetime,
+    name: str | None = None,
+    consents: bool = True,
 ) -> Participant:
-    """The participant with this address, created if new (flushes)."""
+    """The participant with this address, created if new (flushes).
+
+    ``consents=False``: the address was typed by someone who has not shown it is theirs (the
+    public event form), so a new participant starts with every consent off, the feedback's
+    included, until its owner confirms (``confirm_address``).
+    """
     email = normalize_email(email)
     participant = session.scalar(select(Participant).where(Participant.email == email))
     if participant is not None:
         # An existing person's name is not anyone's to change (their account sets it).
         return participant
-    participant = Participant(email=email, name=clean_name(name), created_at=as_of)
+    participant = Participant(
+        email=email, name=clean_name(name), created_at=as_of, consent_feedback=consents
+    )
     try:
         with session.begin_nested():  # two requests for one new address: one row
             session.add(participant)
     except IntegrityError:
         participant = session.scalar(select(Participant).where(Participant.email == email))
     return participant
+
+
+def staff_label(viewer: User, participant: Participant | None) -> str | Msg:
+    """How the back office names a participant to ``viewer``: the mission reads the address
+    (and the name), the others the name given, else a number — never the address."""
+    if participant is None:
+        return "—"
+    if participant.erased_at is not None:
+        return N_("participant supprimé")
+    if sees_personal_data(viewer):
+        if participant.name and participant.email:
+            return f"{participant.name} <{participant.email}>"
+        return participant.name or participant.email or "—"
+    return participant.name or N_("participant no. %(id)s", id=participant.id)
 
 
 def participant_for_user(session: Session, user: User, *, as_of: datetime) -> Participant:
@@ -84,8 +112,38 @@ def participant_for_user(session: Session, user: User, *, as_of: datetime) -> Pa
         participant.user = user
         # The account holder's own name (or none): not whatever someone typed before.
         participant.name = user.name or None
+        confirm_address(session, participant, as_of=as_of)
         session.flush()
     return participant
+
+
+def confirm_address(
+    session: Session, participant: Participant, *, as_of: datetime, name: str | None = None
+) -> None:
+    """The owner of the participant's address has shown it is theirs (they confirmed a
+    registration from the email, or their espace citoyen).
+
+    A participant that someone else's typing created has had every consent off: the feedback
+    consent now comes on, as for anyone who takes part (the charter promises each participant
+    the feedback; they turn it off in their espace or by the link of any mailing). News of
+    their territory stays off until they opt in. Consents someone already set are left alone.
+    ``name`` (given on the confirmation page) names them, unless an account does.
+    """
+    if participant.consent_updated_at is None and not participant.consent_feedback:
+        participant.consent_feedback = True
+        participant.consent_updated_at = as_of
+        audit.record(
+            session,
+            "participant.consents",
+            actor=participant.user,
+            as_of=as_of,
+            target=f"participant:{participant.id}",
+            feedback=True,
+            territory_news=participant.consent_territory_news,
+            reason="address confirmed",
+        )
+    if name is not None and participant.user_id is None:
+        participant.name = clean_name(name)
 
 
 def set_consents(
@@ -144,6 +202,10 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _addresses(user: User, participant: Participant | None) -> set[str]:
+    return {a.lower() for a in (user.email, participant and participant.email) if a}
+
+
 def export_data(session: Session, user: User) -> dict[str, Any]:
     """Everything the platform holds about this person (the right of access, GDPR art. 15)."""
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
@@ -200,6 +262,9 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "moderation_reason": c.moderation_reason,
                 "in_reply_to": c.parent_id,
                 "contributed_at": _iso(c.contributed_at),
+                # A question's answer by the department, as published under it.
+                "answer": c.answer or None,
+                "answered_at": _iso(c.answered_at),
             }
             for c in contributions
         ],
@@ -212,6 +277,7 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "status": r.status.value,
                 "attended": r.attended,
                 "created_at": _iso(r.created_at),
+                "confirmed_at": _iso(r.confirmed_at),
                 "promoted_at": _iso(r.promoted_at),
                 "cancelled_at": _iso(r.cancelled_at),
             }
@@ -224,6 +290,20 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
                 "created_at": _iso(r.created_at),
             }
             for r in reports
+        ],
+        # The kinds of mail they stopped, and why (an unsubscription, a bounce).
+        "unsubscriptions": [
+            {
+                "address": s.address,
+                "scope": s.scope,
+                "reason": s.reason,
+                "created_at": _iso(s.created_at),
+            }
+            for s in session.scalars(
+                select(Suppression)
+                .where(Suppression.address.in_(_addresses(user, participant)))
+                .order_by(Suppression.created_at)
+            )
         ],
         "messages": [
             {"subject": m.subject, "sent_at": _iso(m.sent_at)}
@@ -252,6 +332,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
 
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
     old_participant_email = participant.email if participant is not None else None
+    old_participant_name = participant.name if participant is not None else None
     if participant is not None:
         for registration in session.scalars(
             select(Registration).where(
@@ -277,7 +358,12 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
         # An SMTP answer may quote the address, a Flask-Security email its links.
         message.error = "recipient erased" if message.status != OutboxStatus.SENT else ""
         message.context = {k: v for k, v in message.context.items() if k.endswith("_id")}
-    imports.forget_files_of(session, user.email)
+    imports.forget_files_of(session, user.email, user.name or old_participant_name)
+    # What they wrote to the moderation about others' contributions is theirs too.
+    for report in session.scalars(
+        select(ContributionReport).where(ContributionReport.reporter_id == user.id)
+    ):
+        report.reason = ""
     mailings.forget_address(session, {user.email, old_participant_email or ""})
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         session.delete(token)

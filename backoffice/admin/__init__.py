@@ -6,6 +6,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _L
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from workflows.models import (
     Contribution,
@@ -20,6 +21,7 @@ from workflows.models import (
 )
 
 from ..extensions import db
+from ..headers import csp_nonce
 from .charter import CharterView, DeadlineView
 from .consultation import ContributionView, EventView, ItemView
 from .demarches import DemarcheView
@@ -30,11 +32,20 @@ from .syntheses import SynthesisView
 
 
 def init_app(app: Flask) -> Admin:
+    # Our templates override a few of Flask-Admin's (templates/admin/…) and reach the originals
+    # as "flask_admin/admin/…" to import the macros they leave unchanged.
+    app.jinja_loader = ChoiceLoader(  # type: ignore[method-assign]
+        [
+            app.jinja_loader,
+            PrefixLoader({"flask_admin": PackageLoader("flask_admin", "templates/bootstrap4")}),
+        ]
+    )
     admin = Admin(
         app,
         name="Dialogue citoyen",
         theme=Bootstrap4Theme(base_template="admin/dialogue_base.html", fluid=True),
         index_view=HomeView(name=_L("Home"), url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(DemarcheView(Demarche, db, name=_L("Démarches"), endpoint="demarche"))
     consultation = _L("Consultation")

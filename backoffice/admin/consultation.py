@@ -33,9 +33,10 @@ from workflows import charter, questions
 from workflows import contributions as contribution_domain
 from workflows import events as event_domain
 from workflows import items as item_domain
-from workflows.access import acts_for_department, parse_id, visible_clause
+from workflows.access import acts_for_department, parse_id, sees_personal_data, visible_clause
 from workflows.clock import PARIS, utcnow
 from workflows.errors import DomainError
+from workflows.i18n import Msg
 from workflows.models import (
     Channel,
     Contribution,
@@ -48,7 +49,7 @@ from workflows.models import (
     Item,
     RegistrationStatus,
 )
-from workflows.participants import participant_for_email
+from workflows.participants import participant_for_email, staff_label
 from workflows.roles import MISSION_ROLES, RoleName
 from workflows.territory import territories
 
@@ -219,12 +220,14 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
 # -- contributions and moderation -----------------------------------------------------------
 
 
+def participant_label(participant) -> str:
+    """The participant as the current user may see them (addresses: the mission only)."""
+    label = staff_label(current_user, participant)
+    return tr(label) if isinstance(label, Msg) else label
+
+
 def _author(c: Contribution) -> str:
-    if c.participant is None:
-        return "—"
-    if c.participant.erased_at:
-        return gettext("participant supprimé")
-    return c.participant.name or c.participant.email or "—"
+    return participant_label(c.participant)
 
 
 class ReportedFilter(ChoiceFilter):
@@ -450,6 +453,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         "capacity",
         "registered",
         "waiting",
+        "pending",
         "registration_open",
     )
     column_labels = {
@@ -461,6 +465,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         "capacity": _L("Seats"),
         "registered": _L("Registered"),
         "waiting": _L("Waiting list"),
+        "pending": _L("Awaiting confirmation"),
         "registration_open": _L("Registrations open"),
     }
     column_default_sort = ("starts_at", True)
@@ -477,6 +482,11 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         ),
         "waiting": lambda v, c, m, n: sum(
             r.status == RegistrationStatus.WAITING for r in m.registrations
+        ),
+        # Made by typing an address, not yet confirmed by its owner: no seat, not a registrant.
+        "pending": lambda v, c, m, n: sum(
+            r.status == RegistrationStatus.PENDING and event_domain.lapses_at(r) > utcnow()
+            for r in m.registrations
         ),
     }
 
@@ -531,6 +541,13 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             items=event.demarche.items,
             return_url=self.get_url(".index_view"),
             seats_left=event_domain.seats_left(db.session, event),
+            show_addresses=sees_personal_data(current_user),
+            participant_label=participant_label,
+            counts=event_domain.counts(db.session, event, as_of=utcnow()),
+            # Pending ones are not listed: an address nobody confirmed is no registrant.
+            registrations=[
+                r for r in event.registrations if r.status != RegistrationStatus.PENDING
+            ],
         )
 
     @expose("/attendance/", methods=("POST",))

@@ -15,7 +15,7 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_app_context,
+    has_request_context,
     make_response,
     redirect,
     request,
@@ -30,7 +30,7 @@ from wtforms import SelectChoice, SelectField
 
 from workflows import audit, charter, decisions, exports, imports
 from workflows import demarches as domain
-from workflows.access import acts_for_department, parse_id, visible_clause
+from workflows.access import acts_for_department, get_visible, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
@@ -77,7 +77,7 @@ def _per_request(options):
     built (no app context then); ``DemarcheView`` refreshes them on each list request."""
 
     def read():
-        return options() if has_app_context() else []
+        return options() if has_request_context() else []
 
     return read
 
@@ -289,8 +289,10 @@ class DemarcheView(ProtectedModelView):
 
     def update_model(self, form, model):
         try:
-            # Lock the row as the API does: a move committed meanwhile decides what is editable.
-            db.session.refresh(model, with_for_update=True)
+            # Lock the démarche's row (only it: PostgreSQL cannot lock the outer-joined
+            # department and official) and re-read it, as the API does: a move committed
+            # meanwhile decides what is editable.
+            model = get_visible(db.session, current_user, model.id, lock=True)
             changed = domain.update_demarche(
                 db.session, current_user, model, _form_values(form), as_of=utcnow()
             )

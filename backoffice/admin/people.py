@@ -76,7 +76,7 @@ class UserView(ProtectedModelView):
             raise ValidationError(_L("Invalid email address.")) from exc
         password = form.new_password.data if "new_password" in form else None
         if password:
-            problems = password_problems(password)
+            problems = password_problems(password, email=model.email, name=model.name or "")
             if problems:
                 raise ValidationError(" ".join(problems))
         if is_created or password:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from workflows import contributions as domain
 from workflows import decisions, exports
-from workflows.access import get_readable, get_visible
+from workflows.access import get_readable, get_visible, sees_personal_data
 from workflows.clock import utcnow
 from workflows.errors import DomainError, NotFound, PermissionDenied
 from workflows.i18n import N_
@@ -116,7 +116,7 @@ def list_contributions(args, demarche_id):
         .limit(per_page)
     ).all()
     for row in rows:
-        row.show_email = user.is_mission  # type: ignore[attr-defined]
+        row.show_email = sees_personal_data(user)  # type: ignore[attr-defined]
         row.staff_view = staff  # type: ignore[attr-defined]
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
 
@@ -160,7 +160,7 @@ def create_contribution(fields, demarche_id):
         title=fields.get("title"),
     )
     db.session.commit()
-    contribution.show_email = user.is_mission  # type: ignore[attr-defined]
+    contribution.show_email = sees_personal_data(user)  # type: ignore[attr-defined]
     contribution.staff_view = not citizen  # type: ignore[attr-defined]
     return contribution
 

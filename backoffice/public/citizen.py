@@ -136,6 +136,30 @@ def cancel_mine(registration_id: int):
     return redirect(url_for("public.espace") + "#inscriptions")
 
 
+@bp.route("/espace/inscriptions/<int:registration_id>/confirmer", methods=["POST"])
+@citizen_required
+def confirm_mine(registration_id: int):
+    """A registration someone made by typing my address, which I confirm from my espace
+    (logged in, the address is shown to be mine)."""
+    participant = participant_for_user(db.session, current_user, as_of=utcnow())
+    registration = (
+        db.session.get(Registration, registration_id) if parse_id(registration_id) else None
+    )
+    if registration is None or registration.participant_id != participant.id:
+        abort(404)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        event_domain.confirm_registration(db.session, registration, as_of=utcnow())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(tr(exc.messages[0]), "error")
+    else:
+        flash(gettext("Your registration is confirmed."), "success")
+    return redirect(url_for("public.espace") + "#inscriptions")
+
+
 @bp.route("/espace/donnees.json")
 @citizen_required
 def my_data():

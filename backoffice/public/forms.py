@@ -57,9 +57,18 @@ class ReportForm(FlaskForm):
 
 
 class EventRegistrationForm(HoneypotForm):
-    name = StringField(_L("Your name"), validators=[Optional(), Length(max=160)])
+    # No name here: whoever types an address may not be its owner. The owner gives their
+    # name, if they wish, when they confirm (ConfirmRegistrationForm).
     email = EmailField(
         _L("Your email address"), validators=[Optional(), Email(check_deliverability=False)]
+    )
+
+
+class ConfirmRegistrationForm(FlaskForm):
+    name = StringField(
+        _L("Your name"),
+        validators=[Optional(), Length(max=160)],
+        description=_L("Optional: for the attendance list and our emails to you."),
     )
 
 

@@ -2,7 +2,7 @@
 in their order of position, then creation), then a unique index holds it.
 
 Revision ID: e3c1a7d5b920
-Revises: 1b2ab89c6548
+Revises: e4b7c2a91f03
 Create Date: 2026-11-30 06:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3c1a7d5b920'
-down_revision = '1b2ab89c6548'
+down_revision = 'e4b7c2a91f03'
 branch_labels = None
 depends_on = None
 

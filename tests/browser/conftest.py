@@ -48,7 +48,29 @@ def live_server(app):
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page whose every Content-Security-Policy violation fails the test."""
     context = browser.new_context(base_url=live_server, locale="fr-FR")
     page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, violations
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    grave = [
+        (v["id"], v["impact"], [node["target"] for node in v["nodes"]][:5])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not grave, f"{page.url}: {grave}"

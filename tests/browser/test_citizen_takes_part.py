@@ -3,6 +3,7 @@ comments an item, registers to a workshop, and finds both in the espace citoyen.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -67,3 +68,49 @@ def test_a_citizen_takes_part_from_registration_to_espace(
     assert "Des rencontres le soir, pour les actifs." in contributions
     registrations = page.locator("#inscriptions + table").inner_text()
     assert "Atelier citoyen du 3 décembre" in registrations and "Inscrit·e" in registrations
+
+
+def test_a_neighbour_without_an_account_registers_and_confirms_from_the_email(
+    page, make_demarche, people, deliver, smtp
+):
+    d = make_demarche("consultation", title="Projet de Charte du dialogue citoyen")
+    start = utcnow().replace(microsecond=0) + timedelta(days=8)
+    events.create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "meeting",
+            "title": "Rencontre territoriale de Revel",
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=2),
+            "place": "Salle des fêtes, Revel",
+            "capacity": 30,
+        },
+        as_of=utcnow(),
+    )
+    db.session.commit()
+
+    page.goto(f"/demarches/{d.slug}")
+    meeting = page.locator("#evenement-1")
+    meeting.get_by_label("Votre adresse électronique").fill("paul@exemple.fr")
+    meeting.get_by_role("button", name="S’inscrire").click()
+    assert "un courriel part vers cette adresse" in page.content()
+
+    deliver()
+    [ask] = smtp.to("paul@exemple.fr")
+    assert ask.subject == "Confirmez votre inscription : Rencontre territoriale de Revel"
+    path = re.search(r"http://dialogue\.test(/inscriptions/\S+)", ask.text).group(1)
+    page.goto(path)
+    assert page.locator("h1").inner_text() == "Confirmer mon inscription"
+    if os.environ.get("SCREENSHOTS"):
+        page.screenshot(path=os.environ["SCREENSHOTS"] + "/confirm.png", full_page=True)
+    page.get_by_label("Votre nom").fill("Paul Garcia")
+    page.get_by_role("button", name="Confirmer mon inscription").click()
+    assert "Vous êtes inscrit·e" in page.content()
+    assert "Annuler mon inscription" in page.content()
+
+    deliver()
+    confirmation = smtp.to("paul@exemple.fr")[-1]
+    assert confirmation.subject == "Votre inscription : Rencontre territoriale de Revel"
+    assert confirmation.text.startswith("Bonjour Paul Garcia,")

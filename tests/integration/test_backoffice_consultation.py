@@ -252,3 +252,62 @@ def test_exports_in_xlsx_without_and_with_personal_data(client, people, make_dem
     assert "author_email" not in rows[0]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "contributions.export"))
     assert entry.data == {"format": "xlsx", "personal": False} and entry.actor == people.mission
+
+
+def test_only_the_mission_reads_participants_addresses_in_the_back_office(
+    client, people, citizen, make_demarche
+):
+    from workflows import events
+    from workflows.participants import participant_for_email, participant_for_user
+
+    d = make_demarche("consultation")
+    now = utcnow()
+    claire = participant_for_user(db.session, citizen, as_of=now)
+    anonymous = participant_for_email(db.session, "sans.nom@exemple.fr", as_of=now)
+    for author, channel in ((claire, "online"), (anonymous, "mail")):
+        contributions.contribute(
+            db.session,
+            d,
+            item_id=d.items[0].id,
+            body=f"Avis par {channel}",
+            author=author,
+            actor=citizen if channel == "online" else people.mission,
+            channel=channel,
+            as_of=now,
+        )
+    start = now + timedelta(days=10)
+    event = events.create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "workshop",
+            "title": "Atelier citoyen",
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=2),
+            "place": "Hôtel du Département",
+            "capacity": 10,
+        },
+        as_of=now,
+    )
+    events.register(db.session, event.id, claire, as_of=now)
+    db.session.commit()
+    contribution = db.session.scalar(select(Contribution).where(Contribution.channel == "mail"))
+    pages = (
+        "/admin/contribution/",
+        f"/admin/contribution/details/?id={contribution.id}",
+        f"/admin/event/details/?id={event.id}",
+    )
+
+    login(client, people.agent)
+    for url in pages:
+        page = client.get(url).text
+        assert "claire@exemple.fr" not in page and "sans.nom@exemple.fr" not in page, url
+    assert "Claire Dubois" in client.get(f"/admin/event/details/?id={event.id}").text
+    listing = client.get("/admin/contribution/").text
+    assert "Claire Dubois" in listing and f"participant·e n° {anonymous.id}" in listing
+
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/admin/").text)})
+    login(client, people.mission)
+    assert "sans.nom@exemple.fr" in client.get(pages[1]).text
+    assert "claire@exemple.fr" in client.get(pages[2]).text

@@ -146,7 +146,7 @@ def test_the_migration_renumbers_the_items_that_shared_a_place(app, people, make
     db.session.commit()
     d, other = d.id, other.id
     db.session.remove()
-    downgrade(revision="1b2ab89c6548")
+    downgrade(revision="e3c1a7d5b920-1")  # just before this one
     try:
         with db.engine.begin() as conn:
             for demarche_id, title, position in [

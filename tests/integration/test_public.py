@@ -217,16 +217,28 @@ def register(client, event, **data):
     )
 
 
+def confirm_by_email(client, deliver, smtp, address, **data) -> str:
+    """What the owner of ``address`` does: opens the emailed link, presses the button."""
+    deliver()
+    [ask] = [r for r in smtp.to(address) if "Confirmez votre inscription" in r.subject]
+    link = re.search(r"http://dialogue\.test(/inscriptions/\S+)", ask.text).group(1)
+    page = client.get(link).text
+    client.post(f"{link}/confirmer", data={"csrf_token": csrf_from(page), **data})
+    return link
+
+
 def test_registering_without_an_account_then_cancelling_by_the_signed_link(
     client, workshop, deliver, smtp
 ):
-    first = register(client, workshop, name="Ana", email="ana@exemple.fr")
+    first = register(client, workshop, email="ana@exemple.fr")
     assert first.status_code == 302
     assert "/inscriptions/" not in first.headers["Location"]  # the link goes by email only
+    link = confirm_by_email(client, deliver, smtp, "ana@exemple.fr", name="Ana")
     register(client, workshop, email="bob@exemple.fr")
+    confirm_by_email(client, deliver, smtp, "bob@exemple.fr")
     deliver()
     [mail] = [r for r in smtp.to("ana@exemple.fr") if "Votre inscription" in r.subject]
-    link = re.search(r"http://dialogue\.test(/inscriptions/\S+)", mail.text).group(1)
+    assert link in mail.text and "Bonjour Ana," in mail.text
     page = client.get(link)
     assert "Inscrit·e" in page.text  # following the link changes nothing
     assert client.get(link[:-3] + "xyz").status_code == 404  # a forged token
@@ -245,7 +257,10 @@ def test_registering_without_an_account_then_cancelling_by_the_signed_link(
 def test_typing_someone_elses_address_gives_no_access_to_their_registration(
     client, workshop, deliver, smtp
 ):
-    register(client, workshop, name="Ana", email="ana@exemple.fr")
+    an_hour_ago = utcnow() - timedelta(hours=1)  # her confirmation left an hour ago
+    ana = participant_for_email(db.session, "ana@exemple.fr", name="Ana", as_of=an_hour_ago)
+    events.register(db.session, workshop.id, ana, as_of=an_hour_ago)
+    db.session.commit()
     other_browser = client.application.test_client()
     # The tests hold one app context, so Flask-WTF's per-request token cache (g) is shared:
     # empty it, as a real second browser would start without it.
@@ -253,7 +268,7 @@ def test_typing_someone_elses_address_gives_no_access_to_their_registration(
     again = register(other_browser, workshop, name="Intrus", email="ana@exemple.fr")
     assert again.status_code == 302 and "/inscriptions/" not in again.headers["Location"]
     page = other_browser.get(again.headers["Location"]).text
-    assert "nous lui avons renvoyé le lien" in page
+    assert "un courriel part vers cette adresse" in page  # as for any address
     deliver()
     subjects = [r.subject for r in smtp.to("ana@exemple.fr")]
     assert subjects.count("Le lien de votre inscription : Atelier du 3 décembre") == 1
@@ -304,20 +319,31 @@ def test_consents_default_and_change(client, citizen):
     ) == (False, True, "31451")
 
 
-def test_my_data_holds_everything_about_me(client, make_demarche, citizen, workshop):
+def test_my_data_holds_everything_about_me(client, people, citizen, workshop):
     d = workshop.demarche
     login(client, citizen)
     post_contribution(client, d, "Mon avis")
     register(client, workshop)
+    question = post_contribution(client, d, "Quand ?", kind="question")
+    from workflows import mailings, questions
+
+    asked = db.session.scalar(select(Contribution).where(Contribution.body == "Quand ?"))
+    questions.answer(db.session, people.mission, asked, "En juin.", as_of=utcnow())
+    mailings.unsubscribe(db.session, "claire@exemple.fr", "news", as_of=utcnow())
+    db.session.commit()
     data = json.loads(client.get("/espace/donnees.json").data)
     assert data["account"]["email"] == "claire@exemple.fr"
     assert data["participant"]["consent_feedback"] is True
-    assert [c["body"] for c in data["contributions"]] == ["Mon avis"]
+    assert [c["body"] for c in data["contributions"]] == ["Mon avis", "Quand ?"]
+    assert data["contributions"][1]["answer"] == "En juin." and question.status_code == 302
     assert data["registrations"][0]["event"] == "Atelier du 3 décembre"
+    assert [(u["scope"], u["reason"]) for u in data["unsubscriptions"]] == [
+        ("news", "unsubscribed")
+    ]
 
 
 def test_deleting_my_account_leaves_no_personal_field_anywhere(
-    client, make_demarche, citizen, workshop, deliver
+    client, people, citizen, workshop, deliver, tmp_path
 ):
     d = workshop.demarche
     other = participant_for_email(db.session, "suivant@exemple.fr", as_of=utcnow())
@@ -326,6 +352,40 @@ def test_deleting_my_account_leaves_no_personal_field_anywhere(
     post_contribution(client, d, "Mon avis reste")
     register(client, workshop)
     events.register(db.session, workshop.id, other, as_of=utcnow())  # waiting list
+    # What they told the moderation, and a spreadsheet about them the mission imported.
+    theirs = contributions.contribute(
+        db.session,
+        d,
+        item_id=d.items[0].id,
+        body="Un avis d'un autre",
+        author=other,
+        actor=people.mission,
+        channel="mail",
+        as_of=utcnow(),
+    )
+    contributions.report(
+        db.session,
+        theirs,
+        reporter=citizen,
+        reason="Moi, Claire Dubois, je trouve ce message blessant.",
+        as_of=utcnow(),
+    )
+    from workflows import imports
+
+    sheet = (
+        "item;text;email\n1;Avis de Claire;claire@exemple.fr\n9;Ligne fausse;claire@exemple.fr\n"
+    )
+    imports.start_import(
+        db.session,
+        d,
+        actor=people.mission,
+        filename="Avis de Claire Dubois.csv",
+        raw=sheet.encode(),
+        fmt=None,
+        item_id=None,
+        directory=tmp_path,
+        as_of=utcnow(),
+    )
     db.session.commit()
     deliver()
     page = client.get("/espace/").text

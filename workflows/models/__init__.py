@@ -37,7 +37,7 @@ from .mailings import (
     Suppression,
 )
 from .outbox import OutboxMessage, OutboxStatus
-from .people import ApiToken, Department, Role, User, roles_users
+from .people import ApiToken, Department, LoginSession, Role, User, roles_users
 from .syntheses import Synthesis, SynthesisStatus
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "ApiToken",
+    "LoginSession",
     "AuditEntry",
     "Base",
     "Demarche",

@@ -89,6 +89,9 @@ class EventKind(Labelled):
 
 
 class RegistrationStatus(Labelled):
+    # Made by someone who typed an address: holds no seat until that address's owner
+    # confirms it from the email (then confirmed or waiting); lapses otherwise.
+    PENDING = "pending"
     CONFIRMED = "confirmed"
     WAITING = "waiting"
     CANCELLED = "cancelled"
@@ -96,6 +99,7 @@ class RegistrationStatus(Labelled):
     @staticmethod
     def LABELS() -> dict:  # noqa: N802
         return {
+            "pending": N_("Awaiting confirmation"),
             "confirmed": N_("Registered"),
             "waiting": N_("On the waiting list"),
             "cancelled": N_("Cancelled"),
@@ -198,6 +202,8 @@ class Registration(Base):
     )
     attended: Mapped[bool | None]
     created_at: Mapped[datetime]
+    # When its owner confirmed it (at once for an account): its place in the waiting list.
+    confirmed_at: Mapped[datetime | None]
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     # The event's start when the last reminder was planned (issue 4 sends them).

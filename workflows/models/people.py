@@ -1,4 +1,4 @@
-"""The people of Dialogue citoyen: accounts, roles, departments, API tokens.
+"""The people of Dialogue citoyen: accounts, roles, departments, login sessions, API tokens.
 
 ``UserMixin``/``RoleMixin`` are Flask-Security's method mixins (password checks, role tests):
 plain methods on the model, no request involved, so the domain stays usable outside Flask.
@@ -88,6 +88,22 @@ class User(Base, UserMixin):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class LoginSession(Base):
+    """A browser session of an account, from its login to its logout: the session cookie names
+    it (only a SHA-256 digest of its identifier is stored), so that a copy of the cookie is
+    worthless once its owner logged out. ``remember``: opened with « se souvenir de moi »,
+    whose cookie may open new sessions until the account logs out."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

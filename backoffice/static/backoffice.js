@@ -1,0 +1,48 @@
+// Behaviour of the back office without inline scripts (the Content-Security-Policy allows
+// only scripts served by the site): confirmations, Flask-Admin's batch actions, links that
+// only open menus, the live counts of a mailing being sent.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-confirm], [data-fa-action], a[href='#'], a[href^='javascript:']");
+    if (!target) return;
+    if (target.matches("a[href='#'], a[href^='javascript:']")) event.preventDefault();
+    if (target.hasAttribute("data-confirm") && !window.confirm(target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+    if (target.hasAttribute("data-fa-action") && window.modelActions) {
+      event.preventDefault();
+      window.modelActions.execute(target.getAttribute("data-fa-action"));
+    }
+  }, true);
+
+  // Flask-Admin's list checkboxes have only a title: give it to assistive technologies.
+  document.querySelectorAll("input.action-checkbox, input.action-rowtoggle").forEach(function (box) {
+    if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", box.title);
+  });
+
+  // A mailing being sent: its counts refresh every 2 seconds, the page reloads when it ends.
+  var counts = document.querySelector("[data-counts-url]");
+  if (counts) {
+    var url = counts.getAttribute("data-counts-url");
+    var tick = function () {
+      fetch(url, { credentials: "same-origin" })
+        .then(function (answer) { return answer.ok ? answer.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          Object.keys(data.counts).forEach(function (key) {
+            var cell = document.querySelector('[data-count="' + key + '"]');
+            if (cell) cell.textContent = data.counts[key];
+          });
+          if (data.status === "sent" || data.status === "cancelled") {
+            window.location.reload();
+            return;
+          }
+          window.setTimeout(tick, 2000);
+        });
+    };
+    window.setTimeout(tick, 2000);
+  }
+})();
