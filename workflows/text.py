@@ -28,28 +28,39 @@ def visible(text: str) -> bool:
     return any(unicodedata.category(c)[0] in "LNPS" and c not in _BLANK_LETTERS for c in text)
 
 
-def clean_text(value: str | None, *, single_line: bool = False) -> str:
-    """Text as it is stored, from a form, the API or a file: line breaks made "\n", control
-    and bidi-reordering characters removed, spaces trimmed; ``single_line`` folds line breaks
-    into a space (titles, subjects, names). Empty ("") when nothing visible remains — so
-    that every "missing" check refuses a title made of zero-width characters."""
-    value = _STRIPPED.sub("", _LINE_BREAKS.sub("\n", value or ""))
+def _scrubbed(value: str) -> str:
+    return _STRIPPED.sub("", _LINE_BREAKS.sub("\n", value))
+
+
+def _finished(value: str, single_line: bool) -> str:
     if single_line:
         value = _FOLDED.sub(" ", value)
     value = value.strip()
     return value if visible(value) else ""
 
 
+def clean_text(value: str | None, *, single_line: bool = False) -> str:
+    """Text as it is stored, from a form, the API or a file: line breaks made "\n", control
+    and bidi-reordering characters removed, spaces trimmed; ``single_line`` folds line breaks
+    into a space (titles, subjects, names). Empty ("") when nothing visible remains — so
+    that every "missing" check refuses a title made of zero-width characters."""
+    return _finished(_scrubbed(value), single_line) if value else ""
+
+
 def to_text(value: str | None, *, single_line: bool = False) -> str:
     """Plain text from user or imported input: HTML reduced to its text, spaces tidied, as
     ``clean_text`` (which see)."""
-    value = _STRIPPED.sub("", _LINE_BREAKS.sub("\n", value or ""))
+    if not value:
+        return ""
+    value = _scrubbed(value)
     if "<" in value and ">" in value:
         soup = BeautifulSoup(value, "html.parser")
         for br in soup.find_all("br"):
             br.replace_with("\n")
         for block in soup.find_all(["p", "div", "li", "h1", "h2", "h3", "h4", "blockquote"]):
             block.insert_after("\n\n")
-        value = soup.get_text()
-    value = "\n".join(line.strip() for line in value.split("\n"))
-    return clean_text(_BLANK_LINES.sub("\n\n", value), single_line=single_line)
+        value = _scrubbed(soup.get_text())  # an entity may stand for any character
+    if "\n" in value:
+        value = "\n".join(line.strip() for line in value.split("\n"))
+        value = _BLANK_LINES.sub("\n\n", value)
+    return _finished(value, single_line)
