@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test install translations messages lint lock clean bench bench-import bench-mailing \
+.PHONY: run test test-faults install translations messages lint lock clean bench bench-import bench-mailing \
 	bench-charter bench-synthesis
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
@@ -18,6 +18,11 @@ run: install translations
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite)
 test: install translations
 	$(BIN)/python -m pytest
+
+## test-faults: the fault suite on private PostgreSQL, Redis and SMTP processes that it kills
+## and restarts (a worker SIGKILLed, Redis and PostgreSQL restarted, the relay deferring)
+test-faults: install translations
+	$(BIN)/python -m pytest -m fault tests/faults
 
 install: $(STAMP)
 

@@ -88,6 +88,7 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         )
     secret = env.get("SECRET_KEY") or DEV_SECRET
     redis_url = env.get("REDIS_URL") or None
+    ratelimit_storage = redis_url if redis_url and redis_url.startswith("redis") else "memory://"
     return {
         "DIALOGUE_ENV": mode,
         "SECRET_KEY": secret,
@@ -109,13 +110,26 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
         "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
+        # What rendering one message's template may spend: CPU seconds, and the longest text
+        # it may write or build on the way (enforced while it renders).
+        "MAILING_RENDER_SECONDS": float(env.get("MAILING_RENDER_SECONDS", "0.5")),
+        "MAILING_RENDER_CHARS": int(env.get("MAILING_RENDER_CHARS", "200000")),
+        # The beat's mailing sweep (seconds), and the first retry of a deferred message
+        # (seconds; it doubles, up to 60 times this).
+        "MAILING_SWEEP_SECONDS": float(env.get("MAILING_SWEEP_SECONDS", "15")),
+        "MAILING_RETRY_AFTER": float(env.get("MAILING_RETRY_AFTER", "60")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
         "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
-        "RATELIMIT_STORAGE_URI": (
-            redis_url if redis_url and redis_url.startswith("redis") else "memory://"
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        # A Redis that does not answer fails fast: the limits then hold in this process's
+        # memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) until it answers again.
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1}
+            if ratelimit_storage.startswith("redis")
+            else {}
         ),
     }
 
@@ -164,6 +178,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds the registration, confirmation and reset forms take at least (timing must not
     # tell whether an account exists or is confirmed).
     "ACCOUNT_FORM_FLOOR": 0.5,
+    # Redis away: the same limits, counted in each process's memory (a warning in the log),
+    # until Redis answers again (checked every few seconds, then the shared counts resume).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     # Imports of more rows than this run in a worker, with progress shown in the back office.
     "IMPORT_INLINE_ROWS": 2000,

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, render_template, request
+import contextlib
+import logging
+
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from workflows.sql import database_unavailable
+
+log = logging.getLogger(__name__)
+#: Seconds a client is asked to wait when the database is away (a restart takes a few).
+RETRY_AFTER = 30
 
 DESCRIPTIONS = {
     400: lazy_gettext("The request could not be understood."),
@@ -15,6 +26,10 @@ DESCRIPTIONS = {
     413: lazy_gettext("The file is too large."),
     500: lazy_gettext(
         "Something went wrong on our side. The team has been told; please try again."
+    ),
+    503: lazy_gettext(
+        "The service is unavailable for a moment: its database does not answer. Please try "
+        "again in a minute."
     ),
 }
 
@@ -30,6 +45,39 @@ def refuse_nul_bytes():
 
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
+    app.register_error_handler(DBAPIError, database_away)
+    app.register_error_handler(PoolTimeout, database_away)
+
+
+def database_away(exc: Exception):
+    """The database is restarting or unreachable: 503 with ``Retry-After`` (a French page, or
+    the API's JSON error), and a clean session for the next request, which serves again as
+    soon as the database is back (the pool pings its connections before use). Any other
+    database error is a bug: re-raised, it becomes a 500."""
+    if not database_unavailable(exc):
+        raise exc
+    from .extensions import db
+
+    with contextlib.suppress(Exception):  # the connection may be dead: rolling back may fail
+        db.session.rollback()
+    with contextlib.suppress(Exception):
+        db.session.remove()
+    orig = getattr(exc, "orig", None) or exc
+    # The exception's type and code only: its text may quote a statement's parameters.
+    cause = " ".join(filter(None, (type(orig).__name__, getattr(orig, "sqlstate", None))))
+    log.warning("database unavailable (%s): 503 for %s %s", cause, request.method, request.path)
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    from .api.errors import API_PREFIX, STATUS_NAMES, payload
+
+    description = DESCRIPTIONS[503]
+    if request.path.startswith(API_PREFIX):
+        return payload(503, str(description)), 503, headers
+    # Rendered without the context processors: Flask-Login's would load the logged-in user
+    # from the database that is away.
+    page = current_app.jinja_env.get_template("error.html").render(
+        code=503, title=STATUS_NAMES[503], description=description
+    )
+    return page, 503, headers
 
 
 def html_error(error: HTTPException):

@@ -24,9 +24,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from workflows import mailings
-from workflows.errors import DomainError
 from workflows.mailings import Composer, Letter, Links, Spacer
 from workflows.models import Mailing
+from workflows.sandbox import Budget
 
 from .i18n import tr
 from .mail import build_message, connection, send, text_to_html
@@ -72,8 +72,15 @@ def links() -> Links:
     )
 
 
+def budget() -> Budget:
+    """What rendering one message may spend (``MAILING_RENDER_SECONDS``,
+    ``MAILING_RENDER_CHARS``; a subject gets a fifth of the time and 20,000 characters)."""
+    config = current_app.config
+    return Budget(seconds=config["MAILING_RENDER_SECONDS"], chars=config["MAILING_RENDER_CHARS"])
+
+
 def composer(session: Any, mailing: Mailing) -> Composer:
-    return Composer(session, mailing, links(), label=tr)
+    return Composer(session, mailing, links(), label=tr, budget=budget())
 
 
 def build(letter: Letter) -> flask_mail.Message:
@@ -126,12 +133,10 @@ def send_test(session: Any, mailing: Mailing, to: str, address: str | None = Non
     return send(build(replace(letter, subject="[TEST] " + letter.subject)))
 
 
-def display_subject(session: Any, mailing: Mailing) -> str:
-    """The subject as the mailing's lists show it: rendered for nobody in particular."""
-    try:
-        return composer(session, mailing).compose("", "", None).subject
-    except DomainError:
-        return mailing.subject
+def display_subject(mailing: Mailing) -> str:
+    """The subject as the lists of mailings show it: rendered for nobody in particular,
+    within a subject's budget; the body is never rendered for a list."""
+    return mailings.subject_line(mailing, links(), budget())
 
 
 class RedisThrottle:

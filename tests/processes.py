@@ -1,4 +1,5 @@
-"""Real processes for the integration tests and the bench: a Celery worker, an SMTP sink.
+"""Real processes for the integration tests and the bench: a Celery worker and beat, an SMTP
+sink, and private PostgreSQL and Redis servers that the fault tests stop and restart.
 
 Each keeps its output (drained by a thread, so that it never blocks on a full pipe) and can
 be stopped politely or killed with SIGKILL, as a crash would.
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -124,3 +127,150 @@ class Sink(Process):
             return []
         lines = self.log_path.read_text(encoding="utf-8").splitlines()
         return [json.loads(line) for line in lines if line.endswith("}")]
+
+
+def start_beat(env: Mapping[str, str], directory: Path) -> Process:
+    """``celery -A workers beat`` with ``env``, its schedule file in ``directory``."""
+    return Process(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers",
+            "beat",
+            "--loglevel=INFO",
+            f"--schedule={directory / 'beat-schedule'}",
+        ],
+        env,
+        ready="beat: Starting",
+    )
+
+
+def _as_postgres() -> list[str]:
+    """initdb and postgres refuse to run as root: as root, they run as the ``postgres`` user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def postgres_bindir() -> Path | None:
+    """Where initdb and pg_ctl are (``PG_BINDIR``, else Debian's newest, else the PATH)."""
+    if os.environ.get("PG_BINDIR"):
+        return Path(os.environ["PG_BINDIR"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own — initdb in a temporary directory, its own port
+    on 127.0.0.1 — which a test may stop, start and restart without touching the machine's."""
+
+    def __init__(self, port: int) -> None:
+        bindir = postgres_bindir()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL's initdb is missing (apt-get install postgresql)")
+        self.port = port
+        self.pg_ctl = str(bindir / "pg_ctl")
+        self.root = Path(tempfile.mkdtemp(prefix="dialogue-pg-"))
+        self.data = self.root / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self.options = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            str(bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run(
+            [*_as_postgres(), *args], capture_output=True, text=True, timeout=60, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[:3]} failed:\n{done.stdout}\n{done.stderr}")
+
+    def _ctl(self, *args: str) -> None:
+        log = str(self.root / "postgres.log")
+        self._run(self.pg_ctl, "-D", str(self.data), "-l", log, "-w", "-t", "30", *args)
+
+    def start(self) -> None:
+        self._ctl("-o", self.options, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "stop")
+
+    def restart(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "-o", self.options, "restart")
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.stop("immediate")
+            except RuntimeError:
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PrivateRedis:
+    """A ``redis-server`` of the test's own on ``port``, without persistence (what it held is
+    lost when it stops, as a broker's queue on a Redis restarted without its disk)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.root = Path(tempfile.mkdtemp(prefix="dialogue-redis-"))
+        self.process: Process | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = Process(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
+            {},
+            ready="Ready to accept connections",
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -13,6 +13,10 @@ what arrived even after killing a sender. ``--script`` scripts the answers per r
 ``refuse`` always answers its code at RCPT; ``defer_once`` answers it the first time only
 (then accepts); ``delay`` waits that long (seconds) before accepting each message;
 ``"parse": false`` records only the recipient and the Message-ID (the bench's light sink).
+``"defer_window": {"after": 60, "seconds": 3, "answer": "451 4.3.2 Try later"}``: once
+``after`` messages were accepted, every RCPT is answered ``answer`` for ``seconds`` of the
+sink's own clock (a relay refusing for a while), then accepted again; the window's opening
+and closing (with the count of refusals) are printed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import json
 import signal
 import threading
+import time
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
@@ -38,11 +43,35 @@ class Handler:
         self.parse = bool(script.get("parse", True))
         self.deferred: set[str] = set()
         self.lock = threading.Lock()
+        self.window = script.get("defer_window")
+        self.accepted = 0
+        self.window_ends: float | None = None  # monotonic time the window closes
+        self.refused_in_window = 0
+
+    def _in_window(self) -> bool:
+        if self.window is None:
+            return False
+        now = time.monotonic()
+        if self.window_ends is None:
+            if self.accepted < self.window["after"]:
+                return False
+            self.window_ends = now + float(self.window["seconds"])
+            print(f"defer window opened after {self.accepted} messages", flush=True)
+        if now < self.window_ends:
+            self.refused_in_window += 1
+            return True
+        if self.refused_in_window >= 0:
+            print(f"defer window closed after {self.refused_in_window} refusals", flush=True)
+            self.refused_in_window = -1  # said once
+        return False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         key = address.lower()
         if key in self.refuse:
             return self.refuse[key]
+        with self.lock:
+            if self._in_window():
+                return self.window["answer"]
         with self.lock:
             if key in self.defer_once and key not in self.deferred:
                 self.deferred.add(key)
@@ -75,6 +104,7 @@ class Handler:
         with self.lock:
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
             self.out.flush()
+            self.accepted += 1
         return "250 OK"
 
 

@@ -16,6 +16,12 @@ try:
 except ConfigError as refused:  # what to set, in French, without a traceback
     sys.exit(str(refused))
 celery = flask_app.extensions["celery"]
-celery.conf.beat_schedule = BEAT_SCHEDULE
+celery.conf.beat_schedule = {
+    **BEAT_SCHEDULE,
+    "sweep-mailings": {
+        **BEAT_SCHEDULE["sweep-mailings"],
+        "schedule": flask_app.config["MAILING_SWEEP_SECONDS"],
+    },
+}
 
 from . import tasks  # noqa: E402,F401 - registers the tasks on the app above

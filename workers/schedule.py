@@ -6,7 +6,9 @@ BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workers.sweep_outbox", "schedule": 60.0},
     "advance-calendar": {"task": "workers.advance_calendar", "schedule": crontab(minute="*/5")},
     "sweep-imports": {"task": "workers.sweep_imports", "schedule": crontab(minute="*/5")},
-    "sweep-mailings": {"task": "workers.sweep_mailings", "schedule": 60.0},
+    # Every 15 s (MAILING_SWEEP_SECONDS): a dead worker's chunk goes back out within 45 s of
+    # its death (workflows.mailings.STALE); a retry that came due leaves within 15 s.
+    "sweep-mailings": {"task": "workers.sweep_mailings", "schedule": 15.0},
     "sweep-reminders": {"task": "workers.sweep_reminders", "schedule": crontab(minute="*/10")},
     "expire-registrations": {
         "task": "workers.expire_registrations",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from flask import current_app
 
@@ -94,6 +96,7 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
             lambda mailing: mailer.composer(db.session, mailing),
             size=config["MAILING_CHUNK"],
             throttle=mailer.throttle(),
+            retry_after=timedelta(seconds=config["MAILING_RETRY_AFTER"]),
         )
     if more:
         deliver_mailing.delay(mailing_id)

@@ -52,6 +52,7 @@ from .models import (
 )
 from .participants import clean_name, normalize_email
 from .sheets import FileLimits, ImportFileError
+from .sql import database_unavailable
 from .text import to_text
 
 log = logging.getLogger(__name__)
@@ -801,6 +802,10 @@ def failure(record: ContributionImport) -> Msg | None:
     return _message(error) if error else None
 
 
+PREVIEW_LOST = N_(
+    "the preview did not finish (its worker stopped, perhaps for lack of memory): upload the "
+    "file again, or split it"
+)
 TOO_BIG = N_(
     "the file is too large to be read within the memory allowed to a preview: split it into "
     "several files"
@@ -843,6 +848,8 @@ def preview_import(
         )
         preview = importer.preview(read_file(record.path))
     except Exception as exc:  # noqa: BLE001 - a preview ends, whatever went wrong
+        if database_unavailable(exc):
+            raise  # not the file's fault; the sweep ends it (PREVIEW_LOST)
         exc.__traceback__ = None  # what the preview's frames held goes with them
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
@@ -943,6 +950,8 @@ def run_import(
         record.imported = importer.apply(preview, actor=actor, as_of=start, on_batch=progress)
         record.status = ImportStatus.DONE
     except Exception as exc:  # noqa: BLE001 - a run must end, whatever went wrong
+        if database_unavailable(exc):
+            raise  # a restart, not the file's fault: the sweep resumes the run (and its file)
         log.exception("import %s failed", import_id)
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
@@ -989,7 +998,7 @@ def sweep_imports(session: Session, *, as_of: datetime) -> list[int]:
             ContributionImport.updated_at < as_of - STALE_RUN,
         )
     ):
-        _fail(session, record, TOO_BIG, as_of)
+        _fail(session, record, PREVIEW_LOST, as_of)
     session.commit()
     return list(stale)
 

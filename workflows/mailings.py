@@ -23,15 +23,15 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, Protocol
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import StrictUndefined, Template, TemplateError
 from sqlalchemy import Select, Update, and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
 from .clock import PARIS, utcnow
-from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
+from .decisions import MAX_JUSTIFICATION
+from .errors import Conflict, DomainError, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
     Audience,
@@ -52,6 +52,8 @@ from .models import (
 )
 from .outbox import PermanentDeliveryError, TemporaryDeliveryError
 from .roles import RoleName
+from .sandbox import Budget, BudgetedEnvironment, OverBudget, render
+from .sql import database_unavailable
 from .stages import Stage
 from .territory import WHOLE_DEPARTEMENT, communes
 from .text import clean_text, visible
@@ -77,56 +79,58 @@ SCOPES = {
     K.OFFICIALS: None,
     K.DEPARTMENTS: None,
 }
-MAX_SUBJECT, MAX_BODY, MAX_RENDERED = 300, 50_000, 500_000
+MAX_SUBJECT, MAX_BODY = 300, 50_000
 CHUNK = 100
 MAX_ATTEMPTS = 8
-#: A claimed or in-flight row untouched this long belongs to a worker that died.
-STALE = timedelta(minutes=5)
+#: A running chunk renews its claim this often while it sends (at its next row): a fresh
+#: claim is a sign of progress, not merely of a live process.
+HEARTBEAT = timedelta(seconds=5)
+#: A claimed or in-flight row untouched this long belongs to a worker that died (or that
+#: stopped making progress). It must exceed the longest step between two rows of a chunk —
+#: one SMTP exchange (``MAIL_TIMEOUT`` per command) or a wait for the rate — plus HEARTBEAT.
+#: With the sweep every 15 seconds, a dead worker's chunk is handed out again within 45 s.
+#: (HEARTBEAT + _Ledger.PATIENCE < STALE: a chunk waiting for a restarted database keeps it.)
+STALE = timedelta(seconds=30)
+#: The first retry of a message the relay deferred (4xx) comes this long after; it doubles.
+RETRY_AFTER = timedelta(minutes=1)
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
 TO_START = "mailings_to_start"
 #: A feedback mailing goes out once the démarche is at its feedback stage (or closed).
 FEEDBACK_STAGES = frozenset({Stage.FEEDBACK, Stage.CLOSED})
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 … 32 minutes, then an hour: the last of 8 attempts comes two hours after the
-    first (a relay down that long, a mailbox full that long)."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+def backoff(attempts: int, unit: timedelta = RETRY_AFTER) -> timedelta:
+    """1, 2, 4 … 32 minutes, then an hour (with the default ``unit``): the last of 8
+    attempts comes two hours after the first (a relay down that long, a mailbox full that
+    long)."""
+    return unit * min(2 ** max(attempts - 1, 0), 60)
 
 
 # -- templates ------------------------------------------------------------------------------
 
-#: The longest string or list a template may build by multiplication or power.
-MAX_PRODUCT = 100_000
-
-
-class _TemplateEnvironment(ImmutableSandboxedEnvironment):
-    """Jinja's sandbox that also forbids changing the lists and dicts it is given (one
-    recipient's template run cannot alter the next one's) and building huge values."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > 64:
-            raise SecurityError("exponent too large")
-        if operator == "*":
-            for sized, times in ((left, right), (right, left)):
-                if (
-                    isinstance(sized, str | list | tuple)
-                    and isinstance(times, int)
-                    and len(sized) * times > MAX_PRODUCT
-                ):
-                    raise SecurityError("value too large")
-        return super().call_binop(context, operator, left, right)
-
-
-_env = _TemplateEnvironment(
+_env = BudgetedEnvironment(
     autoescape=False,
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+#: What a template may raise while it renders (anything else — a worker's time limit — goes
+#: through: it is not the template's fault).
+TEMPLATE_ERRORS = (
+    TemplateError,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    RuntimeError,
+    MemoryError,
+)
+#: How many contributions and decisions the check gives one of its recipients.
+MANY = 200
+_SAMPLE = N_("for the sample recipient")
+_THIS = N_("for this recipient")
 
 
 def _sample_context(with_event: bool) -> dict[str, Any]:
@@ -145,14 +149,97 @@ def _sample_context(with_event: bool) -> dict[str, Any]:
     }
 
 
-def check_template(source: str, field_name: str, *, with_event: bool = False) -> None:
-    """Refuse a template that does not parse or uses a variable that does not exist."""
+def _check_contexts(with_event: bool) -> list[tuple[Msg, dict[str, Any]]]:
+    """The recipients a template is tried for when written: the sample one, one without a
+    name nor contributions nor decisions, one with many of each, and one whose names and texts
+    are as long as they can be — so that what only real recipients trigger (a loop over their
+    contributions, a branch for a missing name) is found before the sending."""
+    sample = _sample_context(with_event)
+    decisions = [
+        {"item": f"Engagement {n}", "outcome": "Retenu", "justification": "Parce que."}
+        for n in range(1, MANY + 1)
+    ]
+    longest = {
+        "item": "É" * 300,
+        "outcome": "Partiellement retenu",
+        "justification": "j" * MAX_JUSTIFICATION,
+    }
+    return [
+        (_SAMPLE, sample),
+        (
+            N_("for a recipient without a name, contributions or decisions"),
+            {**sample, "name": "", "contributions": [], "decisions": []},
+        ),
+        (
+            N_("for a recipient with %(count)s contributions", count=MANY),
+            {
+                **sample,
+                "decisions": decisions,
+                "contributions": [
+                    {**d, "text": f"Mon avis n°{n}.", "date": "01/02/2026"}
+                    for n, d in enumerate(decisions, 1)
+                ],
+            },
+        ),
+        (
+            N_("with the longest names and texts"),
+            {
+                **sample,
+                "name": "N" * 160,
+                "demarche": {**sample["demarche"], "title": "T" * 200},
+                "decisions": [longest],
+                "contributions": [{**longest, "text": "t" * EXCERPT, "date": "01/02/2026"}],
+                "event": {"title": "E" * 200, "place": "P" * 300, "when": "01/02/2026 à 18:00"}
+                if with_event
+                else None,
+            },
+        ),
+    ]
+
+
+def _template_error(exc: BaseException, case: Msg) -> Msg:
+    """What a failed render says, in the back office and the API (and a refused delivery)."""
+    if isinstance(exc, OverBudget) and exc.kind == "time":
+        return N_(
+            "the template takes more than %(ms)s ms to write %(case)s",
+            ms=round(exc.budget.seconds * 1000),
+            case=case,
+        )
+    if isinstance(exc, OverBudget):
+        return N_(
+            "the template writes or builds a text of more than %(chars)s characters %(case)s",
+            chars=exc.budget.chars,
+            case=case,
+        )
+    if case in (_SAMPLE, _THIS):
+        return N_("the template does not read: %(error)s", error=str(exc))
+    return N_("the template does not read %(case)s: %(error)s", case=case, error=str(exc))
+
+
+def _compile(source: str, field_name: str) -> Template:
     try:
-        _env.from_string(source).render(**_sample_context(with_event))
-    except Exception as exc:  # noqa: BLE001 - a syntax error, a sandbox refusal, a type error
+        return _env.from_string(source)
+    except Exception as exc:  # noqa: BLE001 - a syntax error, a template nested too deeply
         raise InvalidFields(
             {field_name: N_("the template does not read: %(error)s", error=str(exc))}
         ) from None
+
+
+def check_template(
+    source: str, field_name: str, *, with_event: bool = False, budget: Budget | None = None
+) -> None:
+    """Refuse a template that does not parse, uses a variable that does not exist, fails or
+    goes past its budget (``budget``; a subject gets a subject's) for any of the recipients
+    of :func:`_check_contexts`."""
+    budget = budget or Budget()
+    if field_name == "subject":
+        budget = budget.for_subject()
+    template = _compile(source, field_name)
+    for case, context in _check_contexts(with_event):
+        try:
+            render(template, context, budget)
+        except Exception as exc:  # noqa: BLE001 - a sandbox refusal, a type error, a budget
+            raise InvalidFields({field_name: _template_error(exc, case)}) from None
 
 
 def default_feedback() -> tuple[str, str]:
@@ -170,7 +257,11 @@ def _mission_only(actor: User | None) -> None:
         raise PermissionDenied(N_("mailings are the mission's"))
 
 
-def mailing_values(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+def mailing_values(
+    session: Session, fields: dict[str, Any], budget: Budget | None = None
+) -> dict[str, Any]:
+    """The fields of a mailing, checked (InvalidFields, every error at once); its templates are
+    rendered within ``budget`` for the recipients of :func:`check_template`."""
     errors: dict[str, Msg] = {}
     values: dict[str, Any] = {}
     try:
@@ -221,7 +312,9 @@ def mailing_values(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
     for name, source in (("subject", subject), ("body", body)):
         if name not in errors:
             try:
-                check_template(source, name, with_event=values["event_id"] is not None)
+                check_template(
+                    source, name, with_event=values["event_id"] is not None, budget=budget
+                )
             except InvalidFields as exc:
                 errors.update(exc.errors)
     if errors:
@@ -231,7 +324,12 @@ def mailing_values(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_mailing(
-    session: Session, actor: User | None, fields: dict[str, Any], *, as_of: datetime
+    session: Session,
+    actor: User | None,
+    fields: dict[str, Any],
+    *,
+    as_of: datetime,
+    budget: Budget | None = None,
 ) -> Mailing:
     _mission_only(actor)
     mailing = Mailing(
@@ -239,7 +337,7 @@ def create_mailing(
         created_by=actor,
         created_at=as_of,
         updated_at=as_of,
-        **mailing_values(session, fields),
+        **mailing_values(session, fields, budget),
     )
     session.add(mailing)
     session.flush()
@@ -257,12 +355,18 @@ def create_mailing(
 
 
 def update_mailing(
-    session: Session, actor: User, mailing: Mailing, fields: dict[str, Any], *, as_of: datetime
+    session: Session,
+    actor: User,
+    mailing: Mailing,
+    fields: dict[str, Any],
+    *,
+    as_of: datetime,
+    budget: Budget | None = None,
 ) -> Mailing:
     _mission_only(actor)
     if mailing.status != MailingStatus.DRAFT:
         raise Conflict(N_("only a draft can be changed"))
-    for name, value in mailing_values(session, fields).items():
+    for name, value in mailing_values(session, fields, budget).items():
         setattr(mailing, name, value)
     mailing.updated_at = as_of
     audit.record(
@@ -599,6 +703,7 @@ class ChunkReport:
     failed: int = 0
     skipped: int = 0
     unreachable: str = ""  # why the SMTP relay could not be reached (the rest went back)
+    yielded: bool = False  # its renders took its share of time: the rest went back
 
 
 def send_chunk(
@@ -609,12 +714,17 @@ def send_chunk(
     *,
     now: Callable[[], datetime] = utcnow,
     throttle: Callable[[], None] | None = None,
+    retry_after: timedelta = RETRY_AFTER,
 ) -> ChunkReport:
     """Send the chunk's rows in order over one connection (reopened after a lost one).
 
     Each row is marked ``sending`` in the commit that records the previous row's outcome:
     a crash leaves at most that one row in flight. ``throttle`` is called before each
-    message: it waits as long as the SMTP relay's rate needs.
+    message: it waits as long as the SMTP relay's rate needs. A deferred message (4xx) is
+    tried again after ``backoff(attempts, retry_after)``. Once the composer has spent its
+    slice of time rendering, the rows not yet attempted go back to the queue (``yielded``).
+    Interrupted by an exception (a worker's soft time limit), it gives back the rows not yet
+    attempted — and the row in flight if its message had not left — before letting it go on.
     """
     ids = list(
         session.scalars(select(Delivery.id).where(Delivery.chunk == token).order_by(Delivery.id))
@@ -624,7 +734,13 @@ def send_chunk(
     session.commit()  # end the read: from now on the ledger writes, each row on its own
     ledger = _Ledger(session, token)
     try:
-        return _send_rows(session, ledger, ids, token, opener, composer, now, throttle, report)
+        return _send_rows(
+            session, ledger, ids, token, opener, composer, now, throttle, report, retry_after
+        )
+    except Exception:  # a time limit, a lost database: what was not attempted goes back
+        with contextlib.suppress(Exception):  # (if the database is what failed: the sweep)
+            ledger.give_back(token)
+        raise
     finally:
         ledger.close()
 
@@ -639,10 +755,11 @@ def _send_rows(
     now: Callable[[], datetime],
     throttle: Callable[[], None] | None,
     report: ChunkReport,
+    retry_after: timedelta,
 ) -> ChunkReport:
     previous: Outcome | None = None
     position = 0
-    while position < len(ids):
+    while position < len(ids) and not report.yielded:
         ledger.record(previous, now())
         previous = None
         try:
@@ -650,10 +767,13 @@ def _send_rows(
             connection = context.__enter__()
         except Exception as exc:  # noqa: BLE001 - the relay is down: give the rest back
             report.unreachable = f"relay unreachable: {type(exc).__name__}: {exc}"[:500]
-            _release(session, token, now(), report.unreachable)
+            _release(session, token, now(), report.unreachable, retry_after)
             return report
         try:
             while position < len(ids):
+                if composer.sliced():  # the rest goes back, the mailing to the queue's end
+                    report.yielded = True
+                    break
                 delivery_id = ids[position]
                 position += 1
                 if throttle is not None:  # before the row is marked: waiting sends nothing
@@ -676,13 +796,21 @@ def _send_rows(
                     )
                     report.skipped += 1
                     continue
-                except InvalidFields as exc:
+                except InvalidFields as exc:  # the template fails for this recipient
                     previous = Outcome(
                         delivery_id,
-                        {"status": DeliveryStatus.FAILED, "error": str(exc)[:2000], "chunk": None},
+                        {
+                            "status": DeliveryStatus.FAILED,
+                            "error": composer.explain(exc)[:2000],
+                            "chunk": None,
+                        },
                     )
                     report.failed += 1
                     continue
+                except Exception:  # interrupted (a time limit): its message has not left
+                    with contextlib.suppress(Exception):
+                        ledger.unmark(delivery_id, token)
+                    raise
                 try:
                     message_id = connection.send(letter)
                 except PermanentDeliveryError as exc:
@@ -704,7 +832,7 @@ def _send_rows(
                         delivery_id,
                         {
                             "status": DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
-                            "next_attempt_at": now() + backoff(attempts),
+                            "next_attempt_at": now() + backoff(attempts, retry_after),
                             "smtp_code": getattr(exc, "code", None),
                             "error": str(exc)[:2000],
                             "chunk": None,
@@ -733,6 +861,8 @@ def _send_rows(
             with contextlib.suppress(Exception):  # a broken connection may fail to close
                 context.__exit__(None, None, None)
     ledger.record(previous, now())
+    if report.yielded:
+        ledger.give_back(token)
     session.commit()
     return report
 
@@ -782,6 +912,25 @@ _RENEW_CLAIM = (
 )
 
 
+_GIVE_BACK = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.chunk == bindparam("token"),
+        _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+    )
+    .values(status=DeliveryStatus.PENDING, chunk=None)
+)
+_UNMARK = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("row"),
+        _DELIVERIES.c.chunk == bindparam("token"),
+        _DELIVERIES.c.status == DeliveryStatus.SENDING,
+    )
+    .values(status=DeliveryStatus.CLAIMED)
+)
+
+
 @functools.cache
 def _recorder(columns: frozenset[str]) -> Update:
     """The UPDATE that records an outcome setting ``columns`` (one per kind of outcome)."""
@@ -792,7 +941,9 @@ def _recorder(columns: frozenset[str]) -> Update:
     )
 
 
-def _release(session: Session, token: str, at: datetime, error: str) -> None:
+def _release(
+    session: Session, token: str, at: datetime, error: str, retry_after: timedelta = RETRY_AFTER
+) -> None:
     """The SMTP relay could not be reached: the chunk's rows not yet attempted go back to
     the queue, each with one more attempt and its backoff (failed after the last one)."""
     session.rollback()  # a fresh transaction (the ledger wrote meanwhile)
@@ -806,7 +957,7 @@ def _release(session: Session, token: str, at: datetime, error: str) -> None:
                 status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
                 chunk=None,
                 attempts=attempts + 1,
-                next_attempt_at=at + backoff(attempts + 1),
+                next_attempt_at=at + backoff(attempts + 1, retry_after),
                 error=error,
             )
             .execution_options(synchronize_session=False)
@@ -817,23 +968,64 @@ def _release(session: Session, token: str, at: datetime, error: str) -> None:
 class _Ledger:
     """Where a chunk writes its progress, each statement committed on its own (autocommit):
     a row is marked in flight before its message leaves, and its outcome is recorded before
-    the next row is marked — on PostgreSQL both in one statement, one round trip a message."""
+    the next row is marked — on PostgreSQL both in one statement, one round trip a message.
 
-    #: How often a chunk's claim is renewed, so that a slow chunk (a low rate) is not taken
-    #: for a dead worker's by the sweep.
-    HEARTBEAT = 60.0
+    When the database goes away (a restart), a statement is tried again on a new connection
+    for up to PATIENCE seconds: the outcome of the message that just left is not lost, so a
+    restart of a few seconds leaves nothing uncertain. (Should a statement have committed but
+    its answer been lost, its row is found marked already and skipped: left in flight, it is
+    called uncertain later, though never sent.) Past PATIENCE the error goes up: the task is
+    retried, and the sweep settles the chunk once its claim is stale."""
+
+    PATIENCE = 20.0
 
     def __init__(self, session: Session, token: str) -> None:
         self.session = session
         self.token = token
-        self.beat = time.monotonic()
-        self.connection = (
-            session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self.combined = self.connection.dialect.name == "postgresql"
+        self.renewed: datetime | None = None  # when the claim was last renewed
+        self.engine = session.get_bind()
+        self.combined = self.engine.dialect.name == "postgresql"
+        self.connection: Any = None
+        self._connect()
+
+    def _connect(self) -> None:
+        self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def close(self) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            with contextlib.suppress(Exception):  # a connection the database dropped
+                self.connection.close()
+
+    def _run(self, statement: Any, params: dict[str, Any], *, scalar: bool = False) -> Any:
+        deadline = time.monotonic() + self.PATIENCE
+        pause = 0.1
+        while True:
+            try:
+                if self.connection is None:
+                    self._connect()
+                if scalar:
+                    return self.connection.scalar(statement, params)
+                self.connection.execute(statement, params)
+                return None
+            except DBAPIError as exc:
+                if not database_unavailable(exc) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning(
+                    "mailing chunk: the database does not answer (%s); trying again",
+                    type(exc.orig).__name__,
+                )
+                self.close()
+                self.connection = None
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def give_back(self, token: str) -> None:
+        """The chunk's rows not yet attempted go back to the queue, due as they were."""
+        self._run(_GIVE_BACK, {"token": token})
+
+    def unmark(self, delivery_id: int, token: str) -> None:
+        """A row marked in flight whose message did not leave goes back with the rest."""
+        self._run(_UNMARK, {"row": delivery_id, "token": token})
 
     def begin(
         self, delivery_id: int, token: str, previous: Outcome | None, at: datetime
@@ -841,19 +1033,21 @@ class _Ledger:
         """Record the previous outcome and mark this row in flight; returns the row's
         attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
         mark = {"row": delivery_id, "token": token, "at": at}
-        if time.monotonic() - self.beat > self.HEARTBEAT:
-            self.connection.execute(_RENEW_CLAIM, {"token": token, "at": at})
-            self.beat = time.monotonic()
+        if self.renewed is None:
+            self.renewed = at  # the claim was just made
+        elif at - self.renewed >= HEARTBEAT:
+            self._run(_RENEW_CLAIM, {"token": token, "at": at})
+            self.renewed = at
         if previous is not None and previous.suppress is None and self.combined:
             statement = _MARK_SENDING.add_cte(_recorder(frozenset(previous.values)).cte("done"))
-            return self.connection.scalar(statement, {**mark, **_recorded(previous)})
+            return self._run(statement, {**mark, **_recorded(previous)}, scalar=True)
         self.record(previous, at)
-        return self.connection.scalar(_MARK_SENDING, mark)
+        return self._run(_MARK_SENDING, mark, scalar=True)
 
     def record(self, outcome: Outcome | None, at: datetime) -> None:
         if outcome is None:
             return
-        self.connection.execute(_recorder(frozenset(outcome.values)), _recorded(outcome))
+        self._run(_recorder(frozenset(outcome.values)), _recorded(outcome))
         if outcome.suppress is not None:
             self.session.rollback()  # a fresh transaction, that sees what was just written
             address, detail = outcome.suppress
@@ -944,6 +1138,7 @@ def deliver_chunk(
     size: int = CHUNK,
     throttle: Callable[[], None] | None = None,
     now: Callable[[], datetime] = utcnow,
+    retry_after: timedelta = RETRY_AFTER,
 ) -> tuple[ChunkReport | None, bool]:
     """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
     done. Returns the chunk's report (None: nothing to claim) and whether rows are still due
@@ -955,9 +1150,17 @@ def deliver_chunk(
         try:
             composer = make_composer(mailing)
         except InvalidFields as exc:
-            _release(session, token, now(), str(exc)[:500])
+            _release(session, token, now(), str(exc)[:500], retry_after)
             raise
-        report = send_chunk(session, token, opener, composer, now=now, throttle=throttle)
+        report = send_chunk(
+            session,
+            token,
+            opener,
+            composer,
+            now=now,
+            throttle=throttle,
+            retry_after=retry_after,
+        )
     finish_if_done(session, mailing_id, as_of=now())
     more = (
         report is not None and not report.unreachable and has_due_rows(session, mailing_id, now())
@@ -999,7 +1202,13 @@ def sweep(session: Session, *, as_of: datetime) -> SweepReport:
     ).all():
         start(session, mailing_id, as_of=as_of)
         report.started.append(mailing_id)
-    stale = Delivery.claimed_at < as_of - STALE
+    # Claimed and in-flight rows belong to mailings being sent, or cancelled meanwhile (a
+    # message in flight is not cancelled): the index on (mailing, status) finds them, and
+    # the sweep stays cheap every 15 seconds however many deliveries the years add.
+    live = select(Mailing.id).where(
+        Mailing.status.in_((MailingStatus.SENDING, MailingStatus.CANCELLED))
+    )
+    stale = and_(Delivery.mailing_id.in_(live), Delivery.claimed_at < as_of - STALE)
     report.uncertain = session.execute(
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENDING, stale)
@@ -1092,10 +1301,56 @@ class Letter:
 
 
 EXCERPT = 300
+#: A chunk that has spent this many render budgets rendering gives the rest of its rows back
+#: and hands the mailing on (to the back of the queue): the other tasks get their turn.
+SLICE_BUDGETS = 4
+
+
+def _shared_context(mailing: Mailing, links: Links) -> dict[str, Any]:
+    """What every recipient of a mailing reads alike (the decisions aside)."""
+    d, event = mailing.demarche, mailing.event
+    page = links.demarche(d)
+    return {
+        "demarche": {"title": d.title, "url": page, "territory": d.territory or ""},
+        "synthesis_url": page + "#synthese",
+        "event": {
+            "title": event.title,
+            "place": event.place,
+            "when": event.starts_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"),
+        }
+        if event is not None
+        else None,
+    }
+
+
+def subject_line(mailing: Mailing, links: Links, budget: Budget | None = None) -> str:
+    """The subject as the lists of mailings show it: rendered for nobody in particular (no
+    name, no contributions, no decisions), within a subject's budget — the template as written
+    if that fails. The body is never rendered for a list."""
+    try:
+        context = {
+            **_shared_context(mailing, links),
+            "name": "",
+            "decisions": [],
+            "contributions": [],
+            "unsubscribe_url": "",
+        }
+        text = render(
+            _env.from_string(mailing.subject), context, (budget or Budget()).for_subject()
+        )
+    except Exception:  # noqa: BLE001 - a list shows what it can
+        return mailing.subject
+    return _one_line(text)
+
+
+def _one_line(subject: str) -> str:
+    subject = " ".join(subject.split())
+    return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 1] + "…"
 
 
 class Composer:
-    """Renders one mailing for each of its recipients; what all share is read once."""
+    """Renders one mailing for each of its recipients, each render within ``budget``; what
+    all share is read once. ``spent`` is the CPU time its renders took."""
 
     def __init__(
         self,
@@ -1103,8 +1358,12 @@ class Composer:
         mailing: Mailing,
         links: Links,
         label: Callable[[Any], str] = str,
+        budget: Budget | None = None,
     ) -> None:
         self.session = session
+        self.label = label
+        self.budget = budget or Budget()
+        self.spent = 0.0
         self._recipients: dict[int, tuple] = {}
         self._contributions: dict[int, list[dict[str, str]]] = {}
         self.mailing_id = mailing.id
@@ -1112,13 +1371,8 @@ class Composer:
         self.kind = mailing.kind
         self.scope = SCOPES[mailing.kind]
         self.links = links
-        try:
-            self.subject = _env.from_string(mailing.subject)
-            self.body = _env.from_string(mailing.body)
-        except TemplateError as exc:
-            raise InvalidFields(
-                {"body": N_("the template does not read: %(error)s", error=str(exc))}
-            ) from None
+        self.subject = _compile(mailing.subject, "subject")
+        self.body = _compile(mailing.body, "body")
         # An automatic event reminder is checked at sending: (event id, the key of its date).
         self.reminder_of = (
             (mailing.event_id, mailing.key)
@@ -1134,20 +1388,7 @@ class Composer:
                 "outcome": label(decision.outcome.label) if decision else "",
                 "justification": decision.justification if decision else "",
             }
-        page = links.demarche(d)
-        event = mailing.event
-        self.shared = {
-            "demarche": {"title": d.title, "url": page, "territory": d.territory or ""},
-            "synthesis_url": page + "#synthese",
-            "decisions": list(self.items.values()),
-            "event": {
-                "title": event.title,
-                "place": event.place,
-                "when": event.starts_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"),
-            }
-            if event is not None
-            else None,
-        }
+        self.shared = {**_shared_context(mailing, links), "decisions": list(self.items.values())}
 
     def _contribution(self, item_id: int, body: str, at: datetime) -> dict[str, str]:
         return {
@@ -1190,17 +1431,16 @@ class Composer:
             if self.scope
             else "",
         }
+        started = time.thread_time()
+        field_name = "subject"
         try:
-            subject = " ".join(self.subject.render(context).split())
-            if len(subject) > MAX_SUBJECT:
-                subject = subject[: MAX_SUBJECT - 1] + "…"
-            text = self.body.render(context)
-            if len(text) > MAX_RENDERED:
-                raise ValueError(f"the message would be longer than {MAX_RENDERED} characters")
-        except Exception as exc:  # noqa: BLE001 - whatever the template does wrong
-            raise InvalidFields(
-                {"body": N_("the template does not read: %(error)s", error=str(exc))}
-            ) from None
+            subject = _one_line(render(self.subject, context, self.budget.for_subject()))
+            field_name = "body"
+            text = render(self.body, context, self.budget)
+        except TEMPLATE_ERRORS as exc:  # whatever the template does wrong, budgets included
+            raise InvalidFields({field_name: _template_error(exc, _THIS)}) from None
+        finally:
+            self.spent += time.thread_time() - started
         return Letter(
             address=address,
             subject=subject,
@@ -1210,6 +1450,14 @@ class Composer:
             unsubscribe_url=context["unsubscribe_url"],
             delivery_id=delivery_id,
         )
+
+    def explain(self, refusal: DomainError) -> str:
+        """A refusal in the words of the web side (French), for a delivery's record."""
+        return "; ".join(self.label(message) for message in refusal.messages)
+
+    def sliced(self) -> bool:
+        """True once its renders took more than a chunk's share of the worker's time."""
+        return self.spent > self.budget.seconds * SLICE_BUDGETS
 
     def for_recipient(self, recipient: Recipient) -> Letter:
         return self.compose(recipient.address, recipient.name, recipient.participant_id)

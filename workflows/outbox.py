@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
+from .sql import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,11 @@ def deliver(
             except PermanentDeliveryError as exc:
                 outcome = _finish(message, OutboxStatus.FAILED, now(), error=str(exc))
             except Exception as exc:  # noqa: BLE001 - a bug must not stall the row or the batch
+                if database_unavailable(exc):
+                    # The database went away while the message was made (a restart): not
+                    # the message's fault. The task is retried; this row, claimed, goes
+                    # again once its claim is stale.
+                    raise
                 log.exception("outbox message %s could not be sent", message.id)
                 error = f"{type(exc).__name__}: {exc}"
                 outcome = _finish(message, OutboxStatus.FAILED, now(), error=error)

@@ -3,12 +3,48 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, Table, bindparam, column, func, select, true
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+#: SQLSTATEs of a server that is away for now: the connection exceptions (class 08), an
+#: administrator's or a crash's shutdown, a server still starting, too many connections.
+_AWAY_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the database is away for now — restarting, unreachable, the
+    connection lost, SQLite's file locked past its timeout — rather than that the statement is
+    wrong: worth a 503 and another try, not a bug report."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False  # integrity, data, programming errors: the statement's own fault
+    if isinstance(exc.orig, sqlite3.OperationalError):
+        return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+    state = getattr(exc.orig, "sqlstate", None)
+    if state:  # the server answered with a code
+        return state.startswith(_AWAY_STATES)
+    # psycopg without a code: the client side of a refused, reset or closed connection.
+    return True
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    """A database error that another try of the same idempotent work can get past: the
+    database away (``database_unavailable``), or a deadlock or serialization failure."""
+    if database_unavailable(exc):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, sa_exc.DBAPIError) and state in ("40001", "40P01")
 
 
 def insert_ignoring_duplicates(session: Session, table: Table, unique: list[str]):

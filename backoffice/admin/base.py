@@ -15,6 +15,7 @@ from flask_security import current_user
 from flask_wtf import FlaskForm
 
 from workflows.roles import MISSION_ROLES, STAFF_ROLES
+from workflows.sql import database_unavailable
 
 
 class AdminForm(BaseForm):
@@ -57,3 +58,10 @@ class ProtectedModelView(RoleProtected, ModelView):
     can_export = False
     can_view_details = True
     page_size = 25
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """The database away while a form is saved: the app's 503 (``errors.database_away``),
+        not Flask-Admin's flash quoting the failed statement."""
+        if database_unavailable(exc):
+            raise exc
+        return super().handle_view_exception(exc)

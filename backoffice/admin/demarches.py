@@ -513,7 +513,7 @@ class DemarcheView(ProtectedModelView):
             and (current_user.is_mission or acts_for_department(current_user, model)),
             outcomes=list(DecisionOutcome),
             mailings=[
-                (m, display_subject(db.session, m))
+                (m, display_subject(m))
                 for m in db.session.scalars(
                     select(Mailing)
                     .where(Mailing.demarche_id == model.id)

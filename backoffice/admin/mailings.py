@@ -35,7 +35,7 @@ from workflows.models import (
 from ..extensions import db
 from ..i18n import local_datetime, tr
 from ..mail import text_to_html
-from ..mailer import composer, display_subject, send_test
+from ..mailer import budget, composer, display_subject, send_test
 from .base import ProtectedModelView
 from .consultation import _flash
 
@@ -128,7 +128,7 @@ class MailingView(ProtectedModelView):
         "kind": lambda v, c, m, n: tr(m.kind.label),
         "audience": lambda v, c, m, n: tr(m.audience.label),
         "subject": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            v.get_url(".details_view", id=m.id), display_subject(db.session, m)
+            v.get_url(".details_view", id=m.id), display_subject(m)
         ),
         "status": lambda v, c, m, n: tr(m.status.label),
         "counts": _counts_line,
@@ -166,7 +166,9 @@ class MailingView(ProtectedModelView):
 
     def create_model(self, form):
         try:
-            mailing = domain.create_mailing(db.session, current_user, _fields(form), as_of=utcnow())
+            mailing = domain.create_mailing(
+                db.session, current_user, _fields(form), as_of=utcnow(), budget=budget()
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -176,7 +178,9 @@ class MailingView(ProtectedModelView):
 
     def update_model(self, form, model):
         try:
-            domain.update_mailing(db.session, current_user, model, _fields(form), as_of=utcnow())
+            domain.update_mailing(
+                db.session, current_user, model, _fields(form), as_of=utcnow(), budget=budget()
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -51,6 +51,7 @@ STATUS_NAMES = {
     415: lazy_gettext("Unsupported media type"),
     422: lazy_gettext("Unprocessable entity"),
     500: lazy_gettext("Internal server error"),
+    503: lazy_gettext("Service unavailable"),
 }
 
 

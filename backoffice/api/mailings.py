@@ -13,7 +13,7 @@ from workflows.i18n import N_
 from workflows.models import Mailing
 
 from ..extensions import db
-from ..mailer import composer
+from ..mailer import budget, composer
 from .auth import api_user, authenticate
 from .errors import domain_error
 from .schemas import (
@@ -68,7 +68,7 @@ def list_mailings(args):
 @blp.response(201, MailingOut)
 def create_mailing(fields):
     """A draft mailing: kind, démarche, audience, subject and body (templates)."""
-    mailing = domain.create_mailing(db.session, api_user(), fields, as_of=utcnow())
+    mailing = domain.create_mailing(db.session, api_user(), fields, as_of=utcnow(), budget=budget())
     db.session.commit()
     return _out(mailing)
 
@@ -99,7 +99,9 @@ def update_mailing(fields, mailing_id):
         "body": mailing.body,
         "event_id": mailing.event_id,
     }
-    domain.update_mailing(db.session, api_user(), mailing, {**current, **fields}, as_of=utcnow())
+    domain.update_mailing(
+        db.session, api_user(), mailing, {**current, **fields}, as_of=utcnow(), budget=budget()
+    )
     db.session.commit()
     return _out(mailing)
 

@@ -105,7 +105,7 @@ def test_the_sweep_hands_out_lost_previews_and_fails_those_a_dead_worker_held(
     assert imports.lost_previews(db.session, as_of=now) == [lost.id]
     imports.sweep_imports(db.session, as_of=now)
     db.session.refresh(held)
-    assert held.status == ImportStatus.FAILED and imports.failure(held) == imports.TOO_BIG
+    assert held.status == ImportStatus.FAILED and imports.failure(held) == imports.PREVIEW_LOST
     assert not Path(held.path).exists()
     assert {fresh.status, lost.status} == {ImportStatus.PREVIEWING}
 

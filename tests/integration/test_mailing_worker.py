@@ -20,7 +20,18 @@ from tests.seed import address, seed_contributors
 from tests.support import free_port
 from workflows import mailings
 from workflows.clock import utcnow
-from workflows.models import Delivery, DeliveryStatus, Mailing, MailingStatus, Suppression
+from workflows.events import create_event, register
+from workflows.models import (
+    Audience,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    OutboxMessage,
+    Suppression,
+)
+from workflows.participants import participant_for_email
 
 pytestmark = pytest.mark.worker
 
@@ -44,16 +55,9 @@ def workers(app, worker_env):
     """Start (and restart) worker processes sending into a given sink."""
     started = []
 
-    def start(sink: Sink, **env: str):
-        process = start_worker(
-            worker_env(
-                MAIL_PORT=str(sink.port),
-                MAILING_RATE="0",
-                MAILING_CHUNK="25",
-                MAILING_PARALLEL="2",
-                **env,
-            )
-        )
+    def start(sink: Sink, *, pool: str = "solo", **env: str):
+        settings = {"MAILING_RATE": "0", "MAILING_CHUNK": "25", "MAILING_PARALLEL": "2", **env}
+        process = start_worker(worker_env(MAIL_PORT=str(sink.port), **settings), pool=pool)
         started.append(process)
         return process
 
@@ -228,3 +232,75 @@ def test_a_550_is_recorded_not_retried_and_an_unsubscribed_address_gets_nothing(
     rows = deliveries(second)
     assert rows[gone].skip_reason == "suppressed"
     assert rows[address(5)].skip_reason == "unsubscribed"
+
+
+def test_a_pathological_template_does_not_hold_up_a_registration_email(
+    app, make_demarche, people, sink, workers
+):
+    """One worker process (prefork, as in production). A mailing written before templates had
+    a budget runs endlessly for each of its 40 recipients: each render stops at its budget
+    (0.1 s of CPU here) and that recipient is recorded failed, and a chunk that has rendered
+    for four budgets hands the mailing on to the back of the queue — so a registration made
+    meanwhile gets its confirmation before the mailing is through, not behind it."""
+    inbox = sink()
+    worker = workers(inbox, pool="prefork", MAILING_RENDER_SECONDS="0.1", MAILING_CHUNK="100")
+    d = contributors(make_demarche, 40)
+    now = utcnow()
+    event = create_event(
+        db.session,
+        people.mission,
+        d,
+        {
+            "kind": "workshop",
+            "title": "Atelier mobilités",
+            "place": "Muret",
+            "starts_at": now + timedelta(days=10),
+            "ends_at": now + timedelta(days=10, hours=2),
+            "capacity": 30,
+        },
+        as_of=now,
+    )
+    mailing = Mailing(
+        kind=MailingKind.NEWSLETTER,
+        audience=Audience.CONTRIBUTORS,
+        demarche_id=d.id,
+        subject="Nouvelles",
+        body="{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        status=MailingStatus.DRAFT,
+        created_by=people.mission,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(mailing)
+    db.session.flush()
+    mailings.schedule(db.session, people.mission, mailing, at=None, as_of=now)
+    db.session.commit()
+    mailing_id = mailing.id
+
+    def failed() -> int:
+        db.session.rollback()
+        return mailings.counts(db.session, mailing_id)["failed"]
+
+    assert wait_for(lambda: failed() >= 1, 60), worker.log()  # the worker is in the mailing
+    register(
+        db.session,
+        event.id,
+        participant_for_email(db.session, "inscrite@exemple.fr", as_of=now),
+        as_of=utcnow(),
+    )
+    db.session.commit()  # after commit: the confirmation is handed to the worker
+    assert wait_for(lambda: any(r["to"] == ["inscrite@exemple.fr"] for r in inbox.records()), 60)
+    assert wait_for(lambda: status(mailing_id) == MailingStatus.SENT, 180), worker.log()
+
+    confirmation = fresh(
+        select(OutboxMessage.sent_at).where(OutboxMessage.key.startswith("registration:"))
+    ).scalar_one()
+    finished = fresh(select(Mailing.finished_at).where(Mailing.id == mailing_id)).scalar_one()
+    assert confirmation < finished  # not behind the mailing
+    rows = deliveries(mailing_id)
+    assert len(rows) == 40 and {r.status for r in rows.values()} == {DeliveryStatus.FAILED}
+    assert {r.attempts for r in rows.values()} == {1}  # recorded once, not retried
+    assert {r.error for r in rows.values()} == {
+        "le modèle met plus de 100 ms à s’écrire pour ce·tte destinataire"
+    }
+    assert [r["to"] for r in citizens(inbox)] == [["inscrite@exemple.fr"]]

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from backoffice import mail, mailer
 from backoffice.extensions import db
@@ -791,8 +792,50 @@ def test_a_sweep_leaves_fresh_claims_alone(consulted, people):
     now = utcnow()
     start(mailing, people, as_of=now)
     assert mailings.claim(db.session, mailing.id, as_of=now)
-    report = mailings.sweep(db.session, as_of=now + timedelta(minutes=1))
+    # Just short of STALE (30 s): a running chunk renews its claim every 5 s (HEARTBEAT).
+    report = mailings.sweep(db.session, as_of=now + mailings.STALE - timedelta(seconds=1))
     assert report.released == 0 and report.uncertain == 0
+
+
+def test_a_slow_chunk_renews_its_claim_and_is_never_taken_for_a_dead_workers(
+    app, make_demarche, people
+):
+    """Each message takes 20 s (a slow relay): the chunk outlives STALE many times over, but
+    renews its claim as it goes, so a sweep run during each send takes nothing from it."""
+    d = make_demarche("consultation")
+    seed_contributors(db.session, d, 20, as_of=utcnow(), news=True)
+    db.session.commit()
+    mailing = new_mailing(people, d)
+    clock = [utcnow()]
+    start(mailing, people, as_of=clock[0])
+    sweeps = []
+
+    class Slow:
+        def send(self, letter):
+            clock[0] += timedelta(seconds=20)
+            with Session(db.engine) as other:  # the beat's sweep, meanwhile
+                report = mailings.sweep(other, as_of=clock[0])
+                sweeps.append((report.released, report.uncertain))
+            return f"<{uuid.uuid4().hex}@test>"
+
+    class Opener:
+        def __enter__(self):
+            return Slow()
+
+        def __exit__(self, *exc):
+            return False
+
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        report, _ = mailings.deliver_chunk(
+            db.session,
+            mailing.id,
+            Opener,
+            lambda m: mailer.composer(db.session, m),
+            now=lambda: clock[0],
+        )
+    assert report.sent == 20 and clock[0] - mailing.started_at > 10 * mailings.STALE
+    assert sweeps == [(0, 0)] * 20
+    assert {row.status for row in rows(mailing.id).values()} == {DeliveryStatus.SENT}
 
 
 def test_parse_at_helper_is_utc():

@@ -3,14 +3,18 @@ committed transitions once, and nothing for a transaction that rolled back."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from tests.processes import Process, start_worker, wait_for
+from tests.processes import ROOT, Process, start_worker, wait_for
 from workflows.clock import utcnow
 from workflows.models import OutboxMessage, OutboxStatus
 from workflows.transitions import transition
@@ -154,3 +158,30 @@ def test_closing_the_consultation_has_the_worker_build_the_synthesis(worker, mak
     assert wait_for(lambda: done.search(worker.log())), worker.log()
     count = db.session.scalar(select(func.count(Synthesis.id)).where(Synthesis.demarche_id == d.id))
     assert count == 1
+
+
+def test_every_task_of_the_worker_has_a_soft_and_a_hard_time_limit(worker_env):
+    """So that no task — a mailing chunk on a bad template, a stuck relay — holds a worker
+    process for ever; each ends before the broker would hand it out again (an hour)."""
+    script = (
+        "import json, workers; print(json.dumps({n: [t.soft_time_limit, t.time_limit] "
+        "for n, t in workers.celery.tasks.items() if n.startswith('workers.')}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, **worker_env()},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    limits = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"workers.deliver_outbox", "workers.deliver_mailing", "workers.run_import"} <= set(
+        limits
+    )
+    for name, (soft, hard) in limits.items():
+        assert 0 < soft < hard < 3600, name
+    assert limits["workers.deliver_mailing"] == [540, 600]
+    assert limits["workers.deliver_outbox"] == [120, 150]
+    assert limits["workers.build_synthesis"][0] >= 1800  # the synthesis keeps a long one
+    assert limits["workers.scan_charter"] == [300, 330]  # the default
