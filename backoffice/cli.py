@@ -14,6 +14,7 @@ from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.models import Demarche
 from workflows.roles import RoleName
+from workflows.sheets import FileLimits
 
 from .auth import AccountError, create_user
 from .extensions import db
@@ -154,7 +155,8 @@ def contributions_import(demarche_id, file, fmt, item_id, dry_run):
     raw = Path(file).read_bytes()
     try:
         fmt = fmt or imports.guess_format(file, raw)
-        importer = imports.Importer(db.session, demarche, fmt, item_id=item_id)
+        limits = FileLimits.from_settings(current_app.config)
+        importer = imports.Importer(db.session, demarche, fmt, item_id=item_id, limits=limits)
         preview = importer.preview(raw)
     except DomainError as exc:
         raise click.ClickException("; ".join(tr(m) for m in exc.messages)) from None

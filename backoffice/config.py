@@ -184,6 +184,19 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     # Imports of more rows than this run in a worker, with progress shown in the back office.
     "IMPORT_INLINE_ROWS": 2000,
+    # Files larger than this are previewed by a worker, within IMPORT_PREVIEW_MEMORY bytes of
+    # memory (address space) beyond what the worker already holds; smaller ones at once.
+    "IMPORT_INLINE_PREVIEW_BYTES": 1024 * 1024,
+    "IMPORT_PREVIEW_MEMORY": 1024 * 1024 * 1024,
+    # What an import file may hold (workflows/sheets.py: FileLimits); the defaults admit the
+    # 100,000-row reference files with room to spare and refuse a zip bomb before it inflates.
+    "IMPORT_MAX_ROWS": 200_000,
+    "IMPORT_MAX_TEXT_BYTES": 1024 * 1024,  # a CSV record, or a text in a workbook
+    "IMPORT_XLSX_MAX_PARTS": 1000,
+    "IMPORT_XLSX_MAX_PART_BYTES": 256 * 1024 * 1024,  # one part of the zip, unzipped
+    "IMPORT_XLSX_MAX_TOTAL_BYTES": 512 * 1024 * 1024,  # all parts, unzipped
+    "IMPORT_XLSX_MAX_RATIO": 100,  # unzipped / zipped size of a part above 1 MB
+    "IMPORT_XLSX_MAX_SHARED_STRINGS": 1_000_000,
     # JSON API (flask-smorest): OpenAPI document at /api/v1/openapi.json.
     "API_TITLE": "Dialogue citoyen",
     "API_VERSION": "v1",
@@ -204,6 +217,7 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         # Tests still honour DATABASE_URL and REDIS_URL (CI points them at real servers).
         env.setdefault("DIALOGUE_ENV", "development")
     app.config.from_mapping(from_environment(instance, env))
+    app.config.from_mapping(whole_numbers(env, IMPORT_SETTINGS))
     app.config.from_mapping(test_config or {})
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
@@ -213,6 +227,21 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = https
     if "TRUSTED_HOSTS" not in app.config or app.config["TRUSTED_HOSTS"] is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config, env)
+
+
+IMPORT_SETTINGS = tuple(k for k in DEFAULTS if k.startswith("IMPORT_"))
+
+
+def whole_numbers(env: Mapping[str, str], keys: tuple[str, ...]) -> dict[str, int]:
+    """The settings among ``keys`` that the environment sets, as whole numbers."""
+    values = {}
+    for key in keys:
+        if env.get(key, "").strip():
+            try:
+                values[key] = int(env[key].replace("_", ""))
+            except ValueError:
+                raise ConfigError(f"{key} must be a whole number, not {env[key]!r}") from None
+    return values
 
 
 def trusted_hosts(config: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:

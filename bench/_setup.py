@@ -69,8 +69,8 @@ def bench_people():
     """The mission account (and a sponsoring official) of a bench; returns the mission."""
     from backoffice.auth import create_user
 
-    mission, _ = create_user("mission@bench.fr", "mission", password="bench password")
-    create_user("elu@bench.fr", "elected", password="bench password")
+    mission, _ = create_user("mission@bench.fr", "mission", password="measured, never served")
+    create_user("elu@bench.fr", "elected", password="measured, never served")
     return mission
 
 

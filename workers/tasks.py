@@ -13,6 +13,9 @@ from backoffice.notifications import send_notification
 from workflows import calendar, charter, digests, events, imports, mailings, outbox
 from workflows.clock import utcnow
 from workflows.models import Demarche
+from workflows.sheets import FileLimits
+
+from .limits import memory_limit
 
 
 @shared_task(name="workers.deliver_outbox")
@@ -36,14 +39,27 @@ def advance_calendar() -> list[str]:
 @shared_task(name="workers.run_import")
 def run_import(import_id: int) -> str:
     """Import a queued file of contributions, with progress (safe to run twice)."""
-    record = imports.run_import(db.session, import_id)
+    limits = FileLimits.from_settings(current_app.config)
+    record = imports.run_import(db.session, import_id, limits=limits)
     return record.status.value if record else "taken by another run"
+
+
+@shared_task(name="workers.preview_import")
+def preview_import(import_id: int) -> str:
+    """Read a large file into its preview, within IMPORT_PREVIEW_MEMORY bytes of memory."""
+    limits = FileLimits.from_settings(current_app.config)
+    with memory_limit(current_app.config["IMPORT_PREVIEW_MEMORY"]):
+        record = imports.preview_import(db.session, import_id, limits=limits)
+    return record.status.value if record else "taken by another worker"
 
 
 @shared_task(name="workers.sweep_imports")
 def sweep_imports() -> list[int]:
     """Hand out again the imports a lost task or a dead worker left; forget stale previews."""
-    ids = imports.sweep_imports(db.session, as_of=utcnow())
+    now = utcnow()
+    for import_id in imports.lost_previews(db.session, as_of=now):
+        preview_import.delay(import_id)
+    ids = imports.sweep_imports(db.session, as_of=now)
     for import_id in ids:
         run_import.delay(import_id)
     return ids

@@ -8,10 +8,8 @@ contributions, the author kept (for the feedback), the commune mapped to its can
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
-from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +32,7 @@ from .models import (
 from .roles import RoleName
 from .stages import Stage
 from .territory import AmbiguousCommune, find_commune
+from .text import to_text
 
 MAX_BODY = 10_000
 MAX_TITLE = 300
@@ -43,22 +42,6 @@ RECORDING_STAGES = frozenset({Stage.CONSULTATION, Stage.SYNTHESIS})
 PUBLIC_STAGES = frozenset(
     {Stage.LAUNCH, Stage.CONSULTATION, Stage.SYNTHESIS, Stage.FEEDBACK, Stage.CLOSED}
 )
-
-_BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
-
-
-def to_text(value: str | None) -> str:
-    """Plain text from user or imported input: HTML reduced to its text, spaces tidied."""
-    value = (value or "").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    if "<" in value and ">" in value:
-        soup = BeautifulSoup(value, "html.parser")
-        for br in soup.find_all("br"):
-            br.replace_with("\n")
-        for block in soup.find_all(["p", "div", "li", "h1", "h2", "h3", "h4", "blockquote"]):
-            block.insert_after("\n\n")
-        value = soup.get_text()
-    value = "\n".join(line.strip() for line in value.split("\n"))
-    return _BLANK_LINES.sub("\n\n", value).strip()
 
 
 def parse_kind(value: str | ContributionKind) -> ContributionKind:
@@ -163,7 +146,7 @@ def contribute(
         errors["body"] = N_("the text is empty")
     elif len(text) > MAX_BODY:
         errors["body"] = N_("at most %(max)s characters", max=MAX_BODY)
-    clean_title = to_text(title)[:MAX_TITLE] or None
+    clean_title = to_text(title, single_line=True)[:MAX_TITLE] or None
     item_key = parse_id(item_id)
     item = session.get(Item, item_key) if item_key else None
     if item is None or item.demarche_id != demarche.id:

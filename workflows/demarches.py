@@ -28,6 +28,7 @@ from .models import Demarche, Department, Role, User
 from .roles import RoleName
 from .stages import SAISINE_STAGES, ParticipationLevel, Stage
 from .territory import canonical_territory
+from .text import clean_text
 
 MAX_TEXT = 20_000
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -55,15 +56,17 @@ class Field:
     department: frozenset[Stage] = frozenset()
 
 
-def _text(max_length: int, required: Msg | None = None) -> Callable[[Session, Any], str]:
+def _text(
+    max_length: int, required: Msg | None = None, *, single_line: bool = False
+) -> Callable[[Session, Any], str]:
     def parse(session: Session, value: Any) -> str:
         if value is None:
             value = ""
         if not isinstance(value, str):
             raise Invalid(N_("text expected"))
-        value = value.strip()
         if "\x00" in value:
             raise Invalid(N_("invalid character in the text"))
+        value = clean_text(value, single_line=single_line)
         if required is not None and not value:
             raise Invalid(required)
         if len(value) > max_length:
@@ -183,7 +186,10 @@ _ALL_BEFORE_CLOSE = frozenset({*_BEFORE_CONSULTATION, _S.CONSULTATION})
 
 FIELDS: dict[str, Field] = {
     "title": Field(
-        N_("Title"), _text(200, N_("title missing")), _BEFORE_CONSULTATION, _DEPARTMENT_SAISINE
+        N_("Title"),
+        _text(200, N_("title missing"), single_line=True),
+        _BEFORE_CONSULTATION,
+        _DEPARTMENT_SAISINE,
     ),
     "department": Field(N_("Department"), _department, frozenset(SAISINE_STAGES)),
     "objectives": Field(

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, outbox
-from .contributions import may_record_for_channels, to_text
+from .contributions import may_record_for_channels
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
@@ -32,6 +32,7 @@ from .models import (
 from .participants import confirm_address, normalize_email, participant_for_email
 from .stages import Stage
 from .territory import canonical_territory
+from .text import to_text
 
 #: Events are organised from the launch until the synthesis.
 EVENT_STAGES = frozenset({Stage.LAUNCH, Stage.CONSULTATION, Stage.SYNTHESIS})
@@ -78,10 +79,10 @@ def event_values(fields: dict[str, Any]) -> dict[str, Any]:
         values["kind"] = EventKind(fields.get("kind"))
     except ValueError:
         errors["kind"] = N_("a citizen workshop or a territorial meeting")
-    values["title"] = to_text(fields.get("title") or "")[:200]
+    values["title"] = to_text(fields.get("title") or "", single_line=True)[:200]
     if not values["title"]:
         errors["title"] = N_("title missing")
-    values["place"] = to_text(fields.get("place") or "")[:300]
+    values["place"] = to_text(fields.get("place") or "", single_line=True)[:300]
     if not values["place"]:
         errors["place"] = N_("place missing")
     starts, ends = fields.get("starts_at"), fields.get("ends_at")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,11 @@ COLUMNS = [
 ]
 PERSONAL_COLUMNS = ["author_email", "author_name"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Characters an XLSX cell cannot hold (openpyxl refuses them); none is stored today, but
+# rows written before the text rule may have some.
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
@@ -106,6 +112,8 @@ def to_xlsx(table: Iterator[list[Any]]) -> bytes:
     for row in table:
         cells = []
         for value in row:
+            if isinstance(value, str):
+                value = _UNWRITABLE.sub("", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"

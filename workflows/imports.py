@@ -10,9 +10,7 @@ author) and inserted in bulk, which is what makes a 100,000-row file take second
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import re
 import uuid
@@ -28,7 +26,7 @@ from slugify import slugify
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, sheets
 from .clock import PARIS, utcnow
 from .contributions import (
     MAX_BODY,
@@ -36,10 +34,10 @@ from .contributions import (
     RECORDING_STAGES,
     commune_fields,
     parse_kind,
-    to_text,
 )
 from .errors import Conflict, DomainError, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
+from .items import lock_items, next_position
 from .models import (
     Channel,
     Contribution,
@@ -53,7 +51,9 @@ from .models import (
     User,
 )
 from .participants import clean_name, normalize_email
+from .sheets import FileLimits, ImportFileError
 from .sql import database_unavailable
+from .text import to_text
 
 log = logging.getLogger(__name__)
 
@@ -140,67 +140,7 @@ class Preview:
         self.refused.append((line, reason))
 
 
-class ImportFileError(InvalidFields):
-    def __init__(self, message: Msg) -> None:
-        super().__init__({"file": message})
-
-
 # -- reading files ----------------------------------------------------------------------
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(N_("the file is neither UTF-8 nor Windows-1252 text"))
-
-
-# A quoted field may be long (a Decidim proposal): read it, and refuse the row if too long.
-csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-
-
-def _csv_rows(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
-    text = _decode(raw)
-    first = text.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        if not reader.fieldnames:
-            raise ImportFileError(N_("the file is empty"))
-        while True:
-            # A record starts on the line after the previous one ended (a quoted field may
-            # span several lines): that first line is the one people look for.
-            line = reader.line_num + 1
-            record = next(reader, None)
-            if record is None:
-                return
-            yield line, {k: (v or "") for k, v in record.items() if k is not None}
-    except csv.Error as exc:
-        raise ImportFileError(
-            N_("unreadable CSV near line %(line)s", line=reader.line_num)
-        ) from exc
-
-
-def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a non-XLSX file
-        raise ImportFileError(N_("the file is not an XLSX workbook")) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if not header:
-        raise ImportFileError(N_("the file is empty"))
-    names = [str(h or "").strip() for h in header]
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(v in (None, "") for v in values):
-            continue
-        yield number, dict(zip(names, values, strict=False))
-    workbook.close()
 
 
 @lru_cache(maxsize=4096)
@@ -209,10 +149,30 @@ def _slug(value: str) -> str:
     return slugify(value)
 
 
-def _spreadsheet_records(raw: bytes, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    records = _xlsx_rows(raw) if fmt == "xlsx" else _csv_rows(raw)
+def _column(header: str) -> str:
+    return HEADERS.get(_slug(header), _slug(header))
+
+
+def _spreadsheet_records(
+    raw: bytes, fmt: str, limits: FileLimits, *, item_given: bool
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of a spreadsheet with their columns named as this importer names them; a
+    file without the columns it needs is refused whole (one message, not one per row)."""
+    reader = sheets.xlsx_records if fmt == "xlsx" else sheets.csv_records
+    header, records = reader(raw, limits)
+    columns = {_column(h) for h in header if h}
+    missing = [c for c in ("text", "item") if c not in columns and not (c == "item" and item_given)]
+    if missing:
+        raise ImportFileError(
+            N_(
+                "the columns %(missing)s are missing (columns read: %(found)s); the first row "
+                "names the columns: item, text …",
+                missing=", ".join(f"« {c} »" for c in missing),
+                found=", ".join(f"« {h[:40]} »" for h in header[:12] if h) or "—",
+            )
+        )
     for line, record in records:
-        yield line, {HEADERS.get(_slug(k), _slug(k)): v for k, v in record.items()}
+        yield line, {_column(k): v for k, v in record.items()}
 
 
 # -- checking values --------------------------------------------------------------------
@@ -296,11 +256,21 @@ class Importer:
     """Reads one file for one démarche into a Preview, then applies it."""
 
     def __init__(
-        self, session: Session, demarche: Demarche, fmt: str, item_id: int | None = None
+        self,
+        session: Session,
+        demarche: Demarche,
+        fmt: str,
+        item_id: int | None = None,
+        *,
+        limits: FileLimits | None = None,
     ) -> None:
         if fmt not in FORMATS:
             raise ImportFileError(N_("unknown format “%(value)s”: csv, xlsx or decidim", value=fmt))
         self.session, self.demarche, self.fmt = session, demarche, fmt
+        self.limits = limits or FileLimits()
+        # One object per distinct text: a row repeated 100,000 times costs one text, not
+        # 100,000 (a small workbook can say the same long text in every row).
+        self._texts: dict[str, str] = {}
         self.items = session.scalars(select(Item).where(Item.demarche_id == demarche.id)).all()
         self.forced_item = None
         if item_id is not None:
@@ -384,18 +354,22 @@ class Importer:
 
     def _sheet(self, raw: bytes, result: Preview) -> Iterator[Row]:
         occurrences: Counter[str] = Counter()
-        for line, record in _spreadsheet_records(raw, self.fmt):
-            result.rows_read += 1
+        records = _spreadsheet_records(
+            raw, self.fmt, self.limits, item_given=self.forced_item is not None
+        )
+        for line, record in records:
             if not any(str(v or "").strip() for v in record.values()):
-                result.rows_read -= 1
                 continue
+            result.rows_read += 1
+            self._count(result.rows_read)
             try:
                 values: dict[str, Any] = {
                     "kind": _kind(record.get("kind")),
-                    "title": to_text(str(record.get("title") or ""))[:MAX_TITLE] or None,
+                    "title": to_text(str(record.get("title") or ""), single_line=True)[:MAX_TITLE]
+                    or None,
                 }
                 item_key = self._sheet_item(record.get("item"))
-                _common(values, record, Channel.IMPORT)
+                self._common(values, record, Channel.IMPORT)
                 row = Row(line, "", values, item_key)
                 self._author(row, record)
             except InvalidFields as exc:
@@ -415,15 +389,35 @@ class Importer:
             row.source = f"sheet:{said}:{occurrences[said]}"
             yield row
 
+    def _count(self, rows: int) -> None:
+        if rows > self.limits.rows:
+            raise ImportFileError(
+                N_(
+                    "the file has more than %(max)s rows: split it into several files",
+                    max=self.limits.rows,
+                )
+            )
+
+    def _common(self, values: dict[str, Any], record: dict[str, Any], channel: Channel) -> None:
+        _common(values, record, channel)
+        values["body"] = self._texts.setdefault(values["body"], values["body"])
+
     def _decidim(self, raw: bytes, result: Preview) -> Iterator[Row]:
-        records = list(_csv_rows(raw))
-        header = set(records[0][1]) if records else set()
+        columns, reader = sheets.csv_records(raw, self.limits)
+        header = set(columns)
+        if not (
+            {"body", "commentable_id", "commentable_type"} <= header
+            or {"id", "title", "body"} <= header
+        ):
+            raise ImportFileError(N_("not a Decidim export of comments or proposals"))
+        records = []
+        for number, record in reader:
+            records.append((number, record))
+            self._count(len(records))
         if {"body", "commentable_id", "commentable_type"} <= header:
             yield from self._decidim_comments(records, result)
-        elif {"id", "title", "body"} <= header:
-            yield from self._decidim_proposals(records, result)
         else:
-            raise ImportFileError(N_("not a Decidim export of comments or proposals"))
+            yield from self._decidim_proposals(records, result)
 
     def _decidim_item(self, url: str, label: str, result: Preview) -> str:
         if self.forced_item is not None:
@@ -446,7 +440,7 @@ class Importer:
                 number = url.rstrip("/").rsplit("/", 1)[-1]
                 item_key = self._decidim_item(url, f"Decidim — {number}", result)
                 values: dict[str, Any] = {"kind": ContributionKind.COMMENT, "title": None}
-                _common(
+                self._common(
                     values,
                     {"text": record.get("body"), "date": record.get("created_at")},
                     Channel.IMPORT,
@@ -470,9 +464,9 @@ class Importer:
             try:
                 values: dict[str, Any] = {
                     "kind": ContributionKind.PROPOSAL,
-                    "title": to_text(record.get("title"))[:MAX_TITLE] or None,
+                    "title": to_text(record.get("title"), single_line=True)[:MAX_TITLE] or None,
                 }
-                _common(
+                self._common(
                     values,
                     {"text": record.get("body"), "date": record.get("published_at")},
                     Channel.IMPORT,
@@ -504,7 +498,9 @@ class Importer:
                 )
             )
         item_ids = {f"id:{i.id}": i.id for i in self.items}
-        position = max((i.position for i in self.items), default=0)
+        if preview.new_items:
+            lock_items(self.session, self.demarche)
+        position = next_position(self.session, self.demarche) - 1
         for source, title in preview.new_items.items():
             position += 1
             item = Item(
@@ -654,11 +650,17 @@ _FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx"}
 
 
 def guess_format(filename: str, raw: bytes | None = None) -> str:
-    """csv, xlsx, or decidim when a CSV has Decidim's columns."""
+    """csv, xlsx (its name, or a zip whatever its name), or decidim when a CSV has Decidim's
+    columns."""
     fmt = _FORMAT_BY_SUFFIX.get(Path(filename).suffix.lower(), "csv")
+    if raw is not None and sheets.is_zip(raw):
+        return "xlsx"
     if fmt == "csv" and raw is not None:
-        first = raw[:4096].decode("utf-8", "ignore").split("\n", 1)[0]
-        if re.search(r"commentable_type|endorsements/total_count", first):
+        try:
+            text, _ = sheets.decode(raw[:4096])
+        except ImportFileError:
+            return fmt  # the preview says why the file does not read
+        if re.search(r"commentable_type|endorsements/total_count", text.split("\n", 1)[0]):
             return "decidim"
     return fmt
 
@@ -684,36 +686,185 @@ def start_import(
     item_id: int | None,
     directory: Path,
     as_of: datetime,
+    limits: FileLimits | None = None,
+    preview_now: bool = True,
 ) -> ContributionImport:
-    """Keep the file, check it and record the preview; nothing is imported yet (flushes)."""
+    """Check the file and record its preview, keeping the file for the import; nothing is
+    imported yet (flushes). A refused file is not kept.
+
+    ``preview_now`` False (a large file): only what is quick and takes no memory is checked
+    now — a workbook's zip, a text's encoding — and the import waits, "previewing", for a
+    worker to read it (``preview_import``)."""
     from .access import acts_for_department
 
     if actor is not None and not (actor.is_mission or acts_for_department(actor, demarche)):
         raise PermissionDenied(N_("only the mission or the démarche's department imports"))
     fmt = fmt or guess_format(filename, raw)
-    preview = Importer(session, demarche, fmt, item_id=item_id).preview(raw)
+    importer = Importer(session, demarche, fmt, item_id=item_id, limits=limits)
+    if preview_now:
+        preview = importer.preview(raw)
+    else:
+        if fmt == "xlsx":
+            sheets.check_workbook(raw, importer.limits)
+        else:
+            sheets.decode(raw)
+        preview = None
     digest = hashlib.sha256(raw).hexdigest()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+    suffix = Path(filename).suffix.lower()
+    path = directory / f"{uuid.uuid4().hex}{suffix if suffix in _FORMAT_BY_SUFFIX else ''}"
     path.write_bytes(raw)
+    try:
+        return _record(
+            session, demarche, actor, filename, path, digest, fmt, item_id, preview, as_of
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _record(
+    session: Session,
+    demarche: Demarche,
+    actor: User | None,
+    filename: str,
+    path: Path,
+    digest: str,
+    fmt: str,
+    item_id: int | None,
+    preview: Preview | None,
+    as_of: datetime,
+) -> ContributionImport:
     record = ContributionImport(
         demarche_id=demarche.id,
         format=fmt,
-        filename=Path(filename).name[:255],
+        filename=_printable(Path(filename.replace("\\", "/")).name)[:255] or "?",
         path=str(path),
         digest=digest,
-        status=ImportStatus.PREVIEWED,
-        rows_read=preview.rows_read,
-        rows_to_import=preview.rows_to_import,
-        duplicates=preview.duplicates,
-        refused=refused_report(preview),
+        status=ImportStatus.PREVIEWING,
+        refused=[],
         options={"item_id": item_id},
         created_by_id=actor.id if actor else None,
         created_at=as_of,
-        updated_at=as_of,
+        updated_at=None,  # set by the worker that takes it
     )
+    if preview is not None:
+        _previewed(record, preview)
+        record.updated_at = as_of
     session.add(record)
     session.flush()
+    return record
+
+
+def _previewed(record: ContributionImport, preview: Preview) -> None:
+    record.status = ImportStatus.PREVIEWED
+    record.rows_read, record.rows_to_import = preview.rows_read, preview.rows_to_import
+    record.duplicates, record.refused = preview.duplicates, refused_report(preview)
+
+
+def _fail(session: Session, record: ContributionImport, reason: Msg, at: datetime) -> None:
+    """The import ends failed, its file deleted; ``reason`` is kept for the status page."""
+    Path(record.path).unlink(missing_ok=True)
+    record.status = ImportStatus.FAILED
+    record.error = str(reason)[:2000]
+    record.options = {**(record.options or {}), "error": _stored(reason)}
+    record.finished_at = record.updated_at = at
+
+
+def _stored(message: Msg) -> dict[str, Any]:
+    """A message as JSON (its parameters may be messages: a stage's label)."""
+    return {
+        "text": message.text,
+        "params": {
+            key: _stored(value)
+            if isinstance(value, Msg)
+            else value
+            if isinstance(value, str | int | float | bool | None)
+            else str(value)
+            for key, value in message.params.items()
+        },
+    }
+
+
+def _message(stored: dict[str, Any]) -> Msg:
+    return Msg(
+        stored["text"],
+        {
+            key: _message(value) if isinstance(value, dict) else value
+            for key, value in (stored.get("params") or {}).items()
+        },
+    )
+
+
+def failure(record: ContributionImport) -> Msg | None:
+    """Why the import failed, as a message to translate (None: not known that way)."""
+    error = (record.options or {}).get("error")
+    return _message(error) if error else None
+
+
+PREVIEW_LOST = N_(
+    "the preview did not finish (its worker stopped, perhaps for lack of memory): upload the "
+    "file again, or split it"
+)
+TOO_BIG = N_(
+    "the file is too large to be read within the memory allowed to a preview: split it into "
+    "several files"
+)
+
+
+def preview_import(
+    session: Session,
+    import_id: int,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    limits: FileLimits | None = None,
+) -> ContributionImport | None:
+    """Read a kept file into its preview (a worker does it for large files): "previewing"
+    becomes "previewed", or "failed" with the file-level reason and the file deleted. None
+    if another worker took it. A worker that dies reading it (out of memory) leaves it to
+    ``sweep_imports``, which fails it rather than handing it to the next worker."""
+    start = now()
+    taken = session.execute(
+        update(ContributionImport)
+        .where(
+            ContributionImport.id == import_id,
+            ContributionImport.status == ImportStatus.PREVIEWING,
+            ContributionImport.updated_at.is_(None),
+        )
+        .values(updated_at=start)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if taken.rowcount != 1:
+        return None
+    record = session.get(ContributionImport, import_id, populate_existing=True)
+    try:
+        importer = Importer(
+            session,
+            record.demarche,
+            record.format,
+            item_id=record.options.get("item_id"),
+            limits=limits,
+        )
+        preview = importer.preview(read_file(record.path))
+    except Exception as exc:  # noqa: BLE001 - a preview ends, whatever went wrong
+        if database_unavailable(exc):
+            raise  # not the file's fault; the sweep ends it (PREVIEW_LOST)
+        exc.__traceback__ = None  # what the preview's frames held goes with them
+        session.rollback()
+        record = session.get(ContributionImport, import_id, populate_existing=True)
+        if isinstance(exc, DomainError):
+            reason = exc.messages[0]
+        elif isinstance(exc, MemoryError):
+            reason = TOO_BIG
+        else:
+            log.error("preview of import %s failed: %s", import_id, type(exc).__name__)
+            reason = N_("the file could not be read (%(error)s)", error=type(exc).__name__)
+        _fail(session, record, reason, now())
+    else:
+        _previewed(record, preview)
+        record.updated_at = now()
+    session.commit()
     return record
 
 
@@ -750,8 +901,17 @@ def queue_import(session: Session, import_id: int, *, as_of: datetime) -> bool:
     )
 
 
+def _printable(name: str) -> str:
+    """A file name as a person gave it, without control characters (NUL included)."""
+    return "".join(c for c in name if c.isprintable())
+
+
 def run_import(
-    session: Session, import_id: int, *, now: Callable[[], datetime] = utcnow
+    session: Session,
+    import_id: int,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    limits: FileLimits | None = None,
 ) -> ContributionImport | None:
     """Import a previewed (or queued, or abandoned) file; None if another run has it.
 
@@ -770,7 +930,11 @@ def run_import(
     record = session.get(ContributionImport, import_id, populate_existing=True)
     try:
         importer = Importer(
-            session, record.demarche, record.format, item_id=record.options.get("item_id")
+            session,
+            record.demarche,
+            record.format,
+            item_id=record.options.get("item_id"),
+            limits=limits,
         )
         preview = importer.preview(read_file(record.path))
         record.rows_to_import, record.duplicates = preview.rows_to_import, preview.duplicates
@@ -795,6 +959,8 @@ def run_import(
         record.error = (
             str(exc) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         )[:2000]
+        if isinstance(exc, DomainError) and exc.messages:  # shown translated
+            record.options = {**record.options, "error": _stored(exc.messages[0])}
     record.finished_at = record.updated_at = now()
     Path(record.path).unlink(missing_ok=True)
     session.commit()
@@ -824,8 +990,30 @@ def sweep_imports(session: Session, *, as_of: datetime) -> list[int]:
         record.status = ImportStatus.FAILED
         record.error = "preview not imported within a day: file deleted"
         record.finished_at = record.updated_at = as_of
+    # A preview taken by a worker that never finished it: the worker died reading the file
+    # (out of memory?). Not handed out again — the next worker would die the same way.
+    for record in session.scalars(
+        select(ContributionImport).where(
+            ContributionImport.status == ImportStatus.PREVIEWING,
+            ContributionImport.updated_at < as_of - STALE_RUN,
+        )
+    ):
+        _fail(session, record, PREVIEW_LOST, as_of)
     session.commit()
     return list(stale)
+
+
+def lost_previews(session: Session, *, as_of: datetime) -> list[int]:
+    """Large files waiting for a preview that no worker took (a lost task): to hand out."""
+    return list(
+        session.scalars(
+            select(ContributionImport.id).where(
+                ContributionImport.status == ImportStatus.PREVIEWING,
+                ContributionImport.updated_at.is_(None),
+                ContributionImport.created_at < as_of - STALE_QUEUE,
+            )
+        )
+    )
 
 
 def forget_files_of(session: Session, email: str, name: str | None = None) -> int:
@@ -838,7 +1026,7 @@ def forget_files_of(session: Session, email: str, name: str | None = None) -> in
     for record in session.scalars(select(ContributionImport)):
         path = Path(record.path)
         if (
-            record.status in (ImportStatus.PREVIEWED, ImportStatus.QUEUED)
+            record.status in (ImportStatus.PREVIEWING, ImportStatus.PREVIEWED, ImportStatus.QUEUED)
             and path.exists()
             and needle in path.read_bytes().lower()
         ):

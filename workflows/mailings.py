@@ -56,6 +56,7 @@ from .sandbox import Budget, BudgetedEnvironment, OverBudget, render
 from .sql import database_unavailable
 from .stages import Stage
 from .territory import WHOLE_DEPARTEMENT, communes
+from .text import clean_text, visible
 
 log = logging.getLogger(__name__)
 
@@ -298,13 +299,13 @@ def mailing_values(
             errors["event_id"] = N_("no event %(id)s in this démarche", id=event_id)
         else:
             values["event_id"] = event.id
-    subject = str(fields.get("subject") or "").strip()
+    subject = clean_text(str(fields.get("subject") or ""), single_line=True)
     body = str(fields.get("body") or "")
     if not subject:
         errors["subject"] = N_("the subject is empty")
-    elif len(subject) > MAX_SUBJECT or "\n" in subject:
+    elif len(subject) > MAX_SUBJECT:
         errors["subject"] = N_("one line of at most %(max)s characters", max=MAX_SUBJECT)
-    if not body.strip():
+    if not visible(body):
         errors["body"] = N_("the text is empty")
     elif len(body) > MAX_BODY:
         errors["body"] = N_("at most %(max)s characters", max=MAX_BODY)

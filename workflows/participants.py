@@ -31,6 +31,7 @@ from .models import (
     Suppression,
     User,
 )
+from .text import clean_text
 
 MAX_NAME = 160
 
@@ -47,8 +48,8 @@ def normalize_email(value: str, field: str = "email") -> str:
 
 
 def clean_name(value: str | None, field: str = "name") -> str | None:
-    value = (value or "").strip()
-    if "\x00" in value or len(value) > MAX_NAME:
+    value = clean_text(value, single_line=True)
+    if len(value) > MAX_NAME:
         raise InvalidFields({field: N_("at most %(max)s characters", max=MAX_NAME)})
     return value or None
 

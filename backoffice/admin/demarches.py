@@ -45,6 +45,7 @@ from workflows.models import (
     Mailing,
 )
 from workflows.roles import STAFF_ROLES, RoleName
+from workflows.sheets import FileLimits
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
 from workflows.territory import territories
 from workflows.transitions import move_options, transition
@@ -395,17 +396,26 @@ class DemarcheView(ProtectedModelView):
             if upload is None or not upload.filename:
                 flash(gettext("Choose a file to import."), "error")
             else:
+                raw = upload.read()
+                config = current_app.config
+                # A large file is read by a worker, within a memory budget; a small one now.
+                later = (
+                    len(raw) > config["IMPORT_INLINE_PREVIEW_BYTES"]
+                    and config["OUTBOX_DISPATCH"] == "celery"
+                )
                 try:
                     record = imports.start_import(
                         db.session,
                         model,
                         actor=current_user,
                         filename=upload.filename,
-                        raw=upload.read(),
+                        raw=raw,
                         fmt=request.form.get("format") or None,
                         item_id=parse_id(request.form.get("item_id")),
                         directory=Path(current_app.instance_path) / "imports",
                         as_of=utcnow(),
+                        limits=FileLimits.from_settings(config),
+                        preview_now=not later,
                     )
                     db.session.commit()
                 except DomainError as exc:
@@ -413,8 +423,16 @@ class DemarcheView(ProtectedModelView):
                     for message in exc.messages:
                         flash(tr(message), "error")
                 else:
+                    if later:
+                        self._send("workers.preview_import", record.id)
                     return redirect(self.get_url(".import_status_view", import_id=record.id))
         return self.render("admin/import/upload.html", model=model, items=model.items)
+
+    def _send(self, task: str, import_id: int) -> None:
+        try:
+            current_app.extensions["celery"].send_task(task, args=[import_id])
+        except Exception:  # noqa: BLE001 - the import sweep hands it out again
+            log.warning("import %s: %s not published", import_id, task, exc_info=True)
 
     @expose("/import/<int:import_id>/", methods=("GET", "POST"))
     def import_status_view(self, import_id: int):
@@ -427,14 +445,11 @@ class DemarcheView(ProtectedModelView):
             large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
                 if imports.queue_import(db.session, record.id, as_of=utcnow()):
-                    try:
-                        current_app.extensions["celery"].send_task(
-                            "workers.run_import", args=[record.id]
-                        )
-                    except Exception:  # noqa: BLE001 - the import sweep hands it out again
-                        log.warning("import %s queued but not published", record.id, exc_info=True)
+                    self._send("workers.run_import", record.id)
             else:
-                imports.run_import(db.session, record.id)
+                imports.run_import(
+                    db.session, record.id, limits=FileLimits.from_settings(current_app.config)
+                )
             return redirect(self.get_url(".import_status_view", import_id=record.id))
         db.session.refresh(record)
         return self.render(
@@ -442,6 +457,7 @@ class DemarcheView(ProtectedModelView):
             record=record,
             model=record.demarche,
             refused=[(r["line"], Msg(r["reason"], r.get("params") or {})) for r in record.refused],
+            failure=imports.failure(record),
             may_import=self._may_import(record.demarche),
         )
 

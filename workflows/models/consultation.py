@@ -123,7 +123,11 @@ class Item(Base):
     demarche: Mapped[Demarche] = relationship(back_populates="items")
     decision: Mapped[ItemDecision | None] = relationship(uselist=False, lazy="selectin")
 
-    __table_args__ = (UniqueConstraint("demarche_id", "source"),)
+    __table_args__ = (
+        UniqueConstraint("demarche_id", "source"),
+        # One item at each place: an import names items by their position.
+        Index("uq_items_demarche_id_position", "demarche_id", "position", unique=True),
+    )
 
     def __str__(self) -> str:
         return self.title
@@ -289,6 +293,7 @@ class ContributionReport(Base):
 
 
 class ImportStatus(Labelled):
+    PREVIEWING = "previewing"  # a large file, waiting for a worker to read it
     PREVIEWED = "previewed"
     QUEUED = "queued"  # handed to the workers
     RUNNING = "running"
@@ -298,6 +303,7 @@ class ImportStatus(Labelled):
     @staticmethod
     def LABELS() -> dict:  # noqa: N802
         return {
+            "previewing": N_("Being read"),
             "previewed": N_("Previewed"),
             "queued": N_("Waiting for a worker"),
             "running": N_("Importing"),

@@ -94,7 +94,7 @@ def edit(
         for theme_id, label in labels.items():
             if theme_id not in by_id:
                 raise InvalidFields({"labels": N_("no theme %(id)s", id=theme_id)})
-            clean = to_text(label if isinstance(label, str) else "")
+            clean = to_text(label if isinstance(label, str) else "", single_line=True)
             if not clean or len(clean) > MAX_LABEL:
                 raise InvalidFields(
                     {"labels": N_("a name of at most %(max)s characters", max=MAX_LABEL)}
