@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=(test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("INSTANCE_PATH")
+        or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
     )
     from . import (
