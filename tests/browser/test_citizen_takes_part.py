@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from backoffice.extensions import db
 from workflows import events
@@ -56,12 +57,12 @@ def test_a_citizen_takes_part_from_registration_to_espace(
     page.get_by_role("link", name=d.items[0].title).click()
     page.get_by_label("Votre texte").fill("Des rencontres le soir, pour les actifs.")
     page.get_by_role("button", name="Envoyer", exact=True).click()
-    assert "Merci : votre contribution est publiée." in page.content()
+    expect(page.locator("body")).to_contain_text("Merci : votre contribution est publiée.")
 
     page.goto(f"/demarches/{d.slug}")
     workshop = page.locator("#evenement-1")
     workshop.get_by_role("button", name="S’inscrire").click()
-    assert "Vous êtes inscrit·e" in page.content()
+    expect(page.locator("body")).to_contain_text("Vous êtes inscrit·e")
 
     page.get_by_role("link", name="Mon espace citoyen").click()
     contributions = page.locator("#contributions + table").inner_text()
@@ -95,7 +96,7 @@ def test_a_neighbour_without_an_account_registers_and_confirms_from_the_email(
     meeting = page.locator("#evenement-1")
     meeting.get_by_label("Votre adresse électronique").fill("paul@exemple.fr")
     meeting.get_by_role("button", name="S’inscrire").click()
-    assert "un courriel part vers cette adresse" in page.content()
+    expect(page.locator("body")).to_contain_text("un courriel part vers cette adresse")
 
     deliver()
     [ask] = smtp.to("paul@exemple.fr")
@@ -107,8 +108,8 @@ def test_a_neighbour_without_an_account_registers_and_confirms_from_the_email(
         page.screenshot(path=os.environ["SCREENSHOTS"] + "/confirm.png", full_page=True)
     page.get_by_label("Votre nom").fill("Paul Garcia")
     page.get_by_role("button", name="Confirmer mon inscription").click()
-    assert "Vous êtes inscrit·e" in page.content()
-    assert "Annuler mon inscription" in page.content()
+    expect(page.locator("body")).to_contain_text("Vous êtes inscrit·e")
+    expect(page.locator("body")).to_contain_text("Annuler mon inscription")
 
     deliver()
     confirmation = smtp.to("paul@exemple.fr")[-1]

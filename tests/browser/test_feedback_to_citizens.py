@@ -4,6 +4,7 @@ mailing is followed from its sheet, in a real browser."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from backoffice import mailer
@@ -32,7 +33,7 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     card.get_by_label("Justification (obligatoire)").fill("Dans dix collèges d'abord.")
     card.get_by_role("button", name="Enregistrer la décision").click()
     page.wait_for_load_state()
-    assert "Décision sur « Engagement n°1 » enregistrée." in page.content()
+    expect(page.locator("body")).to_contain_text("Décision sur « Engagement n°1 » enregistrée.")
     page.context.clear_cookies()
 
     log_in(page, people.mission)
@@ -40,7 +41,9 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     start = page.get_by_role("button", name="Lancer le retour aux citoyens")
     start.click()
     page.wait_for_load_state()
-    assert "La démarche est maintenant à l’étape « Retour aux citoyens »" in page.content()
+    expect(page.locator("body")).to_contain_text(
+        "La démarche est maintenant à l’étape « Retour aux citoyens »"
+    )
 
     # What the worker does after the commit, here in the test's process.
     mailing = db.session.scalar(select(Mailing))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from backoffice.extensions import db
@@ -34,13 +35,15 @@ def test_the_mission_accepts_a_saisine(page, people, make_demarche):
     accept.get_by_role("button", name="Accepter la saisine").click()
 
     page.wait_for_load_state()
-    assert "La démarche est maintenant à l’étape « Lancement »" in page.content()
+    expect(page.locator("body")).to_contain_text(
+        "La démarche est maintenant à l’étape « Lancement »"
+    )
     assert page.locator(".badge").first.inner_text() == "Lancement"
     assert "Démarche bienvenue." in page.locator(".timeline").inner_text()
     # Now only the launch's move is offered, disabled until the sheet is complete.
     open_button = page.get_by_role("button", name="Ouvrir la consultation")
     assert open_button.is_disabled()
-    assert "dates de consultation manquantes" in page.content()
+    expect(page.locator("body")).to_contain_text("dates de consultation manquantes")
 
     db.session.expire_all()
     assert db.session.get(Demarche, d.id).stage == Stage.LAUNCH
