@@ -143,6 +143,9 @@ class Preview:
 # -- reading files ----------------------------------------------------------------------
 
 
+_WHOLE = re.compile(r"[0-9]{1,9}")  # a position, in ASCII digits
+
+
 @lru_cache(maxsize=4096)
 def _slug(value: str) -> str:
     """slugify, remembered: a file repeats its items, channels and communes many times."""
@@ -283,12 +286,12 @@ class Importer:
         if self.forced_item is not None:
             return f"id:{self.forced_item.id}"
         text = str(value or "").strip()
-        if text.endswith(".0") and text[:-2].isdigit():
+        if text.endswith(".0") and _WHOLE.fullmatch(text[:-2]):
             text = text[:-2]
         by_title = {_slug(i.title): i for i in self.items}
         if _slug(text) in by_title:
             return f"id:{by_title[_slug(text)].id}"
-        if text.isdigit():
+        if _WHOLE.fullmatch(text):  # not str.isdigit(): "²" is a digit int() refuses
             by_position = [i for i in self.items if i.position == int(text)]
             if len(by_position) == 1:
                 return f"id:{by_position[0].id}"

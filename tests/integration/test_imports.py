@@ -160,6 +160,18 @@ def test_bad_rows_are_refused_with_their_line_and_the_good_ones_kept(make_demarc
     assert workshop.participant.email == "a@cd31.fr" and workshop.canton_code == "3113"
 
 
+@pytest.mark.parametrize("item", ["²", "١", "1.0.0", "99999999999999999999"])
+def test_an_item_that_only_looks_like_a_position_is_refused_with_its_line(make_demarche, item):
+    """Found by Hypothesis: "²" is a digit for str.isdigit(), not for int()."""
+    d = make_demarche("consultation")
+    raw = f"item;text\n{item};Un avis\n1;Un autre avis\n".encode()
+    preview, done = run(d, raw, "csv")
+    assert done == 1
+    assert [(line, str(reason)) for line, reason in preview.refused] == [
+        (2, f"unknown item “{item}”: give its title or its position")
+    ]
+
+
 def test_an_xlsx_workbook(make_demarche):
     from openpyxl import Workbook
 
