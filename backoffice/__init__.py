@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     from .extensions import babel, csrf, db, limiter, mail, migrate
     from .json_input import JSONProvider
+    from .public import cache as public_cache
 
     app.json_provider_class = JSONProvider  # Flask-Security subclasses it
     app.json = JSONProvider(app)
@@ -56,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     api.init_app(app)
     app.register_blueprint(public.bp)
+    public_cache.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     celery_app.init_app(app)

@@ -124,6 +124,14 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", "celery"),
         "MAIL_SINK_DIR": env.get("MAIL_SINK_DIR") or None,
         "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        # The public pages anonymous visitors read, kept until what they show changes
+        # (backoffice/public/cache.py): in Redis, else in files the web and workers share.
+        "PUBLIC_CACHE_URL": env.get("PUBLIC_CACHE_URL")
+        or (redis_url if redis_url and redis_url.startswith("redis") else None)
+        or f"file://{instance / 'public-cache'}",
+        "PUBLIC_CACHE_SECONDS": int(env.get("PUBLIC_CACHE_SECONDS", "60")),
+        # Per address, on the public forms (comments, reports, event registrations).
+        "PUBLIC_POST_LIMIT": env.get("PUBLIC_POST_LIMIT") or "10 per minute; 200 per day",
         # A Redis that does not answer fails fast: the limits then hold in this process's
         # memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) until it answers again.
         "RATELIMIT_STORAGE_OPTIONS": (
@@ -171,8 +179,6 @@ DEFAULTS: dict[str, Any] = {
     "SECURITY_POST_LOGOUT_VIEW": "/",
     "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS": False,
     "WTF_CSRF_TIME_LIMIT": None,
-    # Public forms: per-address rate limits (Flask-Limiter; Redis when REDIS_URL is Redis).
-    "PUBLIC_POST_LIMIT": "10 per minute; 200 per day",
     # Failed logins per account, whatever the address they come from (password guessing).
     "LOGIN_FAILURE_LIMIT": "5 per 15 minutes; 20 per day",
     # Seconds the registration, confirmation and reset forms take at least (timing must not

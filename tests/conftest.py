@@ -19,6 +19,7 @@ from sqlalchemy import text
 from backoffice import create_app
 from backoffice.auth import create_user
 from backoffice.extensions import db
+from backoffice.public import cache as public_cache
 from tests.support import publish_synthesis
 from workflows import demarches as domain
 from workflows import mailings
@@ -84,6 +85,8 @@ def app_config(database_url, smtp, tmp_path_factory) -> dict:
         "ACCOUNT_FORM_FLOOR": 0,  # no waiting (test_accounts sets one)
         "BASE_URL": "http://dialogue.test",
         "MAIL_SINK_DIR": str(instance / "mail"),
+        # Files, not the CI's Redis: each test's database starts again from the same ids.
+        "PUBLIC_CACHE_URL": f"file://{instance / 'public-cache'}",
     }
 
 
@@ -163,6 +166,8 @@ def _clean(request, smtp):
         app = request.getfixturevalue("app")
         with app.app_context():
             reset_database()
+            if (pages := public_cache.store()) is not None:
+                pages.clear()
     yield
 
 
@@ -179,6 +184,7 @@ def worker_env(app_config, database_url, smtp):
             "MAIL_PORT": str(smtp.port),
             "BASE_URL": app_config["BASE_URL"],
             "INSTANCE_PATH": app_config["INSTANCE_PATH"],
+            "PUBLIC_CACHE_URL": app_config["PUBLIC_CACHE_URL"],
             "OUTBOX_DISPATCH": "celery",
             **overrides,
         }

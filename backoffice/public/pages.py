@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_security import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from workflows import charter
@@ -31,6 +31,7 @@ from workflows.stages import LIFE, Stage
 from ..extensions import db, limiter
 from ..i18n import tr
 from . import bp
+from .cache import cached, demarche_scopes, uncacheable
 from .forms import ContributionForm, EventRegistrationForm, ReportForm
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def is_citizen() -> bool:
 
 
 @bp.route("/")
+@cached(lambda: ("any",))
 def home():
     demarches = (
         db.session.scalars(
@@ -75,6 +77,38 @@ def after_login():
     return redirect(url_for("public.espace"))
 
 
+def latest_threads(d: Demarche, per_item: int) -> dict[int, list[Contribution]]:
+    """The ``per_item`` newest visible threads of each item, in one query: a ``UNION ALL`` of
+    each item's newest (each read from the index on item, status and date)."""
+    latest: dict[int, list[Contribution]] = {item.id: [] for item in d.items}
+    if not latest:
+        return latest
+    newest = union_all(
+        *(
+            select(
+                select(Contribution.id)
+                .where(
+                    Contribution.item_id == item_id,
+                    Contribution.parent_id.is_(None),
+                    Contribution.status.in_(VISIBLE),
+                )
+                .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
+                .limit(per_item)
+                .subquery()
+            )
+            for item_id in latest
+        )
+    ).subquery()
+    for contribution in db.session.scalars(
+        select(Contribution)
+        .where(Contribution.id.in_(select(newest.c.id)))
+        .options(selectinload(Contribution.participant))
+        .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
+    ):
+        latest[contribution.item_id].append(contribution)
+    return latest
+
+
 def calendar(d: Demarche) -> list[dict]:
     """The stages of the démarche's life: done (with their day) or planned."""
     entered = {t.to_stage: t.at for t in d.transitions}
@@ -90,23 +124,11 @@ def calendar(d: Demarche) -> list[dict]:
 
 
 @bp.route("/demarches/<slug>")
+@cached(demarche_scopes)
 def demarche(slug: str):
     d = public_demarche(slug)
     counts = item_counts(db.session, d)
-    latest = {
-        item.id: db.session.scalars(
-            select(Contribution)
-            .where(
-                Contribution.item_id == item.id,
-                Contribution.parent_id.is_(None),
-                Contribution.status.in_(VISIBLE),
-            )
-            .options(selectinload(Contribution.participant))
-            .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
-            .limit(3)
-        ).all()
-        for item in d.items
-    }
+    latest = latest_threads(d, 3)
     events = db.session.scalars(
         select(Event).where(Event.demarche_id == d.id).order_by(Event.starts_at)
     ).all()
@@ -148,6 +170,7 @@ def synthesis_document(slug: str, extension: str):
 
 
 @bp.route("/charte")
+@cached(lambda: None if request.args else ("any",))
 def charter_kept():
     """« La charte, tenue ? »: per rule and department, the share of the deadlines ending in
     the period (``du``, ``au``: ISO dates; default the last twelve months) met on time."""
@@ -214,7 +237,9 @@ def item_page(d: Demarche, found: Item, *, page: int, form: ContributionForm | N
     )
     total = db.session.scalar(select(func.count()).select_from(roots_query.subquery()))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(page, 1), pages)
+    if not 1 <= page <= pages:
+        uncacheable()  # one page per address: not one per number asked
+        page = min(max(page, 1), pages)
     roots = db.session.scalars(
         roots_query.options(selectinload(Contribution.participant))
         .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
@@ -238,6 +263,7 @@ def item_page(d: Demarche, found: Item, *, page: int, form: ContributionForm | N
 
 
 @bp.route("/demarches/<slug>/elements/<int:item_id>")
+@cached(demarche_scopes, args={"page": "1"})
 def item(slug: str, item_id: int):
     d = public_demarche(slug)
     return item_page(d, public_item(d, item_id), page=request.args.get("page", 1, type=int))
