@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    DIALOGUE_ENV=production INSTANCE_PATH=/var/lib/dialogue
+    DIALOGUE_ENV=production INSTANCE_PATH=/var/lib/dialogue \
+    WEB_CONCURRENCY=2
 WORKDIR /app
 
 COPY pyproject.toml constraints.txt README.md ./
@@ -17,4 +18,5 @@ RUN pybabel compile -d backoffice/translations \
 USER dialogue
 
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "wsgi:app"]
+# gunicorn's workers: WEB_CONCURRENCY (one per core; bench/load.py measures 2 on 2 cores).
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "wsgi:app"]

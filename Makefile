@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 
 .PHONY: run test test-faults test-api-schema install translations messages lint lock clean bench \
-	bench-import bench-mailing bench-charter bench-synthesis
+	bench-import bench-mailing bench-charter bench-synthesis bench-load
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -56,7 +56,7 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 ## bench: the benchmarks of bench/ (figures printed, nothing asserted)
-bench: bench-import bench-mailing bench-charter bench-synthesis
+bench: bench-import bench-mailing bench-charter bench-synthesis bench-load
 
 bench-import: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
@@ -81,3 +81,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## bench-load: gunicorn (2 workers) on PostgreSQL and Redis under wrk (50 connections, loopback):
+## public pages, comments, API lists; requests/s and p50/p95/p99 (DURATION seconds a scenario)
+bench-load: install translations
+	cd bench && DIALOGUE_ENV=development ../$(BIN)/python load.py

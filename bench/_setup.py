@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "reference"
 
@@ -28,6 +28,7 @@ def bench_app(name: str):
     app = create_app(
         {
             "SECRET_KEY": "bench",
+            "SECURITY_PASSWORD_SALT": "bench",
             "SQLALCHEMY_DATABASE_URI": database_url(url, instance),
             "OUTBOX_DISPATCH": "none",
             "MAIL_SUPPRESS_SEND": True,
@@ -46,6 +47,22 @@ def bench_app(name: str):
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
     return app
+
+
+def ensure_database(url: str) -> None:
+    """Create the bench's PostgreSQL database when it is missing."""
+    target = make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(
+        target.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        name = target.database
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
 
 
 @contextmanager

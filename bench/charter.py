@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _setup import DATA, bench_app
-from sqlalchemy import create_engine, event, insert, make_url, select, text
+from _setup import DATA, bench_app, ensure_database
+from sqlalchemy import event, insert, select, text
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_charter"
 DEMARCHES = int(os.environ.get("DEMARCHES", "10000"))
@@ -111,22 +111,6 @@ def real_titles() -> list[str]:
 
 
 # -- database and measures ------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    """Create the bench's PostgreSQL database when it is missing."""
-    target = make_url(url)
-    if not target.drivername.startswith("postgresql"):
-        return
-    admin = create_engine(
-        target.set(drivername="postgresql+psycopg", database="postgres"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        name = target.database
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 class Statements:
