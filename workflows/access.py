@@ -10,7 +10,7 @@ from .errors import NotFound
 from .i18n import N_
 from .models import Demarche, User
 from .roles import STAFF_ROLES, RoleName
-from .stages import Stage
+from .stages import PUBLIC_STAGES, Stage
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:
@@ -88,8 +88,6 @@ def awaiting_stages(user: User) -> tuple[Stage, ...]:
 def get_readable(session: Session, user: User, demarche_id: int) -> Demarche:
     """A démarche ``user`` may read: staff as ``get_visible``, anyone else (a citizen) only
     once it is public."""
-    from .contributions import PUBLIC_STAGES
-
     if user.has_any_role(*STAFF_ROLES):
         return get_visible(session, user, demarche_id)
     found = session.get(Demarche, demarche_id) if parse_id(demarche_id) else None

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .i18n import N_, Msg
+from .i18n import N_
 from .models import AuditEntry, Demarche, User
 
 
@@ -57,22 +57,3 @@ ACTION_LABELS = {
     "mailing.sent": N_("finished sending a mailing"),
     "mailing.cancel": N_("cancelled a mailing"),
 }
-
-
-def describe(entry: AuditEntry) -> Msg:
-    """What the timeline says of an audited action."""
-    data = entry.data or {}
-    if entry.action == "demarche.update":
-        from .demarches import FIELDS
-
-        labels = [FIELDS[f].label if f in FIELDS else Msg(f) for f in data.get("fields", [])]
-        return N_("changed %(fields)s", fields=labels)
-    if entry.action == "contributions.import":
-        return N_(
-            "imported %(count)s contributions (%(format)s)",
-            count=data.get("imported", 0),
-            format=data.get("format", ""),
-        )
-    if entry.action == "contributions.export" and data.get("personal"):
-        return N_("exported the contributions, with personal data")
-    return ACTION_LABELS.get(entry.action, Msg(entry.action))

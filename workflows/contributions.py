@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, charter
 from .access import acts_for_department, parse_id
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
@@ -38,10 +38,6 @@ MAX_BODY = 10_000
 MAX_TITLE = 300
 #: Stages in which contributions from other channels (workshops, mail, imports) are recorded.
 RECORDING_STAGES = frozenset({Stage.CONSULTATION, Stage.SYNTHESIS})
-#: Stages whose démarches (and their published contributions) the public sees.
-PUBLIC_STAGES = frozenset(
-    {Stage.LAUNCH, Stage.CONSULTATION, Stage.SYNTHESIS, Stage.FEEDBACK, Stage.CLOSED}
-)
 
 
 def parse_kind(value: str | ContributionKind) -> ContributionKind:
@@ -207,8 +203,6 @@ def question_published(session: Session, contribution: Contribution, *, as_of: d
         and contribution.status == ContributionStatus.PUBLISHED
         and contribution.parent_id is None
     ):
-        from . import charter
-
         charter.event(
             session, contribution.demarche, "question_published", at=as_of, question=contribution
         )
@@ -260,8 +254,6 @@ def moderate(
     contribution.moderated_at = as_of
     contribution.moderated_by_id = actor.id
     if contribution.kind == ContributionKind.QUESTION:
-        from . import charter
-
         session.flush()
         if action == "publish":
             question_published(session, contribution, as_of=as_of)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, charter
 from .access import acts_for_department
 from .clock import local_date
 from .errors import Conflict, InvalidFields, PermissionDenied
@@ -354,12 +354,11 @@ def create_draft(
             raise PermissionDenied(N_("you may only create démarches for your own department"))
     else:
         raise PermissionDenied(N_("your role does not allow creating a démarche"))
-    from .charter import current_version
 
     draft = Demarche(
         stage=Stage.DRAFT,
         department=department,
-        charter_version=current_version(session),  # kept for the démarche's whole life
+        charter_version=charter.current_version(session),  # kept for the démarche's whole life
         created_by=actor,
         created_at=as_of,
         updated_at=as_of,
@@ -422,8 +421,6 @@ def update_demarche(
     if "consultation_opens" in changed:
         announce(d, as_of)
     if "synthesis_text" in changed and d.stage == Stage.SYNTHESIS and d.synthesis_text.strip():
-        from . import charter
-
         # Until syntheses are built (issue 6), the mission's written synthesis is published
         # with the démarche; the feedback clock starts from it (once).
         charter.event(session, d, "synthesis_published", at=as_of, round_=1)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -104,9 +106,6 @@ def to_csv(table: Iterator[list[Any]]) -> bytes:
 
 def to_xlsx(table: Iterator[list[Any]]) -> bytes:
     """Text cells are typed as text, so that "=…" is shown as written, never computed."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet("contributions")
     for row in table:

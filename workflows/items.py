@@ -17,7 +17,7 @@ from . import audit
 from .contributions import MAX_TITLE, may_record_for_channels
 from .errors import Conflict, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
-from .models import Contribution, Demarche, Item, User
+from .models import Contribution, ContributionStatus, Demarche, Item, User
 from .stages import Stage
 from .text import to_text
 
@@ -245,8 +245,6 @@ def delete_items(session: Session, actor: User, items: list[Item], *, as_of: dat
 
 def item_counts(session: Session, demarche: Demarche) -> dict[int, int]:
     """Published contributions per item."""
-    from .models import ContributionStatus
-
     rows = session.execute(
         select(Contribution.item_id, func.count())
         .where(

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .charter import settle_by_key
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
+from .models.outbox import NEW_IDS
 from .sql import database_unavailable
 
 log = logging.getLogger(__name__)
 
-NEW_IDS = "outbox_new_ids"
 MAX_ATTEMPTS = 6
 #: A row claimed longer ago than this belongs to a worker that died: claim it again.
 STALE_CLAIM = timedelta(minutes=10)
@@ -182,8 +183,6 @@ def deliver(
             else:
                 outcome = _finish(message, OutboxStatus.SENT, now(), message_id=message_header)
                 if message.context.get("settles"):  # e.g. a receipt meets its deadline
-                    from .charter import settle_by_key
-
                     settle_by_key(session, message.context["settles"], at=message.sent_at)
         session.commit()
         counts[outcome] += 1

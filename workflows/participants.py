@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +15,8 @@ from .access import sees_personal_data
 from .contributions import commune_fields
 from .errors import InvalidFields
 from .i18n import N_, Msg
+from .mailings import resubscribe
 from .models import (
-    ApiToken,
     AuditEntry,
     Contribution,
     ContributionReport,
@@ -27,7 +26,6 @@ from .models import (
     OutboxStatus,
     Participant,
     Registration,
-    RegistrationStatus,
     Suppression,
     User,
 )
@@ -162,8 +160,6 @@ def set_consents(
     participant.consent_updated_at = as_of
     if participant.email:
         # Asking again for what one unsubscribed from by a link lifts that unsubscription.
-        from .mailings import resubscribe
-
         resubscribe(
             session,
             participant.email,
@@ -317,63 +313,3 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
             )
         ],
     }
-
-
-def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
-    """Delete a citizen's identity (GDPR art. 17); contributions stay, "participant supprimé".
-
-    The account row stays as an empty shell so that the append-only history keeps pointing at
-    something; nothing in it, its participant or the audit log names the person any more.
-    Their live registrations are cancelled (which promotes the waiting list); messages not yet
-    sent to them are dropped.
-    """
-    from . import imports, mailings
-    from .events import cancel_registration
-
-    participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
-    old_participant_email = participant.email if participant is not None else None
-    old_participant_name = participant.name if participant is not None else None
-    if participant is not None:
-        for registration in session.scalars(
-            select(Registration).where(
-                Registration.participant_id == participant.id,
-                Registration.status != RegistrationStatus.CANCELLED,
-            )
-        ).all():
-            cancel_registration(session, registration, as_of=as_of, force=True)
-        participant.email = None
-        participant.name = None
-        participant.commune_insee = None
-        participant.user_id = None
-        participant.consent_feedback = False
-        participant.consent_territory_news = False
-        participant.erased_at = as_of
-    theirs = or_(
-        OutboxMessage.recipient_id == user.id,
-        OutboxMessage.participant_id == (participant.id if participant else None),
-    )
-    for message in session.scalars(select(OutboxMessage).where(theirs)):
-        if message.status == OutboxStatus.PENDING:
-            message.status = OutboxStatus.FAILED
-        # An SMTP answer may quote the address, a Flask-Security email its links.
-        message.error = "recipient erased" if message.status != OutboxStatus.SENT else ""
-        message.context = {k: v for k, v in message.context.items() if k.endswith("_id")}
-    imports.forget_files_of(session, user.email, user.name or old_participant_name)
-    # What they wrote to the moderation about others' contributions is theirs too.
-    for report in session.scalars(
-        select(ContributionReport).where(ContributionReport.reporter_id == user.id)
-    ):
-        report.reason = ""
-    mailings.forget_address(session, {user.email, old_participant_email or ""})
-    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
-        session.delete(token)
-    user.email = f"supprime-{uuid.uuid4().hex}@invalid.invalid"
-    user.name = ""
-    user.position = ""
-    user.password = None
-    user.active = False
-    user.confirmed_at = None
-    user.fs_uniquifier = uuid.uuid4().hex
-    user.roles = []
-    audit.record(session, "user.erase", actor=None, as_of=as_of, target=f"user:{user.id}")
-    session.flush()

@@ -24,6 +24,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from openpyxl import load_workbook
+
 from .errors import DomainError, InvalidFields
 from .i18n import N_, Msg
 
@@ -401,8 +403,6 @@ def xlsx_records(
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     """The header of the first worksheet and its records, once the zip is checked."""
     check_workbook(raw, limits)
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]

@@ -18,10 +18,12 @@ from . import charter, mailings, notifications
 from .access import acts_for_department, get_visible
 from .demarches import announce
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
+from .guards import MoveContext, unmet_conditions
 from .i18n import N_, Msg
 from .models import Demarche, StageTransition, User
 from .roles import MISSION_ROLES, RoleName
-from .stages import MOVES, Move, MoveContext, Stage, find_move, moves_from, unmet_conditions
+from .stages import MOVES, Move, Stage, find_move, moves_from
+from .syntheses.requests import request_build
 
 SOURCES = ("backoffice", "api", "task", "cli")
 _MOVERS = frozenset().union(*(m.roles for m in MOVES))
@@ -128,8 +130,6 @@ def _charter_events(session: Session, d: Demarche, row: StageTransition, as_of: 
         charter.event(session, d, "consultation_opened", at=as_of)
     elif row.to_stage == Stage.SYNTHESIS:
         charter.event(session, d, "consultation_closed", at=as_of)
-        from .syntheses.requests import request_build
-
         session.flush()
         request_build(session, d.id, row.id)
 

@@ -28,7 +28,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import SelectChoice, SelectField
 
-from workflows import audit, charter, decisions, exports, imports
+from workflows import charter, decisions, exports, imports, timeline
 from workflows import demarches as domain
 from workflows.access import acts_for_department, get_visible, parse_id, visible_clause
 from workflows.clock import utcnow
@@ -552,7 +552,7 @@ def _timeline(model: Demarche) -> list[dict]:
         select(AuditEntry).where(AuditEntry.demarche_id == model.id).order_by(AuditEntry.id)
     )
     entries += [
-        {"at": a.at, "actor": a.actor, "kind": a.action, "summary": audit.describe(a)}
+        {"at": a.at, "actor": a.actor, "kind": a.action, "summary": timeline.describe(a)}
         for a in audits
     ]
     return sorted(entries, key=lambda e: e["at"])

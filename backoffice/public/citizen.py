@@ -13,10 +13,10 @@ from sqlalchemy import select
 from workflows import events as event_domain
 from workflows.access import parse_id
 from workflows.clock import utcnow
+from workflows.erasure import erase_account
 from workflows.errors import DomainError
 from workflows.models import Contribution, Registration
 from workflows.participants import (
-    erase_account,
     export_data,
     messages_received,
     participant_for_user,

@@ -26,7 +26,7 @@ from workflows.models import (
 )
 from workflows.participants import participant_for_user
 from workflows.roles import RoleName
-from workflows.stages import LIFE, Stage
+from workflows.stages import LIFE, PUBLIC_STAGES, Stage
 
 from ..extensions import db, limiter
 from ..i18n import tr
@@ -41,7 +41,7 @@ VISIBLE = (ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
 
 def public_demarche(slug: str) -> Demarche:
     d = db.session.scalar(select(Demarche).where(Demarche.slug == slug))
-    if d is None or d.stage not in domain.PUBLIC_STAGES:
+    if d is None or d.stage not in PUBLIC_STAGES:
         abort(404)
     return d
 
@@ -56,7 +56,7 @@ def home():
     demarches = (
         db.session.scalars(
             select(Demarche)
-            .where(Demarche.stage.in_(domain.PUBLIC_STAGES))
+            .where(Demarche.stage.in_(PUBLIC_STAGES))
             .order_by(
                 Demarche.stage != Stage.CONSULTATION,
                 Demarche.consultation_closes.desc(),
@@ -335,7 +335,7 @@ def report(contribution_id: int):
     contribution = (
         db.session.get(Contribution, contribution_id) if parse_id(contribution_id) else None
     )
-    if contribution is None or contribution.demarche.stage not in domain.PUBLIC_STAGES:
+    if contribution is None or contribution.demarche.stage not in PUBLIC_STAGES:
         abort(404)
     form = ReportForm()
     if not form.validate():

@@ -11,8 +11,8 @@ from backoffice import demo
 from backoffice.extensions import db
 from tests.browser.conftest import assert_accessible
 from workflows.clock import utcnow
-from workflows.contributions import PUBLIC_STAGES
 from workflows.models import Demarche, Item, Mailing
+from workflows.stages import PUBLIC_STAGES
 
 pytestmark = pytest.mark.browser
 

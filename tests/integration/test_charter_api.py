@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from workflows import charter
-from workflows.clock import utcnow
+from workflows.clock import PARIS, utcnow
 from workflows.models import AuditEntry, Deadline, OutboxMessage
 
 
@@ -36,10 +36,7 @@ def test_a_demarche_lists_its_deadlines(api, people, make_demarche, citizen):
     answer = by_rule["answer_question"]
     assert answer["status"] == "pending" and answer["met_at"] is None
     assert answer["question_id"] == question_id
-    assert (
-        answer["due"]
-        == (utcnow() + timedelta(days=30)).astimezone(charter.PARIS).date().isoformat()
-    )
+    assert answer["due"] == (utcnow() + timedelta(days=30)).astimezone(PARIS).date().isoformat()
 
 
 def test_the_mission_lists_pending_and_missed_deadlines(api, people, make_demarche, citizen):
@@ -66,7 +63,7 @@ def test_the_mission_lists_pending_and_missed_deadlines(api, people, make_demarc
     day_before = api(people.mission, "get", f"/api/v1/deadlines?due_before={before}").json
     assert review.id not in [row["id"] for row in day_before["items"]]
     # … and as a date-time (Paris when it has no offset): the instant it ends.
-    end = review.due_at.astimezone(charter.PARIS).replace(tzinfo=None).isoformat()
+    end = review.due_at.astimezone(PARIS).replace(tzinfo=None).isoformat()
     assert review.id in [
         row["id"]
         for row in api(people.mission, "get", f"/api/v1/deadlines?due_before={end}").json["items"]

@@ -297,7 +297,7 @@ def test_erasure_forgets_files_answers_and_row_hashes(
     message = db.session.scalar(select(OutboxMessage))
     message.error = f"550 <{citizen.email}>: mailbox full"
     db.session.commit()
-    from workflows.participants import erase_account
+    from workflows.erasure import erase_account
 
     erase_account(db.session, citizen, as_of=utcnow())
     db.session.commit()

@@ -22,6 +22,7 @@ from workflows.clock import utcnow
 from workflows.errors import Conflict
 from workflows.models import (
     AuditEntry,
+    Mailing,
     OutboxMessage,
     Participant,
     Registration,
@@ -480,7 +481,7 @@ def test_pending_registrants_get_neither_feedback_nor_reminders(app, workshop, p
     db.session.commit()
     assert [r.address for r in mailings.recipients(db.session, feedback)] == ["sure@exemple.fr"]
     made = mailings.schedule_reminders(db.session, as_of=workshop.starts_at - timedelta(days=2))
-    [reminder] = [db.session.get(mailings.Mailing, m) for m in made]
+    [reminder] = [db.session.get(Mailing, m) for m in made]
     assert [r.address for r in mailings.recipients(db.session, reminder)] == ["sure@exemple.fr"]
 
 

@@ -766,7 +766,7 @@ def test_a_reminder_started_before_a_move_sends_nothing_for_the_old_date(
 def test_erasing_an_account_forgets_its_address_in_the_deliveries(
     app, citizen, consulted, people, smtp
 ):
-    from workflows.participants import erase_account
+    from workflows.erasure import erase_account
 
     person = db.session.scalar(select(Participant).where(Participant.user_id == citizen.id))
     mailings.suppress(db.session, citizen.email, "news", "unsubscribed", utcnow())

@@ -5,16 +5,9 @@ from datetime import date
 import pytest
 
 from tests.support import at
+from workflows.guards import MoveContext, unmet_conditions
 from workflows.models import DecisionOutcome, Demarche, Item, ItemDecision
-from workflows.stages import (
-    MOVES,
-    MoveContext,
-    ParticipationLevel,
-    Stage,
-    add_months,
-    find_move,
-    unmet_conditions,
-)
+from workflows.stages import MOVES, ParticipationLevel, Stage, add_months, find_move
 
 
 def texts(messages):

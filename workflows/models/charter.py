@@ -8,9 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import Labelled
 from ..i18n import N_
 from .base import Base, portable_enum
-from .consultation import Contribution, Labelled
+from .consultation import Contribution
 from .demarches import Demarche
 from .people import User
 

@@ -3,7 +3,6 @@ moderation, events (ateliers, rencontres) and their registrations, and imports."
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,21 +17,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..i18n import N_, Msg
+from ..enums import Labelled
+from ..i18n import N_
 from .base import Base, portable_enum
 from .demarches import Demarche
 from .people import User
 
 if TYPE_CHECKING:
     from .mailings import ItemDecision
-
-
-class Labelled(enum.StrEnum):
-    """An enum whose members carry a translatable label (``LABELS`` on the class)."""
-
-    @property
-    def label(self) -> Msg:
-        return type(self).LABELS()[self]  # type: ignore[attr-defined]
 
 
 class ContributionKind(Labelled):

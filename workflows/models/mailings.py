@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import Labelled
 from ..i18n import N_
 from .base import Base, portable_enum
-from .consultation import Event, Labelled, Participant
+from .consultation import Event, Participant
 from .demarches import Demarche
 from .people import User
 

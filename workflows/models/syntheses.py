@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import Labelled
 from ..i18n import N_
 from .base import Base, portable_enum
-from .consultation import Labelled
 from .demarches import Demarche
 from .people import User
 

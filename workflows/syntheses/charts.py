@@ -12,7 +12,7 @@ from importlib import resources
 from math import cos, radians
 from xml.sax.saxutils import escape, quoteattr
 
-from ..territory import TOULOUSE_CANTON_CODE
+from ..territory import TOULOUSE_CANTON_CODE, canton_names
 
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
 INK, MUTED, BAR = "#1a1a1a", "#595959", "#1f4b85"
@@ -198,6 +198,4 @@ def canton_map(per_canton: Sequence[dict], title: str, legend: str) -> str:
 
 
 def _name(code: str) -> str:
-    from ..territory import canton_names
-
     return canton_names().get(code, "")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Demarche, Synthesis
+from ..models import Demarche, StageTransition, Synthesis, SynthesisStatus
+from ..stages import Stage
 
 #: ``session.info`` key: the (démarche id, trigger) pairs to build once the transaction commits.
 TO_BUILD = "syntheses_to_build"
@@ -24,9 +25,6 @@ def request_build(session: Session, demarche_id: int, transition_id: int) -> Non
 
 def missing_builds(session: Session) -> list[tuple[int, str]]:
     """Démarches at the synthesis stage whose entry into it has no version yet."""
-    from ..models import StageTransition
-    from ..stages import Stage
-
     entered = (
         select(StageTransition.demarche_id, func.max(StageTransition.id).label("id"))
         .where(StageTransition.to_stage == Stage.SYNTHESIS)
@@ -62,8 +60,6 @@ def request_documents(session: Session, synthesis_id: int) -> None:
 
 def missing_documents(session: Session) -> list[int]:
     """Published versions whose documents were never made (a lost task)."""
-    from ..models import SynthesisStatus
-
     return list(
         session.scalars(
             select(Synthesis.id)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, charter
 from ..access import parse_id
 from ..contributions import to_text
 from ..errors import Conflict, InvalidFields, NotFound, PermissionDenied
@@ -170,8 +170,6 @@ def validate(session: Session, actor: User, synthesis: Synthesis, *, as_of: date
 def publish(session: Session, actor: User, synthesis: Synthesis, *, as_of: datetime) -> None:
     """Make a validated version public; the one published before is replaced. Publishing
     meets the charter's deadline of the synthesis."""
-    from .. import charter
-
     _mission(actor)
     if synthesis.status != SynthesisStatus.VALIDATED:
         raise Conflict(N_("validate this version before publishing it"))
