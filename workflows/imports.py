@@ -143,7 +143,14 @@ class Preview:
 # -- reading files ----------------------------------------------------------------------
 
 
-_WHOLE = re.compile(r"[0-9]{1,9}")  # a position, in ASCII digits
+_WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number written in ASCII digits, else None — not ``str.isdigit()``, which
+    admits "²" or "١" that ``int()`` refuses."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if _WHOLE.fullmatch(text) else None
 
 
 @lru_cache(maxsize=4096)
@@ -244,8 +251,7 @@ def _reason(exc: InvalidFields) -> Msg:
 
 
 def _depth(value: Any) -> int:
-    text = str(value or "0").strip()
-    return int(text) if text.isdigit() else 0
+    return _whole(value) or 0
 
 
 def _digest(*parts: Any) -> str:
@@ -291,8 +297,8 @@ class Importer:
         by_title = {_slug(i.title): i for i in self.items}
         if _slug(text) in by_title:
             return f"id:{by_title[_slug(text)].id}"
-        if _WHOLE.fullmatch(text):  # not str.isdigit(): "²" is a digit int() refuses
-            by_position = [i for i in self.items if i.position == int(text)]
+        if (position := _whole(text)) is not None:
+            by_position = [i for i in self.items if i.position == position]
             if len(by_position) == 1:
                 return f"id:{by_position[0].id}"
         raise InvalidFields(
@@ -475,7 +481,7 @@ class Importer:
                     Channel.IMPORT,
                 )
                 endorsements = record.get("endorsements/total_count") or ""
-                values["endorsements"] = int(endorsements) if endorsements.isdigit() else None
+                values["endorsements"] = _whole(endorsements)
                 yield Row(line, f"decidim:proposal:{record['id']}", values, key)
             except (InvalidFields, KeyError) as exc:
                 reason = _reason(exc) if isinstance(exc, InvalidFields) else N_("unreadable row")
