@@ -172,6 +172,27 @@ def test_an_item_that_only_looks_like_a_position_is_refused_with_its_line(make_d
     ]
 
 
+def test_decidim_numbers_in_other_digits_are_not_numbers(make_demarche):
+    """A depth or an endorsement count of "²" is no number: the row is imported without it."""
+    d = make_demarche("consultation")
+    raw = (DATA / "decidim-comments-nancy-2019.csv").read_text(encoding="utf-8").splitlines()
+    header, first = raw[0].split(";"), raw[1].split(";")
+    first[header.index("depth")] = "²"
+    proposals = (DATA / "feamp-consultation-proposals.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(proposals)))[:1]
+    rows[0]["endorsements/total_count"] = "²"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    assert run(d, ";".join(first).join([raw[0] + "\n", "\n"]).encode(), "decidim")[1] == 1
+    assert run(d, out.getvalue().encode(), "decidim")[1] == 1
+    assert (
+        db.session.scalar(select(Contribution.endorsements).where(Contribution.kind == "proposal"))
+        is None
+    )
+
+
 def test_an_xlsx_workbook(make_demarche):
     from openpyxl import Workbook
 
