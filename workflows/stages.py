@@ -1,9 +1,9 @@
-"""The stage machine of a démarche (DESIGN §2): stages, allowed moves, roles and guards.
+"""The stage table of a démarche (DESIGN §2): stages, allowed moves and the roles per move.
 
-The table is data: ``MOVES`` lists every allowed move with the roles that may make it;
-``GUARDS`` lists, per target stage, the conditions to enter it. Each guard returns the
-messages of what is missing, so that a refusal can say everything at once, in French.
-``workflows.transitions.transition`` is the only function that applies a move.
+The table is data: ``MOVES`` lists every allowed move with the roles that may make it. The
+conditions to enter a stage (the guards) read the record, so they live above the models, in
+``workflows.guards``. ``workflows.transitions.transition`` is the only function that applies
+a move.
 """
 
 from __future__ import annotations
