@@ -60,7 +60,7 @@ def main() -> None:
 
     from backoffice import mailer
     from backoffice.extensions import db
-    from workflows import mailings
+    from workflows import after_commit, mailings
     from workflows.clock import utcnow
     from workflows.decisions import decide
     from workflows.models import Delivery, Mailing, MailingStatus
@@ -93,7 +93,11 @@ def main() -> None:
                 as_of=utcnow(),
             )
         transition(db.session, d.id, "feedback", actor=mission, as_of=utcnow())
-        [mailing_id] = db.session.info.pop(mailings.TO_START)
+        [mailing_id] = [
+            job.args[0]
+            for job in after_commit.pending(db.session)
+            if job.task == after_commit.START_MAILING
+        ]
         db.session.commit()
         mailing = db.session.get(Mailing, mailing_id)
 

@@ -1,9 +1,10 @@
 """Notifications that leave only after their cause committed, each at most once per key.
 
-``enqueue`` writes an outbox row in the caller's transaction and remembers its id in
-``session.info[NEW_IDS]``: the web side hands those ids to the workers after commit, and a
-periodic sweep (``due_ids``) catches whatever was never picked up. ``deliver`` claims a row,
-sends it through the injected sender and records the outcome, committing at each step.
+``enqueue`` writes an outbox row in the caller's transaction and asks for its delivery once
+that transaction commits (``after_commit_each``: one ``workers.deliver_outbox`` per commit,
+with every new id); a periodic sweep (``due_ids``) catches whatever was never picked up.
+``deliver`` claims a row, sends it through the injected sender and records the outcome,
+committing at each step.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .after_commit import DELIVER_OUTBOX, after_commit_each
 from .charter import settle_by_key
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
-from .models.outbox import NEW_IDS
 from .sql import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -89,13 +90,8 @@ def enqueue(
     )
     session.add(message)
     session.flush()
-    session.info.setdefault(NEW_IDS, []).append(message.id)
+    after_commit_each(session, DELIVER_OUTBOX, [message.id])
     return message
-
-
-def take_new_ids(session: Session) -> list[int]:
-    """The ids enqueued in the transaction that just ended (and forget them)."""
-    return session.info.pop(NEW_IDS, [])
 
 
 def due_ids(session: Session, as_of: datetime, limit: int = 500) -> list[int]:

@@ -16,7 +16,7 @@ from backoffice import mail, mailer
 from backoffice.extensions import db
 from tests.seed import address, seed_contributors
 from tests.support import at, csrf_token, login, publish_synthesis
-from workflows import mailings
+from workflows import after_commit, mailings
 from workflows.clock import utcnow
 from workflows.decisions import decide
 from workflows.errors import Conflict, InvalidFields, PermissionDenied, TransitionRefused
@@ -569,7 +569,12 @@ def test_the_feedback_tells_each_participant_what_became_of_their_contributions(
     quiet.consent_feedback = False
     db.session.commit()
     transition(db.session, consulted.id, "feedback", actor=people.mission, as_of=now)
-    to_start = list(db.session.info[mailings.TO_START])
+    to_start = [
+        mailing_id
+        for job in after_commit.pending(db.session)
+        if job.task == after_commit.START_MAILING
+        for mailing_id in job.args
+    ]
     db.session.commit()
     with pytest.raises(TransitionRefused) as refused:  # not closed before the feedback went out
         transition(db.session, consulted.id, "closed", actor=people.mission, as_of=now)

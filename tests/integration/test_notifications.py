@@ -130,10 +130,15 @@ def test_the_workers_get_the_ids_after_the_real_commit_not_at_a_savepoint(
 ):
     """A transition writes its deadlines in SAVEPOINTs; releasing one is no commit: the ids
     go to the workers once, when the transaction commits, and never for a rollback."""
-    from backoffice import outbox_dispatch
+    from backoffice import after_commit
 
     handed: list[list[int]] = []
-    monkeypatch.setattr(outbox_dispatch, "dispatch", handed.append)
+
+    def publish(task, *args):
+        if task == "workers.deliver_outbox":
+            handed.extend(args)
+
+    monkeypatch.setattr(after_commit, "publish", publish)
     d = make_demarche("draft")
     handed.clear()
     transition(db.session, d.id, "submitted", actor=people.agent, as_of=utcnow())

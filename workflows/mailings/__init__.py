@@ -14,7 +14,7 @@ from .delivery import Spacer, claim, send_chunk
 from .editing import cancel, create_mailing, get_mailing, schedule, update_mailing
 from .feedback import feedback_progress, send_feedback
 from .letters import Composer, Letter, Links, sample_recipient, subject_line
-from .policy import MAX_ATTEMPTS, MAX_BODY, MAX_SUBJECT, SCOPES, STALE, TO_START
+from .policy import MAX_ATTEMPTS, MAX_BODY, MAX_SUBJECT, SCOPES, STALE
 from .reminders import schedule_reminders
 from .sending import chunks_wanted, counts, deliver_chunk, skip_reasons, start, sweep
 from .templates import check_template, default_feedback
@@ -30,7 +30,6 @@ __all__ = [
     "SCOPES",
     "STALE",
     "Spacer",
-    "TO_START",
     "cancel",
     "check_template",
     "chunks_wanted",

@@ -41,7 +41,6 @@ STALE = timedelta(seconds=30)
 #: The first retry of a message the relay deferred (4xx) comes this long after; it doubles.
 RETRY_AFTER = timedelta(minutes=1)
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
-TO_START = "mailings_to_start"
 #: A feedback mailing goes out once the démarche is at its feedback stage (or closed).
 FEEDBACK_STAGES = frozenset({Stage.FEEDBACK, Stage.CLOSED})
 
