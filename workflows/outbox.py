@@ -21,11 +21,11 @@ from .after_commit import DELIVER_OUTBOX, after_commit_each
 from .charter import settle_by_key
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
+from .retry import backoff, exhausted
 from .sql import database_unavailable
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
 #: A row claimed longer ago than this belongs to a worker that died: claim it again.
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -57,11 +57,6 @@ class TemporaryDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Do not try again (SMTP 5xx: unknown mailbox, refused)."""
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8, 16 minutes between attempts."""
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
 def enqueue(
@@ -158,7 +153,7 @@ def deliver(
             try:
                 message_header = send(message)
             except TemporaryDeliveryError as exc:
-                if message.attempts >= MAX_ATTEMPTS:
+                if exhausted(message.attempts):  # the policy of workflows.retry
                     outcome = _finish(message, OutboxStatus.FAILED, now(), error=str(exc))
                 else:
                     message.status = OutboxStatus.PENDING
