@@ -58,8 +58,8 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
     from sqlalchemy import func, select
 
-    from backoffice import mailer
     from backoffice.extensions import db
+    from backoffice.outgoing import mailer
     from workflows import after_commit, mailings
     from workflows.clock import utcnow
     from workflows.decisions import decide

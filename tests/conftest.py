@@ -234,7 +234,7 @@ def make_user(ctx):
 @pytest.fixture
 def deliver():
     """Send what the outbox holds, as the workers' sweep does (``as_of`` optional)."""
-    from backoffice.notifications import send_notification
+    from backoffice.outgoing.notifications import send_notification
     from workflows import outbox
 
     def run(as_of=None):

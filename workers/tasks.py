@@ -7,9 +7,9 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
-from backoffice import mailer
 from backoffice.extensions import db
-from backoffice.notifications import send_notification
+from backoffice.outgoing import mailer
+from backoffice.outgoing.notifications import send_notification
 from workflows import calendar, charter, digests, events, imports, mailings, outbox
 from workflows.clock import utcnow
 from workflows.models import Demarche
@@ -170,6 +170,6 @@ def sweep_syntheses() -> list[int]:
 @shared_task(name="workers.render_synthesis")
 def render_synthesis(synthesis_id: int) -> list[str]:
     """Make and keep the PDF and the spreadsheet of a published version (once)."""
-    from backoffice.syntheses import render_documents
+    from backoffice.outgoing.syntheses import render_documents
 
     return render_documents(db.session, synthesis_id)

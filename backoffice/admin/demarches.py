@@ -51,7 +51,7 @@ from workflows.transitions import move_options, transition
 
 from ..extensions import db
 from ..i18n import tr
-from ..mailer import display_subject
+from ..outgoing.mailer import display_subject
 from .base import ProtectedModelView
 
 _L = lazy_gettext

@@ -18,7 +18,7 @@ from workflows.syntheses import versions
 from workflows.syntheses.requests import request_rebuild
 
 from ..extensions import db
-from ..syntheses import context, stored_document
+from ..outgoing.syntheses import context, stored_document
 from .base import ProtectedView
 from .consultation import _flash
 

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from backoffice import mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mailer
 from tests.browser.test_mission_moves_a_demarche import log_in
 from tests.seed import seed_contributors
 from tests.support import publish_synthesis

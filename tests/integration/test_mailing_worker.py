@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backoffice import mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mailer
 from tests.processes import Sink, start_worker, wait_for
 from tests.seed import address, seed_contributors
 from tests.support import free_port

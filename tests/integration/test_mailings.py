@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backoffice import mail, mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mail, mailer
 from tests.seed import address, seed_contributors
 from tests.support import at, csrf_token, login, publish_synthesis
 from workflows import after_commit, mailings

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.notifications import send_notification
+from backoffice.outgoing.notifications import send_notification
 from workflows import outbox, retry
 from workflows.clock import utcnow
 from workflows.models import OutboxMessage, OutboxStatus

@@ -99,7 +99,7 @@ def test_a_published_versions_documents_are_made_once_by_a_worker_and_kept(
     client, make_demarche, people, monkeypatch
 ):
     from backoffice import after_commit
-    from backoffice import syntheses as rendering
+    from backoffice.outgoing import syntheses as rendering
     from workflows.models import Synthesis
 
     asked = []

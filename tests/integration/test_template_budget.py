@@ -17,8 +17,8 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import func, select
 
-from backoffice import mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mailer
 from tests.integration.test_mailings import deliver, new_mailing, rows, start
 from tests.seed import address, seed_contributors
 from tests.support import csrf_from, login

@@ -28,7 +28,7 @@ from workflows.mailings import Composer, Letter, Links, Spacer
 from workflows.models import Mailing
 from workflows.sandbox import Budget
 
-from .i18n import tr
+from ..i18n import tr
 from .mail import build_message, connection, send, text_to_html
 
 SALT = "unsubscribe"

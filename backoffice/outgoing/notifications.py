@@ -30,8 +30,8 @@ from workflows.models import (
 )
 from workflows.stages import Stage, next_stage
 
-from .extensions import db
-from .i18n import tr
+from ..extensions import db
+from ..i18n import tr
 from .mail import build_message, render_email, send
 
 

@@ -1,0 +1,10 @@
+"""The outgoing side, shared by the web and the workers: what leaves the application.
+
+- ``mail``: SMTP (Flask-Mail with timeouts), building a message, rendering an email template;
+- ``mailer``: the mailings' composition and SMTP sender, unsubscription tokens, the rate;
+- ``notifications``: the outbox's rows made into emails (``send_notification``);
+- ``security_mail``: Flask-Security's emails put into the outbox;
+- ``syntheses``: a synthesis as people read it, and its documents (PDF, spreadsheet).
+
+The workers reach into ``backoffice`` only for the app factory (and its extensions) and this.
+"""
