@@ -102,12 +102,11 @@ def main() -> None:
         mailing = db.session.get(Mailing, mailing_id)
 
         # The baseline: the same messages, rendered beforehand, through one smtplib connection.
-        with app.test_request_context(base_url=app.config["BASE_URL"]):
-            composer = mailer.composer(db.session, mailing)
-            rendered = [
-                (r.address, mailer.build(composer.for_recipient(r)).as_bytes())
-                for r in mailings.recipients(db.session, mailing)
-            ]
+        composer = mailer.composer(db.session, mailing)
+        rendered = [
+            (r.address, mailer.build(composer.for_recipient(r)).as_bytes())
+            for r in mailings.recipients(db.session, mailing)
+        ]
         baseline_sink = Sink(free_port(), work, LIGHT)
         try:
             started = time.perf_counter()

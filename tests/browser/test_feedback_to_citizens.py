@@ -48,10 +48,9 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     # What the worker does after the commit, here in the test's process.
     mailing = db.session.scalar(select(Mailing))
     mailings.start(db.session, mailing.id, as_of=utcnow())
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        mailings.deliver_chunk(
-            db.session, mailing.id, mailer.smtp_opener, lambda m: mailer.composer(db.session, m)
-        )
+    mailings.deliver_chunk(
+        db.session, mailing.id, mailer.smtp_opener, lambda m: mailer.composer(db.session, m)
+    )
     page.get_by_role(
         "link", name="Ce que votre participation à « Restauration scolaire » a permis"
     ).click()
