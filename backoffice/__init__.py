@@ -22,6 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     from . import (
         admin,
+        after_commit,
         api,
         auth,
         celery_app,
@@ -31,7 +32,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         headers,
         i18n,
-        outbox_dispatch,
         params,
         proxies,
         public,
@@ -61,5 +61,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     celery_app.init_app(app)
-    outbox_dispatch.init_app(app)
+    after_commit.init_app(app)
     return app

@@ -1,7 +1,8 @@
 """The Celery app bound to the Flask app: every task runs inside an app context.
 
-The web side only publishes (``send_task`` by name); the task code lives in ``workers/``,
-which builds this app through ``create_app`` (``celery -A workers worker``).
+The web side only publishes, by name, the jobs its commits recorded (``backoffice.after_commit``);
+the task code lives in ``workers/``, which builds this app through ``create_app``
+(``celery -A workers worker``).
 """
 
 from __future__ import annotations

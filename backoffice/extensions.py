@@ -13,9 +13,9 @@ from flask_wtf import CSRFProtect
 
 from workflows.models import Base
 
-from .mail import Mail
+from .outgoing.mail import Mail
+from .outgoing.security_mail import OutboxMailUtil
 from .passwords import PasswordPolicy
-from .security_mail import OutboxMailUtil
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate(render_as_batch=True, compare_type=True)

@@ -58,9 +58,9 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
     from sqlalchemy import func, select
 
-    from backoffice import mailer
     from backoffice.extensions import db
-    from workflows import mailings
+    from backoffice.outgoing import mailer
+    from workflows import after_commit, mailings
     from workflows.clock import utcnow
     from workflows.decisions import decide
     from workflows.models import Delivery, Mailing, MailingStatus
@@ -93,17 +93,20 @@ def main() -> None:
                 as_of=utcnow(),
             )
         transition(db.session, d.id, "feedback", actor=mission, as_of=utcnow())
-        [mailing_id] = db.session.info.pop(mailings.TO_START)
+        [mailing_id] = [
+            job.args[0]
+            for job in after_commit.pending(db.session)
+            if job.task == after_commit.START_MAILING
+        ]
         db.session.commit()
         mailing = db.session.get(Mailing, mailing_id)
 
         # The baseline: the same messages, rendered beforehand, through one smtplib connection.
-        with app.test_request_context(base_url=app.config["BASE_URL"]):
-            composer = mailer.composer(db.session, mailing)
-            rendered = [
-                (r.address, mailer.build(composer.for_recipient(r)).as_bytes())
-                for r in mailings.recipients(db.session, mailing)
-            ]
+        composer = mailer.composer(db.session, mailing)
+        rendered = [
+            (r.address, mailer.build(composer.for_recipient(r)).as_bytes())
+            for r in mailings.recipients(db.session, mailing)
+        ]
         baseline_sink = Sink(free_port(), work, LIGHT)
         try:
             started = time.perf_counter()

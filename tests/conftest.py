@@ -21,8 +21,8 @@ from backoffice.auth import create_user
 from backoffice.extensions import db
 from backoffice.public import cache as public_cache
 from tests.support import publish_synthesis
+from workflows import after_commit, mailings
 from workflows import demarches as domain
-from workflows import mailings
 from workflows.clock import local_date, utcnow
 from workflows.decisions import decide
 from workflows.items import add_item
@@ -234,7 +234,7 @@ def make_user(ctx):
 @pytest.fixture
 def deliver():
     """Send what the outbox holds, as the workers' sweep does (``as_of`` optional)."""
-    from backoffice.notifications import send_notification
+    from backoffice.outgoing.notifications import send_notification
     from workflows import outbox
 
     def run(as_of=None):
@@ -366,8 +366,9 @@ def make_demarche(people):
                     )
             if target == "closed":
                 # The feedback went out (to nobody yet: the fixture has no contributors).
-                for mailing_id in db.session.info.pop(mailings.TO_START, []):
-                    mailings.start(db.session, mailing_id, as_of=now)
+                for job in after_commit.pending(db.session):
+                    if job.task == after_commit.START_MAILING:
+                        mailings.start(db.session, *job.args, as_of=now)
             actor = agent if target == "submitted" else people.mission
             comment = "Motif" if target in ("returned", "rejected", "synthesis") else ""
             transition(db.session, d.id, target, actor=actor, as_of=now, comment=comment)

@@ -7,9 +7,9 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
-from backoffice import mailer
 from backoffice.extensions import db
-from backoffice.notifications import send_notification
+from backoffice.outgoing import mailer
+from backoffice.outgoing.notifications import send_notification
 from workflows import calendar, charter, digests, events, imports, mailings, outbox
 from workflows.clock import utcnow
 from workflows.models import Demarche
@@ -88,16 +88,15 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
     """Send one chunk of a mailing over one SMTP connection; hand the mailing on if rows are
     still due. Rows recorded as sent are never sent again, however often this runs."""
     config = current_app.config
-    with current_app.test_request_context(base_url=config["BASE_URL"]):
-        report, more = mailings.deliver_chunk(
-            db.session,
-            mailing_id,
-            mailer.smtp_opener,
-            lambda mailing: mailer.composer(db.session, mailing),
-            size=config["MAILING_CHUNK"],
-            throttle=mailer.throttle(),
-            retry_after=timedelta(seconds=config["MAILING_RETRY_AFTER"]),
-        )
+    report, more = mailings.deliver_chunk(
+        db.session,
+        mailing_id,
+        mailer.smtp_opener,
+        lambda mailing: mailer.composer(db.session, mailing),  # links under BASE_URL
+        size=config["MAILING_CHUNK"],
+        throttle=mailer.throttle(),
+        retry_after=timedelta(seconds=config["MAILING_RETRY_AFTER"]),
+    )
     if more:
         deliver_mailing.delay(mailing_id)
     return report and vars(report)
@@ -170,6 +169,6 @@ def sweep_syntheses() -> list[int]:
 @shared_task(name="workers.render_synthesis")
 def render_synthesis(synthesis_id: int) -> list[str]:
     """Make and keep the PDF and the spreadsheet of a published version (once)."""
-    from backoffice.syntheses import render_documents
+    from backoffice.outgoing.syntheses import render_documents
 
     return render_documents(db.session, synthesis_id)

@@ -56,4 +56,5 @@ ACTION_LABELS = {
     "mailing.start": N_("started sending a mailing"),
     "mailing.sent": N_("finished sending a mailing"),
     "mailing.cancel": N_("cancelled a mailing"),
+    "synthesis.rebuild": N_("asked for a new version of the synthesis"),
 }

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .after_commit import DELIVER_OUTBOX, after_commit_each
 from .clock import local_date
 from .models import (
     Contribution,
@@ -21,7 +22,6 @@ from .models import (
     Role,
     User,
 )
-from .outbox import NEW_IDS
 from .roles import RoleName
 from .sql import insert_ignoring_duplicates
 from .stages import Stage
@@ -164,7 +164,7 @@ def send_weekly(session: Session, *, as_of: datetime) -> int:
         )
         .returning(table.c.id)
     ).all()
-    session.info.setdefault(NEW_IDS, []).extend(written)
+    after_commit_each(session, DELIVER_OUTBOX, written)
     session.commit()
     return len(written)
 

@@ -1,9 +1,10 @@
 """Notifications that leave only after their cause committed, each at most once per key.
 
-``enqueue`` writes an outbox row in the caller's transaction and remembers its id in
-``session.info[NEW_IDS]``: the web side hands those ids to the workers after commit, and a
-periodic sweep (``due_ids``) catches whatever was never picked up. ``deliver`` claims a row,
-sends it through the injected sender and records the outcome, committing at each step.
+``enqueue`` writes an outbox row in the caller's transaction and asks for its delivery once
+that transaction commits (``after_commit_each``: one ``workers.deliver_outbox`` per commit,
+with every new id); a periodic sweep (``due_ids``) catches whatever was never picked up.
+``deliver`` claims a row, sends it through the injected sender and records the outcome,
+committing at each step.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .after_commit import DELIVER_OUTBOX, after_commit_each
 from .charter import settle_by_key
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
-from .models.outbox import NEW_IDS
+from .retry import backoff, exhausted
 from .sql import database_unavailable
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
 #: A row claimed longer ago than this belongs to a worker that died: claim it again.
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -58,11 +59,6 @@ class PermanentDeliveryError(DeliveryError):
     """Do not try again (SMTP 5xx: unknown mailbox, refused)."""
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8, 16 minutes between attempts."""
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
-
-
 def enqueue(
     session: Session,
     *,
@@ -89,13 +85,8 @@ def enqueue(
     )
     session.add(message)
     session.flush()
-    session.info.setdefault(NEW_IDS, []).append(message.id)
+    after_commit_each(session, DELIVER_OUTBOX, [message.id])
     return message
-
-
-def take_new_ids(session: Session) -> list[int]:
-    """The ids enqueued in the transaction that just ended (and forget them)."""
-    return session.info.pop(NEW_IDS, [])
 
 
 def due_ids(session: Session, as_of: datetime, limit: int = 500) -> list[int]:
@@ -162,7 +153,7 @@ def deliver(
             try:
                 message_header = send(message)
             except TemporaryDeliveryError as exc:
-                if message.attempts >= MAX_ATTEMPTS:
+                if exhausted(message.attempts):  # the policy of workflows.retry
                     outcome = _finish(message, OutboxStatus.FAILED, now(), error=str(exc))
                 else:
                     message.status = OutboxStatus.PENDING

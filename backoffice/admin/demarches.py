@@ -7,7 +7,6 @@ and ``transition`` for the moves, so the back office and the API obey the same r
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import (
@@ -52,11 +51,10 @@ from workflows.transitions import move_options, transition
 
 from ..extensions import db
 from ..i18n import tr
-from ..mailer import display_subject
+from ..outgoing.mailer import display_subject
 from .base import ProtectedModelView
 
 _L = lazy_gettext
-log = logging.getLogger(__name__)
 
 
 class ChoiceFilter(FilterEqual):
@@ -398,7 +396,8 @@ class DemarcheView(ProtectedModelView):
             else:
                 raw = upload.read()
                 config = current_app.config
-                # A large file is read by a worker, within a memory budget; a small one now.
+                # A large file is read by a worker (asked for by the commit), within a memory
+                # budget; a small one now.
                 later = (
                     len(raw) > config["IMPORT_INLINE_PREVIEW_BYTES"]
                     and config["OUTBOX_DISPATCH"] == "celery"
@@ -423,16 +422,8 @@ class DemarcheView(ProtectedModelView):
                     for message in exc.messages:
                         flash(tr(message), "error")
                 else:
-                    if later:
-                        self._send("workers.preview_import", record.id)
                     return redirect(self.get_url(".import_status_view", import_id=record.id))
         return self.render("admin/import/upload.html", model=model, items=model.items)
-
-    def _send(self, task: str, import_id: int) -> None:
-        try:
-            current_app.extensions["celery"].send_task(task, args=[import_id])
-        except Exception:  # noqa: BLE001 - the import sweep hands it out again
-            log.warning("import %s: %s not published", import_id, task, exc_info=True)
 
     @expose("/import/<int:import_id>/", methods=("GET", "POST"))
     def import_status_view(self, import_id: int):
@@ -444,8 +435,7 @@ class DemarcheView(ProtectedModelView):
                 abort(403)
             large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
-                if imports.queue_import(db.session, record.id, as_of=utcnow()):
-                    self._send("workers.run_import", record.id)
+                imports.queue_import(db.session, record.id, as_of=utcnow())  # a worker runs it
             else:
                 imports.run_import(
                     db.session, record.id, limits=FileLimits.from_settings(current_app.config)

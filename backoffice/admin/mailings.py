@@ -34,8 +34,8 @@ from workflows.models import (
 
 from ..extensions import db
 from ..i18n import local_datetime, tr
-from ..mail import text_to_html
-from ..mailer import budget, composer, display_subject, send_test
+from ..outgoing.mail import text_to_html
+from ..outgoing.mailer import budget, composer, display_subject, send_test
 from .base import ProtectedModelView
 from .consultation import _flash
 

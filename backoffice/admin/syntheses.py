@@ -15,10 +15,10 @@ from workflows.clock import utcnow
 from workflows.errors import DomainError, NotFound
 from workflows.models import Synthesis
 from workflows.syntheses import versions
+from workflows.syntheses.requests import request_rebuild
 
-from .. import outbox_dispatch
 from ..extensions import db
-from ..syntheses import context, stored_document
+from ..outgoing.syntheses import context, stored_document
 from .base import ProtectedView
 from .consultation import _flash
 
@@ -139,7 +139,8 @@ class SynthesisView(ProtectedView):
         d = self._demarche(demarche_id)
         if not current_user.is_mission:
             abort(403)
-        outbox_dispatch.publish(outbox_dispatch.BUILD_SYNTHESIS_TASK, d.id, None)
+        request_rebuild(db.session, current_user, d, as_of=utcnow())  # audited; built after commit
+        db.session.commit()
         flash(
             gettext("A new version is being built by the workers: it appears here in a moment."),
             "success",

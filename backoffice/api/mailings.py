@@ -12,7 +12,7 @@ from workflows.i18n import N_
 from workflows.models import Mailing
 
 from ..extensions import db
-from ..mailer import budget, composer
+from ..outgoing.mailer import budget, composer
 from .auth import api_user, authenticate
 from .errors import Blueprint, domain_error
 from .schemas import (

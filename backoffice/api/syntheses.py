@@ -10,7 +10,7 @@ from workflows.roles import STAFF_ROLES
 from workflows.syntheses import versions
 
 from ..extensions import db
-from ..syntheses import XLSX, stored_document
+from ..outgoing.syntheses import XLSX, stored_document
 from .auth import api_user, authenticate
 from .errors import Blueprint, domain_error
 from .schemas import SynthesisOut

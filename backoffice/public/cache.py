@@ -284,6 +284,12 @@ def _statement(state: ORMExecuteState) -> Any:
     return result
 
 
+# The one exception to ``workflows.after_commit`` (whose jobs go to the workers through
+# ``backoffice.after_commit``): a generation bump is no job for a worker but a write to the page
+# store, done at once by whichever process committed (web or worker) so that no stale page is
+# served after the commit; and it is not asked for by the domain, which knows nothing of pages,
+# but read from the flushes above. It follows the same rules: after the real commit only,
+# dropped on rollback, SAVEPOINTs ignored.
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return

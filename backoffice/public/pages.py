@@ -150,7 +150,7 @@ def demarche(slug: str):
 def _published_synthesis(d: Demarche):
     from workflows.syntheses import versions
 
-    from ..syntheses import context
+    from ..outgoing.syntheses import context
 
     published = versions.latest(db.session, d, published=True)
     return context(published) if published else None
@@ -161,7 +161,7 @@ def synthesis_document(slug: str, extension: str):
     """The published synthesis as a PDF or a spreadsheet."""
     from workflows.syntheses import versions
 
-    from ..syntheses import stored_document
+    from ..outgoing.syntheses import stored_document
 
     published = versions.latest(db.session, public_demarche(slug), published=True)
     if published is None:

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from backoffice import mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mailer
 from tests.browser.test_mission_moves_a_demarche import log_in
 from tests.seed import seed_contributors
 from tests.support import publish_synthesis
@@ -48,10 +48,9 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     # What the worker does after the commit, here in the test's process.
     mailing = db.session.scalar(select(Mailing))
     mailings.start(db.session, mailing.id, as_of=utcnow())
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        mailings.deliver_chunk(
-            db.session, mailing.id, mailer.smtp_opener, lambda m: mailer.composer(db.session, m)
-        )
+    mailings.deliver_chunk(
+        db.session, mailing.id, mailer.smtp_opener, lambda m: mailer.composer(db.session, m)
+    )
     page.get_by_role(
         "link", name="Ce que votre participation à « Restauration scolaire » a permis"
     ).click()

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backoffice import mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mailer
 from tests.processes import Sink, start_worker, wait_for
 from tests.seed import address, seed_contributors
 from tests.support import free_port
@@ -187,14 +187,13 @@ def test_a_451_then_250_gets_the_message_once(app, make_demarche, people, sink, 
     state = app.extensions["mail"]
     state.port, port = inbox.port, state.port
     try:
-        with app.test_request_context(base_url=app.config["BASE_URL"]):
-            mailings.deliver_chunk(
-                db.session,
-                mailing_id,
-                mailer.smtp_opener,
-                lambda m: mailer.composer(db.session, m),
-                now=lambda: later,
-            )
+        mailings.deliver_chunk(
+            db.session,
+            mailing_id,
+            mailer.smtp_opener,
+            lambda m: mailer.composer(db.session, m),
+            now=lambda: later,
+        )
     finally:
         state.port = port
     assert [r["to"][0] for r in citizens(inbox)].count(address(2)) == 1

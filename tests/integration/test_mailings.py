@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backoffice import mail, mailer
 from backoffice.extensions import db
+from backoffice.outgoing import mail, mailer
 from tests.seed import address, seed_contributors
 from tests.support import at, csrf_token, login, publish_synthesis
-from workflows import mailings
+from workflows import after_commit, mailings
 from workflows.clock import utcnow
 from workflows.decisions import decide
 from workflows.errors import Conflict, InvalidFields, PermissionDenied, TransitionRefused
@@ -61,19 +61,18 @@ def deliver(app, mailing_id, *, as_of=None, opener=mailer.smtp_opener, size=50):
     """What the workers do, in this process: chunks until none is due at ``as_of``."""
     moment = as_of or utcnow()
     reports = []
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        while True:
-            report, more = mailings.deliver_chunk(
-                db.session,
-                mailing_id,
-                opener,
-                lambda m: mailer.composer(db.session, m),
-                size=size,
-                now=lambda: moment,
-            )
-            reports.append(report)
-            if not more:
-                return reports
+    while True:
+        report, more = mailings.deliver_chunk(
+            db.session,
+            mailing_id,
+            opener,
+            lambda m: mailer.composer(db.session, m),
+            size=size,
+            now=lambda: moment,
+        )
+        reports.append(report)
+        if not more:
+            return reports
 
 
 def rows(mailing_id) -> dict[str, Delivery]:
@@ -285,10 +284,9 @@ def test_a_refused_sender_is_the_relays_problem_retried_not_a_bounce(app, ctx):
     class Connection:
         host = Refusing()
 
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        message = mail.build_message(address(1), "Objet", "Texte", "<p>Texte</p>")
-        with pytest.raises(TemporaryDeliveryError) as raised:
-            mail.send(message, Connection())
+    message = mail.build_message(address(1), "Objet", "Texte", "<p>Texte</p>")
+    with pytest.raises(TemporaryDeliveryError) as raised:
+        mail.send(message, Connection())
     assert raised.value.code == 553 and not raised.value.mailbox_unknown
     assert mail._refusal(550, "5.1.1 unknown", at_recipient=True).mailbox_unknown
     assert not mail._refusal(550, "5.1.1 unknown").mailbox_unknown  # at DATA: not the mailbox
@@ -364,14 +362,13 @@ def test_cancel_stops_what_has_not_gone(app, consulted, people, smtp):
     # … rewind: a fresh mailing, one chunk sent, then cancelled.
     second = new_mailing(people, consulted)
     start(second, people)
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        mailings.deliver_chunk(
-            db.session,
-            second.id,
-            mailer.smtp_opener,
-            lambda m: mailer.composer(db.session, m),
-            size=2,
-        )
+    mailings.deliver_chunk(
+        db.session,
+        second.id,
+        mailer.smtp_opener,
+        lambda m: mailer.composer(db.session, m),
+        size=2,
+    )
     assert len(smtp.received) == 2
     assert mailings.cancel(db.session, people.mission, second, as_of=utcnow()) == 3
     db.session.commit()
@@ -414,11 +411,10 @@ def test_the_rate_spaces_the_messages(app, consulted, people):
             return False
 
     token = mailings.claim(db.session, mailing.id, as_of=utcnow())
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
-        mailings.send_chunk(
-            db.session, token, Opener, composer, throttle=mailings.Spacer(4, waits.append)
-        )
+    composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
+    mailings.send_chunk(
+        db.session, token, Opener, composer, throttle=mailings.Spacer(4, waits.append)
+    )
     # The clock does not move in a fake sleep: each message waits one more quarter second.
     assert len(waits) == 4
     assert [round(w * 4) for w in waits] == [1, 2, 3, 4]
@@ -467,9 +463,8 @@ def test_an_unsubscription_reaches_a_chunk_already_claimed(app, consulted, peopl
     token = mailings.claim(db.session, mailing.id, as_of=now)
     mailings.unsubscribe(db.session, address(2), "news", as_of=now)
     db.session.commit()
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
-        mailings.send_chunk(db.session, token, mailer.smtp_opener, composer)
+    composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
+    mailings.send_chunk(db.session, token, mailer.smtp_opener, composer)
     assert not smtp.to(address(2)) and len(smtp.received) == 4
     assert rows(mailing.id)[address(2)].skip_reason == "unsubscribed"
 
@@ -487,9 +482,8 @@ def test_the_page_button_unsubscribes_and_consent_in_the_espace_lifts_it(
     app, client, citizen, make_demarche, people
 ):
     person = db.session.scalar(select(Participant).where(Participant.user_id == citizen.id))
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        token = mailer.unsubscribe_token(person.id, "feedback")
-        test_token = mailer.unsubscribe_token(None, "feedback")
+    token = mailer.unsubscribe_token(person.id, "feedback")
+    test_token = mailer.unsubscribe_token(None, "feedback")
     test_link = client.post(f"/desabonnement/{test_token}")
     assert "ne désabonne personne" in test_link.text
     assert db.session.scalar(select(func.count(Suppression.id))) == 0
@@ -569,7 +563,12 @@ def test_the_feedback_tells_each_participant_what_became_of_their_contributions(
     quiet.consent_feedback = False
     db.session.commit()
     transition(db.session, consulted.id, "feedback", actor=people.mission, as_of=now)
-    to_start = list(db.session.info[mailings.TO_START])
+    to_start = [
+        mailing_id
+        for job in after_commit.pending(db.session)
+        if job.task == after_commit.START_MAILING
+        for mailing_id in job.args
+    ]
     db.session.commit()
     with pytest.raises(TransitionRefused) as refused:  # not closed before the feedback went out
         transition(db.session, consulted.id, "closed", actor=people.mission, as_of=now)
@@ -825,14 +824,13 @@ def test_a_slow_chunk_renews_its_claim_and_is_never_taken_for_a_dead_workers(
         def __exit__(self, *exc):
             return False
 
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        report, _ = mailings.deliver_chunk(
-            db.session,
-            mailing.id,
-            Opener,
-            lambda m: mailer.composer(db.session, m),
-            now=lambda: clock[0],
-        )
+    report, _ = mailings.deliver_chunk(
+        db.session,
+        mailing.id,
+        Opener,
+        lambda m: mailer.composer(db.session, m),
+        now=lambda: clock[0],
+    )
     assert report.sent == 20 and clock[0] - mailing.started_at > 10 * mailings.STALE
     assert sweeps == [(0, 0)] * 20
     assert {row.status for row in rows(mailing.id).values()} == {DeliveryStatus.SENT}

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.notifications import send_notification
-from workflows import outbox
+from backoffice.outgoing.notifications import send_notification
+from workflows import outbox, retry
 from workflows.clock import utcnow
 from workflows.models import OutboxMessage, OutboxStatus
 from workflows.transitions import transition
@@ -86,6 +86,32 @@ def test_a_temporary_refusal_is_retried_later_and_sent_once(make_demarche, peopl
     assert len(smtp.received) == 3
 
 
+def test_the_outbox_retries_as_the_mailings_do_then_gives_up(make_demarche, people):
+    """One policy for both engines (``workflows.retry``): 1, 2, 4 … 32 minutes, then hourly,
+    failed after the last of ``MAX_ATTEMPTS`` attempts."""
+    make_demarche("submitted")
+    [message_id] = db.session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.recipient == people.agent)
+    ).all()
+
+    def busy(message):
+        raise outbox.TemporaryDeliveryError("451 4.3.0 Try again later", code=451)
+
+    moment, waits = utcnow(), []
+    for attempt in range(1, retry.MAX_ATTEMPTS + 1):
+        assert message_id in outbox.due_ids(db.session, moment)
+        outbox.deliver(db.session, [message_id], send=busy, now=lambda at=moment: at)
+        message = db.session.get(OutboxMessage, message_id)
+        assert message.attempts == attempt
+        if attempt < retry.MAX_ATTEMPTS:
+            assert message.status == OutboxStatus.PENDING
+            waits.append(message.next_attempt_at - moment)
+            moment = message.next_attempt_at
+    assert message.status == OutboxStatus.FAILED and "451" in message.error
+    assert [w // timedelta(minutes=1) for w in waits] == [1, 2, 4, 8, 16, 32, 60]
+    assert waits == [retry.backoff(n) for n in range(1, retry.MAX_ATTEMPTS)]
+
+
 def test_a_permanent_refusal_is_recorded_and_not_retried(make_demarche, people, smtp):
     d = make_demarche("draft")
     transition(db.session, d.id, "submitted", actor=people.agent, as_of=utcnow())
@@ -130,10 +156,15 @@ def test_the_workers_get_the_ids_after_the_real_commit_not_at_a_savepoint(
 ):
     """A transition writes its deadlines in SAVEPOINTs; releasing one is no commit: the ids
     go to the workers once, when the transaction commits, and never for a rollback."""
-    from backoffice import outbox_dispatch
+    from backoffice import after_commit
 
     handed: list[list[int]] = []
-    monkeypatch.setattr(outbox_dispatch, "dispatch", handed.append)
+
+    def publish(task, *args):
+        if task == "workers.deliver_outbox":
+            handed.extend(args)
+
+    monkeypatch.setattr(after_commit, "publish", publish)
     d = make_demarche("draft")
     handed.clear()
     transition(db.session, d.id, "submitted", actor=people.agent, as_of=utcnow())

@@ -130,12 +130,10 @@ def test_the_same_inputs_give_the_same_synthesis_and_a_trigger_builds_once(grand
 
 
 def test_entering_the_synthesis_stage_builds_a_first_version_once(make_demarche, monkeypatch):
-    from backoffice import outbox_dispatch
+    from backoffice import after_commit
 
     published = []
-    monkeypatch.setattr(
-        outbox_dispatch, "publish", lambda task, *args: published.append((task, args))
-    )
+    monkeypatch.setattr(after_commit, "publish", lambda task, *args: published.append((task, args)))
     d = make_demarche("synthesis")
     [(task, (demarche_id, trigger))] = [p for p in published if p[0] == "workers.build_synthesis"]
     assert demarche_id == d.id and trigger.startswith("transition:")

@@ -98,12 +98,12 @@ def test_the_spreadsheet_has_the_figures_and_the_anonymised_contributions(
 def test_a_published_versions_documents_are_made_once_by_a_worker_and_kept(
     client, make_demarche, people, monkeypatch
 ):
-    from backoffice import outbox_dispatch
-    from backoffice import syntheses as rendering
+    from backoffice import after_commit
+    from backoffice.outgoing import syntheses as rendering
     from workflows.models import Synthesis
 
     asked = []
-    monkeypatch.setattr(outbox_dispatch, "publish", lambda task, *args: asked.append((task, args)))
+    monkeypatch.setattr(after_commit, "publish", lambda task, *args: asked.append((task, args)))
     d = published(make_demarche, people)
     [(synthesis_id,)] = [args for task, args in asked if task == "workers.render_synthesis"]
     assert rendering.render_documents(db.session, synthesis_id) == ["pdf", "xlsx"]

@@ -106,3 +106,26 @@ def test_the_survey_sees_what_it_looks_for():
     assert "workflows.models" in graph["workflows.guards"]
     assert "workflows.mailings.templates" in graph["workflows.mailings.letters"]
     assert len(MODULES) > 50
+
+
+def test_the_workers_reach_into_the_web_only_for_the_factory_and_the_outgoing_side():
+    """``workers/`` builds the app (``create_app``, its config and extensions) and sends what
+    leaves (``backoffice.outgoing``); the rest of ``backoffice`` is the web's own."""
+    allowed = ("backoffice.config", "backoffice.extensions", "backoffice.outgoing")
+    reached = []
+    for path in (ROOT / "workers").rglob("*.py"):
+        for node, _, _ in walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif node.module == "backoffice":  # from backoffice import x: the package's x
+                targets = [f"backoffice.{a.name}" for a in node.names]
+            else:
+                targets = [node.module or ""]
+            reached += [
+                f"{path.relative_to(ROOT)}:{node.lineno} {target}"
+                for target in targets
+                if target.split(".")[0] == "backoffice"
+                and target != "backoffice.create_app"
+                and not any(target == a or target.startswith(f"{a}.") for a in allowed)
+            ]
+    assert reached == []

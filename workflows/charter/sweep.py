@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..after_commit import DELIVER_OUTBOX, after_commit_each
 from ..clock import PARIS
 from ..models import (
     CharterRule,
@@ -20,7 +21,6 @@ from ..models import (
     Role,
     User,
 )
-from ..models.outbox import NEW_IDS
 from ..roles import RoleName
 from ..sql import insert_rows_ignoring_duplicates
 from .versions import MAX_REMINDER_DAYS
@@ -167,7 +167,7 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
                 session, table, ["key"], messages, [table.c.id]
             )
         ]
-        session.info.setdefault(NEW_IDS, []).extend(written)
+        after_commit_each(session, DELIVER_OUTBOX, written)
         report.messages = len(written)
     session.commit()
     report.lines = [

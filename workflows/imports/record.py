@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import sheets
 from ..access import acts_for_department
+from ..after_commit import PREVIEW_IMPORT, RUN_IMPORT, after_commit
 from ..clock import utcnow
 from ..errors import DomainError, PermissionDenied
 from ..i18n import N_, Msg
@@ -56,7 +57,7 @@ def start_import(
 
     ``preview_now`` False (a large file): only what is quick and takes no memory is checked
     now — a workbook's zip, a text's encoding — and the import waits, "previewing", for a
-    worker to read it (``preview_import``)."""
+    worker to read it (``preview_import``, asked for after commit; else ``lost_previews``)."""
     if actor is not None and not (actor.is_mission or acts_for_department(actor, demarche)):
         raise PermissionDenied(N_("only the mission or the démarche's department imports"))
     fmt = fmt or guess_format(filename, raw)
@@ -75,12 +76,15 @@ def start_import(
     path = directory / f"{uuid.uuid4().hex}{suffix if suffix in FORMAT_BY_SUFFIX else ''}"
     path.write_bytes(raw)
     try:
-        return _record(
+        record = _record(
             session, demarche, actor, filename, path, digest, fmt, item_id, preview, as_of
         )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    if preview is None:
+        after_commit(session, PREVIEW_IMPORT, record.id)
+    return record
 
 
 def _record(
@@ -237,27 +241,38 @@ PREVIEW_KEPT = timedelta(days=1)
 
 
 def _move(
-    session: Session, import_id: int, allowed: Any, to: ImportStatus, as_of: datetime
+    session: Session,
+    import_id: int,
+    allowed: Any,
+    to: ImportStatus,
+    as_of: datetime,
+    then: str | None = None,
 ) -> bool:
-    """Compare-and-set the import's status (of two clicks or two workers, one wins)."""
+    """Compare-and-set the import's status (of two clicks or two workers, one wins), and
+    commit; the winner's ``then`` task is asked for after that commit."""
     result = session.execute(
         update(ContributionImport)
         .where(ContributionImport.id == import_id, allowed)
         .values(status=to, updated_at=as_of)
         .execution_options(synchronize_session=False)
     )
+    moved = result.rowcount == 1
+    if moved and then is not None:
+        after_commit(session, then, import_id)
     session.commit()
-    return result.rowcount == 1
+    return moved
 
 
 def queue_import(session: Session, import_id: int, *, as_of: datetime) -> bool:
-    """Previewed → queued, for a worker; False if it was already on its way."""
+    """Previewed → queued, for a worker (asked for after commit; else ``sweep_imports``);
+    False if it was already on its way."""
     return _move(
         session,
         import_id,
         ContributionImport.status == ImportStatus.PREVIEWED,
         ImportStatus.QUEUED,
         as_of,
+        then=RUN_IMPORT,
     )
 
 

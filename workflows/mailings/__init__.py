@@ -9,12 +9,13 @@ the chunk back. A row recorded as sent is never sent again, whatever is rerun or
 Nothing here knows Flask, SMTP or Celery: the sender and the links are passed in.
 """
 
+from ..retry import MAX_ATTEMPTS
 from .audiences import recipients
 from .delivery import Spacer, claim, send_chunk
 from .editing import cancel, create_mailing, get_mailing, schedule, update_mailing
 from .feedback import feedback_progress, send_feedback
 from .letters import Composer, Letter, Links, sample_recipient, subject_line
-from .policy import MAX_ATTEMPTS, MAX_BODY, MAX_SUBJECT, SCOPES, STALE, TO_START
+from .policy import MAX_BODY, MAX_SUBJECT, SCOPES, STALE
 from .reminders import schedule_reminders
 from .sending import chunks_wanted, counts, deliver_chunk, skip_reasons, start, sweep
 from .templates import check_template, default_feedback
@@ -30,7 +31,6 @@ __all__ = [
     "SCOPES",
     "STALE",
     "Spacer",
-    "TO_START",
     "cancel",
     "check_template",
     "chunks_wanted",

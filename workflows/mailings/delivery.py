@@ -21,9 +21,10 @@ from ..clock import utcnow
 from ..errors import InvalidFields
 from ..models import Delivery, DeliveryStatus, Mailing, MailingStatus
 from ..outbox import PermanentDeliveryError, TemporaryDeliveryError
+from ..retry import FIRST_RETRY, backoff, exhausted
 from ..sql import database_unavailable
 from .letters import Composer, Letter, NotToSend
-from .policy import CHUNK, HEARTBEAT, MAX_ATTEMPTS, RETRY_AFTER, backoff
+from .policy import CHUNK, HEARTBEAT
 from .unsubscribing import suppress
 
 log = logging.getLogger(__name__)
@@ -95,15 +96,16 @@ def send_chunk(
     *,
     now: Callable[[], datetime] = utcnow,
     throttle: Callable[[], None] | None = None,
-    retry_after: timedelta = RETRY_AFTER,
+    retry_after: timedelta = FIRST_RETRY,
 ) -> ChunkReport:
     """Send the chunk's rows in order over one connection (reopened after a lost one).
 
     Each row is marked ``sending`` in the commit that records the previous row's outcome:
     a crash leaves at most that one row in flight. ``throttle`` is called before each
     message: it waits as long as the SMTP relay's rate needs. A deferred message (4xx) is
-    tried again after ``backoff(attempts, retry_after)``. Once the composer has spent its
-    slice of time rendering, the rows not yet attempted go back to the queue (``yielded``).
+    tried again after ``backoff(attempts, retry_after)`` (``workflows.retry``). Once the
+    composer has spent its slice of time rendering, the rows not yet attempted go back to the
+    queue (``yielded``).
     Interrupted by an exception (a worker's soft time limit), it gives back the rows not yet
     attempted — and the row in flight if its message had not left — before letting it go on.
     """
@@ -208,7 +210,7 @@ def _send_rows(
                     )
                     report.refused += 1
                 except TemporaryDeliveryError as exc:
-                    give_up = attempts >= MAX_ATTEMPTS
+                    give_up = exhausted(attempts)
                     previous = Outcome(
                         delivery_id,
                         {
@@ -323,14 +325,14 @@ def _recorder(columns: frozenset[str]) -> Update:
 
 
 def release(
-    session: Session, token: str, at: datetime, error: str, retry_after: timedelta = RETRY_AFTER
+    session: Session, token: str, at: datetime, error: str, retry_after: timedelta = FIRST_RETRY
 ) -> None:
     """The SMTP relay could not be reached: the chunk's rows not yet attempted go back to
     the queue, each with one more attempt and its backoff (failed after the last one)."""
     session.rollback()  # a fresh transaction (the ledger wrote meanwhile)
     claimed = and_(Delivery.chunk == token, Delivery.status == DeliveryStatus.CLAIMED)
     for attempts in session.scalars(select(Delivery.attempts).where(claimed).distinct()).all():
-        give_up = attempts + 1 >= MAX_ATTEMPTS
+        give_up = exhausted(attempts + 1)
         session.execute(
             update(Delivery)
             .where(claimed, Delivery.attempts == attempts)

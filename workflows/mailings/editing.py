@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..after_commit import START_MAILING, after_commit
 from ..errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from ..i18n import N_, Msg
 from ..models import (
@@ -24,7 +25,7 @@ from ..models import (
 )
 from ..sandbox import Budget
 from ..text import clean_text, visible
-from .policy import AUDIENCES, FEEDBACK_STAGES, MAX_BODY, MAX_SUBJECT, TO_START
+from .policy import AUDIENCES, FEEDBACK_STAGES, MAX_BODY, MAX_SUBJECT
 from .templates import check_template
 
 # -- creating, editing, cancelling ----------------------------------------------------------
@@ -202,7 +203,7 @@ def schedule(
         at=when.isoformat(),
     )
     if when <= as_of:
-        session.info.setdefault(TO_START, []).append(mailing.id)
+        after_commit(session, START_MAILING, mailing.id)  # else the sweep starts it when due
     session.flush()
     return mailing
 

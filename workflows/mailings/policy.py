@@ -28,7 +28,6 @@ SCOPES = {
 }
 MAX_SUBJECT, MAX_BODY = 300, 50_000
 CHUNK = 100
-MAX_ATTEMPTS = 8
 #: A running chunk renews its claim this often while it sends (at its next row): a fresh
 #: claim is a sign of progress, not merely of a live process.
 HEARTBEAT = timedelta(seconds=5)
@@ -38,19 +37,9 @@ HEARTBEAT = timedelta(seconds=5)
 #: With the sweep every 15 seconds, a dead worker's chunk is handed out again within 45 s.
 #: (HEARTBEAT + _Ledger.PATIENCE < STALE: a chunk waiting for a restarted database keeps it.)
 STALE = timedelta(seconds=30)
-#: The first retry of a message the relay deferred (4xx) comes this long after; it doubles.
-RETRY_AFTER = timedelta(minutes=1)
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
-TO_START = "mailings_to_start"
 #: A feedback mailing goes out once the démarche is at its feedback stage (or closed).
 FEEDBACK_STAGES = frozenset({Stage.FEEDBACK, Stage.CLOSED})
-
-
-def backoff(attempts: int, unit: timedelta = RETRY_AFTER) -> timedelta:
-    """1, 2, 4 … 32 minutes, then an hour (with the default ``unit``): the last of 8
-    attempts comes two hours after the first (a relay down that long, a mailbox full that
-    long)."""
-    return unit * min(2 ** max(attempts - 1, 0), 60)
 
 
 EXCERPT = 300

@@ -13,10 +13,11 @@ from .. import audit, charter
 from ..clock import utcnow
 from ..errors import InvalidFields
 from ..models import Audience, Delivery, DeliveryStatus, Mailing, MailingKind, MailingStatus
+from ..retry import FIRST_RETRY
 from .audiences import recipients
 from .delivery import DELIVERIES, ChunkReport, Opener, claim, release, send_chunk
 from .letters import Composer
-from .policy import ACTIVE, CHUNK, RETRY_AFTER, STALE
+from .policy import ACTIVE, CHUNK, STALE
 
 
 def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
@@ -140,7 +141,7 @@ def deliver_chunk(
     size: int = CHUNK,
     throttle: Callable[[], None] | None = None,
     now: Callable[[], datetime] = utcnow,
-    retry_after: timedelta = RETRY_AFTER,
+    retry_after: timedelta = FIRST_RETRY,
 ) -> tuple[ChunkReport | None, bool]:
     """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
     done. Returns the chunk's report (None: nothing to claim) and whether rows are still due

@@ -17,9 +17,6 @@ from .consultation import Participant
 from .demarches import Demarche
 from .people import User
 
-#: ``session.info`` key: ids of the outbox rows written in this transaction.
-NEW_IDS = "outbox_new_ids"
-
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"

@@ -26,7 +26,7 @@ from ..models import (
 )
 from . import duplicates, figures, themes
 from .pseudonymise import pseudonymise
-from .requests import TO_BUILD, missing_builds, request_build, trigger_of  # noqa: F401
+from .requests import missing_builds, request_build, trigger_of  # noqa: F401
 from .text import lemmas
 
 METHOD = {

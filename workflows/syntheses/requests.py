@@ -1,16 +1,21 @@
-"""What asks for a synthesis to be built — entering the synthesis stage — kept light (no
-text libraries): the web side and the transitions import it."""
+"""What asks for a synthesis to be built — entering the synthesis stage, the mission's
+rebuild — or its documents made, kept light (no text libraries): the web side and the
+transitions import it. Each asks a worker after commit (``workflows.after_commit``); a sweep
+does what a lost task did not (``missing_builds``, ``missing_documents``)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Demarche, StageTransition, Synthesis, SynthesisStatus
+from .. import audit
+from ..after_commit import BUILD_SYNTHESIS, RENDER_SYNTHESIS, after_commit
+from ..errors import PermissionDenied
+from ..i18n import N_
+from ..models import Demarche, StageTransition, Synthesis, SynthesisStatus, User
 from ..stages import Stage
-
-#: ``session.info`` key: the (démarche id, trigger) pairs to build once the transaction commits.
-TO_BUILD = "syntheses_to_build"
 
 
 def trigger_of(transition_id: int) -> str:
@@ -20,7 +25,16 @@ def trigger_of(transition_id: int) -> str:
 def request_build(session: Session, demarche_id: int, transition_id: int) -> None:
     """Entering the synthesis stage asks for a first version, built by a worker after commit
     (and by the sweep if that task is lost)."""
-    session.info.setdefault(TO_BUILD, []).append((demarche_id, trigger_of(transition_id)))
+    after_commit(session, BUILD_SYNTHESIS, demarche_id, trigger_of(transition_id))
+
+
+def request_rebuild(session: Session, actor: User, demarche: Demarche, *, as_of: datetime) -> None:
+    """The mission asks for a new version (after contributions came in, a merge it regrets…):
+    audited, built by a worker after commit. No trigger: each request builds a version."""
+    if not actor.is_mission:
+        raise PermissionDenied(N_("the synthesis is the mission's to write and publish"))
+    audit.record(session, "synthesis.rebuild", actor=actor, as_of=as_of, demarche=demarche)
+    after_commit(session, BUILD_SYNTHESIS, demarche.id, None)
 
 
 def missing_builds(session: Session) -> list[tuple[int, str]]:
@@ -49,13 +63,9 @@ def missing_builds(session: Session) -> list[tuple[int, str]]:
     ]
 
 
-#: ``session.info`` key: the syntheses whose documents (PDF, spreadsheet) a worker makes
-#: once the transaction that published them commits.
-TO_RENDER = "syntheses_to_render"
-
-
 def request_documents(session: Session, synthesis_id: int) -> None:
-    session.info.setdefault(TO_RENDER, []).append(synthesis_id)
+    """A published version's documents (PDF, spreadsheet), made by a worker after commit."""
+    after_commit(session, RENDER_SYNTHESIS, synthesis_id)
 
 
 def missing_documents(session: Session) -> list[int]:

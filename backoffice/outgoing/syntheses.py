@@ -13,7 +13,7 @@ from workflows.clock import PARIS
 from workflows.models import Channel, Synthesis
 from workflows.syntheses import charts
 
-from .i18n import tr
+from ..i18n import tr
 
 MONTHS = (
     "janv.",
@@ -98,7 +98,7 @@ def to_pdf(synthesis: Synthesis) -> bytes:
         s=context(synthesis),
         decided=[item for item in d.items if item.decision is not None],
     )
-    screen = Path(__file__).parent / "static" / "synthesis.css"  # the pages' own styles
+    screen = Path(__file__).parent.parent / "static" / "synthesis.css"  # the pages' own styles
     return weasyprint.HTML(string=html).write_pdf(
         stylesheets=[weasyprint.CSS(filename=str(screen))]
     )

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import flask_mail
-from flask import current_app, url_for
+from flask import current_app
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -30,8 +30,9 @@ from workflows.models import (
 )
 from workflows.stages import Stage, next_stage
 
-from .extensions import db
-from .i18n import tr
+from ..extensions import db
+from ..i18n import tr
+from . import links
 from .mail import build_message, render_email, send
 
 
@@ -50,7 +51,7 @@ def recipient_of(message: OutboxMessage) -> Any:
 def _transition_email(message: OutboxMessage) -> Email:
     transition = db.session.get(StageTransition, message.context["transition_id"])
     demarche = message.demarche
-    link = url_for("demarche.details_view", id=demarche.id, _external=True)
+    link = links.url("demarche.details_view", id=demarche.id)
     return Email(
         *render_email(
             message.template,
@@ -94,8 +95,7 @@ def ics_invitation(registration: Registration) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     entry = IcsEvent()
-    host = current_app.config["BASE_URL"].split("://", 1)[-1].split("/", 1)[0]
-    entry.add("uid", f"event-{event.id}-registration-{registration.id}@{host}")
+    entry.add("uid", f"event-{event.id}-registration-{registration.id}@{links.host()}")
     entry.add("dtstamp", datetime.now(UTC))
     entry.add("dtstart", event.starts_at.astimezone(UTC))
     entry.add("dtend", event.ends_at.astimezone(UTC))
@@ -103,8 +103,7 @@ def ics_invitation(registration: Registration) -> bytes:
     entry.add("location", event.place)
     entry.add(
         "description",
-        f"{event.demarche.title}\n"
-        + url_for("public.demarche", slug=event.demarche.slug, _external=True),
+        f"{event.demarche.title}\n" + links.url("public.demarche", slug=event.demarche.slug),
     )
     calendar.add_component(entry)
     return calendar.to_ical()
@@ -113,7 +112,7 @@ def ics_invitation(registration: Registration) -> bytes:
 def _registration_email(message: OutboxMessage) -> Email:
     registration = db.session.get(Registration, message.context["registration_id"])
     event = registration.event
-    link = url_for("public.registration", token=registration_token(registration), _external=True)
+    link = links.url("public.registration", token=registration_token(registration))
     # The request to confirm goes to an address nobody has shown to be theirs: it greets
     # nobody by name and carries nothing but what we wrote (the event is the département's).
     asking = message.template == events.ASK
@@ -125,7 +124,7 @@ def _registration_email(message: OutboxMessage) -> Email:
             event=event,
             demarche=event.demarche,
             link=link,
-            page=url_for("public.demarche", slug=event.demarche.slug, _external=True),
+            page=links.url("public.demarche", slug=event.demarche.slug),
             lapses_at=events.lapses_at(registration) if asking else None,
         )
     )
@@ -155,9 +154,9 @@ def _deadline_email(message: OutboxMessage) -> Email:
     deadline = db.session.get(Deadline, message.context["deadline_id"])
     demarche = deadline.demarche
     link = (
-        url_for("contribution.details_view", id=deadline.question_id, _external=True)
+        links.url("contribution.details_view", id=deadline.question_id)
         if deadline.question_id
-        else url_for("demarche.details_view", id=demarche.id, _external=True)
+        else links.url("demarche.details_view", id=demarche.id)
     )
     return Email(
         *render_email(
@@ -182,10 +181,12 @@ def _answer_email(message: OutboxMessage) -> Email:
             recipient=recipient_of(message),
             question=question,
             demarche=demarche,
-            link=url_for(
-                "public.item", slug=demarche.slug, item_id=question.item_id, _external=True
-            )
-            + f"#contribution-{question.id}",
+            link=links.url(
+                "public.item",
+                slug=demarche.slug,
+                item_id=question.item_id,
+                _anchor=f"contribution-{question.id}",
+            ),
         )
     )
 
@@ -238,7 +239,7 @@ def _digest_email(message: OutboxMessage) -> Email:
             upcoming=_digest_entries([deadlines[i] for i in digest.upcoming] if digest else []),
             missed=_digest_entries([deadlines[i] for i in digest.missed] if digest else []),
             stage_label=lambda value: tr(Stage(value).label),
-            link=url_for("admin.index", _external=True),
+            link=links.url("admin.index"),
         )
     )
 
@@ -254,9 +255,9 @@ RENDERERS: dict[str, Callable[[OutboxMessage], Email]] = {
 
 
 def render_notification(message: OutboxMessage) -> Email:
+    """The email of an outbox row, its links under ``BASE_URL`` (an app context is enough)."""
     renderer = next(r for key, r in RENDERERS.items() if key in message.context)
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return renderer(message)
+    return renderer(message)
 
 
 def send_notification(message: OutboxMessage) -> str:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 import flask_mail
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 from redis import Redis
 from redis.exceptions import RedisError
@@ -28,7 +28,8 @@ from workflows.mailings import Composer, Letter, Links, Spacer
 from workflows.models import Mailing
 from workflows.sandbox import Budget
 
-from .i18n import tr
+from ..i18n import tr
+from . import links as urls
 from .mail import build_message, connection, send, text_to_html
 
 SALT = "unsubscribe"
@@ -63,11 +64,11 @@ def read_unsubscribe_token(token: str) -> tuple[int | None, str] | None:
 
 
 def links() -> Links:
-    """Absolute links (``BASE_URL``), for a request or a worker's request context."""
+    """Absolute links under ``BASE_URL`` (``outgoing.links``), in a request as in a worker."""
     return Links(
-        demarche=lambda d: url_for("public.demarche", slug=d.slug, _external=True),
-        unsubscribe=lambda participant_id, scope: url_for(
-            "public.unsubscribe", token=unsubscribe_token(participant_id, scope), _external=True
+        demarche=lambda d: urls.url("public.demarche", slug=d.slug),
+        unsubscribe=lambda participant_id, scope: urls.url(
+            "public.unsubscribe", token=unsubscribe_token(participant_id, scope)
         ),
     )
 

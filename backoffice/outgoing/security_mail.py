@@ -22,7 +22,7 @@ class OutboxMailUtil(MailUtil):
         from workflows.clock import utcnow
         from workflows.participants import participant_for_email
 
-        from .extensions import db
+        from ..extensions import db
 
         now = utcnow()
         user = find_user(db.session, recipient)

@@ -83,7 +83,7 @@ def render_email(template: str, **context: Any) -> tuple[str, str, str]:
     """(subject, text, html) of ``templates/emails/<template>.txt``.
 
     In the HTML part, only the URLs that the context hands over as plain strings (``link``,
-    ``page`` …: ours, made with ``url_for``) are links; a URL inside a name or a title is text.
+    ``page`` …: ours, made by ``links.url``) are links; a URL inside a name or a title is text.
     """
     env = current_app.jinja_env
     tpl = env.get_template(f"emails/{template}.txt")

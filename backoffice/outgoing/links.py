@@ -1,0 +1,42 @@
+"""Absolute links for what leaves the application (emails, calendar invitations), built from
+``BASE_URL`` — never from the host a request came by, and without a request at all: the web
+and the workers write the same link for the same page. They need an app context only.
+
+``url(endpoint, **values)`` is ``url_for(endpoint, _external=True, **values)`` through the
+app's URL map bound to ``BASE_URL`` (a werkzeug ``MapAdapter``); ``absolute(path)`` puts a
+path under ``BASE_URL``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from flask import current_app
+from werkzeug.routing import MapAdapter
+
+
+def _adapter() -> MapAdapter:
+    base = urlsplit(current_app.config["BASE_URL"])
+    return current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+
+
+def url(endpoint: str, _anchor: str | None = None, **values: object) -> str:
+    """The absolute URL of ``endpoint`` with ``values`` (a ``BuildError`` if there is none),
+    and ``#_anchor`` if given."""
+    current_app.inject_url_defaults(endpoint, values)
+    link = _adapter().build(endpoint, values, force_external=True)
+    if _anchor:
+        link += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+    return link
+
+
+def absolute(path: str) -> str:
+    """``path`` (``/demarches/…``) under ``BASE_URL``."""
+    return current_app.config["BASE_URL"].rstrip("/") + "/" + path.lstrip("/")
+
+
+def host() -> str:
+    """``BASE_URL``'s host name (with its port, if any): e.g. for an invitation's UID."""
+    return urlsplit(current_app.config["BASE_URL"]).netloc
