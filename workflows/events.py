@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, outbox
+from .addresses import normalize_email
 from .contributions import may_record_for_channels
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
@@ -29,7 +30,7 @@ from .models import (
     RegistrationStatus,
     User,
 )
-from .participants import confirm_address, normalize_email, participant_for_email
+from .participants import confirm_address, participant_for_email
 from .stages import Stage
 from .territory import canonical_territory
 from .text import to_text
