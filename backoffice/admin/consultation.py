@@ -33,7 +33,7 @@ from workflows import charter, questions
 from workflows import contributions as contribution_domain
 from workflows import events as event_domain
 from workflows import items as item_domain
-from workflows.access import acts_for_department, parse_id, sees_personal_data, visible_clause
+from workflows.access import may_act_on, parse_id, sees_personal_data, visible_clause
 from workflows.clock import PARIS, utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
@@ -66,7 +66,7 @@ def _preparable(stages) -> list[Demarche]:
     """The démarches the current user may prepare items or events for, at those stages."""
     query = select(Demarche).where(visible_clause(current_user), Demarche.stage.in_(stages))
     found = db.session.scalars(query.order_by(Demarche.title)).unique().all()
-    return [d for d in found if current_user.is_mission or acts_for_department(current_user, d)]
+    return [d for d in found if may_act_on(current_user, d)]
 
 
 @_per_request
@@ -329,7 +329,7 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
             else None,
             can_answer=is_question
             and contribution.status == ContributionStatus.PUBLISHED
-            and questions.may_answer(current_user, contribution),
+            and may_act_on(current_user, contribution.demarche),
         )
 
     @expose("/answer/", methods=("POST",))

@@ -30,7 +30,7 @@ from wtforms import SelectChoice, SelectField
 
 from workflows import charter, decisions, exports, imports, timeline
 from workflows import demarches as domain
-from workflows.access import acts_for_department, get_visible, parse_id, visible_clause
+from workflows.access import get_visible, may_act_on, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
@@ -381,15 +381,12 @@ class DemarcheView(ProtectedModelView):
 
     # -- contributions in and out: imports and exports -------------------------------------
 
-    def _may_import(self, model: Demarche) -> bool:
-        return current_user.is_mission or acts_for_department(current_user, model)
-
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
         model = self.get_one(request.values.get("id"))
         if model is None:
             abort(404)
-        if not self._may_import(model):
+        if not may_act_on(current_user, model):
             abort(403)
         if request.method == "POST":
             upload = request.files.get("file")
@@ -440,7 +437,7 @@ class DemarcheView(ProtectedModelView):
         if record is None or self.get_one(record.demarche_id) is None:
             abort(404)
         if request.method == "POST":
-            if not self._may_import(record.demarche):
+            if not may_act_on(current_user, record.demarche):
                 abort(403)
             large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
@@ -458,7 +455,7 @@ class DemarcheView(ProtectedModelView):
             model=record.demarche,
             refused=[(r["line"], Msg(r["reason"], r.get("params") or {})) for r in record.refused],
             failure=imports.failure(record),
-            may_import=self._may_import(record.demarche),
+            may_import=may_act_on(current_user, record.demarche),
         )
 
     @expose("/export/", methods=("POST",))
@@ -508,9 +505,8 @@ class DemarcheView(ProtectedModelView):
             model=model,
             contribution_counts=counts,
             item_counts=item_counts(db.session, model),
-            may_prepare=current_user.is_mission or acts_for_department(current_user, model),
-            may_decide=model.stage in decisions.DECISION_STAGES
-            and (current_user.is_mission or acts_for_department(current_user, model)),
+            may_prepare=may_act_on(current_user, model),
+            may_decide=model.stage in decisions.DECISION_STAGES and may_act_on(current_user, model),
             outcomes=list(DecisionOutcome),
             mailings=[
                 (m, display_subject(m))
