@@ -28,7 +28,9 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from workflows import audit
 from workflows.accounts import account_problems, department_named
+from workflows.addresses import normalize_email
 from workflows.clock import utcnow
+from workflows.errors import InvalidFields
 from workflows.models import Role, User
 from workflows.participants import participant_for_user
 from workflows.roles import RoleName
@@ -124,14 +126,6 @@ class AccountError(ValueError):
     pass
 
 
-def normalize_email(email: str) -> str:
-    """The address as accounts store it (lower case), or AccountError when it is not valid."""
-    try:
-        return security.mail_util.normalize(email.strip()).lower()
-    except Exception as exc:  # Flask-Security's EmailValidateException
-        raise AccountError(f"invalid email address {email!r}") from exc
-
-
 def password_problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     """The password policy (``backoffice.passwords``) for an account with this address and
     name, in the current language."""
@@ -158,7 +152,10 @@ def create_user(
         role_name = RoleName(role)
     except ValueError:
         raise AccountError(f"unknown role {role!r}: choose one of {', '.join(RoleName)}") from None
-    email = normalize_email(email)
+    try:
+        email = normalize_email(email)
+    except InvalidFields as exc:
+        raise AccountError(f"invalid email address {email!r}") from exc
     problems = account_problems(
         db.session, email=email, role_names=[role_name], department=department
     )

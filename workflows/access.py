@@ -63,6 +63,12 @@ def acts_for_department(user: User, d: Demarche) -> bool:
     )
 
 
+def may_act_on(user: User, d: Demarche) -> bool:
+    """The mission, or an agent of the démarche's department: who prepares its items and
+    events, records what other channels collected, imports, answers questions and decides."""
+    return user.is_mission or acts_for_department(user, d)
+
+
 def get_visible(session: Session, user: User, demarche_id: int, *, lock: bool = False) -> Demarche:
     """The démarche if ``user`` may see it; NotFound otherwise (its existence stays private)."""
     if parse_id(demarche_id) is None:

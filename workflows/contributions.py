@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, charter
-from .access import acts_for_department, parse_id
+from .access import may_act_on, parse_id
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
@@ -87,11 +87,6 @@ def commune_fields(value: str | None, field: str = "commune") -> tuple[str | Non
     return commune.insee_code, commune.canton_code
 
 
-def may_record_for_channels(actor: User, demarche: Demarche) -> bool:
-    """The mission, or an agent of the démarche's department, records workshops, mail …"""
-    return actor.is_mission or acts_for_department(actor, demarche)
-
-
 def not_open_message(demarche: Demarche) -> Msg:
     return N_(
         "the consultation is not open: the démarche is at stage “%(stage)s”",
@@ -122,7 +117,7 @@ def contribute(
     """Record one contribution (flushes). ``actor`` None: the system (an import task)."""
     kind, channel = parse_kind(kind), parse_channel(channel)
     online = channel == Channel.ONLINE
-    if actor is not None and not online and not may_record_for_channels(actor, demarche):
+    if actor is not None and not online and not may_act_on(actor, demarche):
         raise PermissionDenied(N_("only the mission records contributions from other channels"))
     if actor is not None and online and not actor.has_any_role(RoleName.CITIZEN):
         raise PermissionDenied(N_("contributions online are made from a citizen account"))

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from . import audit
-from .access import acts_for_department
+from .access import may_act_on
 from .contributions import to_text
 from .errors import Conflict, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
@@ -21,10 +21,6 @@ from .stages import Stage
 MAX_JUSTIFICATION = 10_000
 #: Decisions are written once the consultation is closed, until the feedback goes out.
 DECISION_STAGES = frozenset({Stage.SYNTHESIS})
-
-
-def may_decide(actor: User, item: Item) -> bool:
-    return actor.is_mission or acts_for_department(actor, item.demarche)
 
 
 def decide(
@@ -37,7 +33,7 @@ def decide(
     as_of: datetime,
 ) -> ItemDecision:
     """Write (or rewrite) the decision on ``item``; audited. The caller commits."""
-    if not may_decide(actor, item):
+    if not may_act_on(actor, item.demarche):
         raise PermissionDenied(N_("only the démarche's department or the mission decides"))
     stage = item.demarche.stage
     if stage not in DECISION_STAGES:

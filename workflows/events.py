@@ -16,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, outbox
-from .contributions import may_record_for_channels
+from .access import may_act_on
+from .addresses import normalize_email
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
 from .models import (
@@ -29,7 +30,7 @@ from .models import (
     RegistrationStatus,
     User,
 )
-from .participants import confirm_address, normalize_email, participant_for_email
+from .participants import confirm_address, participant_for_email
 from .stages import Stage
 from .territory import canonical_territory
 from .text import to_text
@@ -115,7 +116,7 @@ def event_values(fields: dict[str, Any]) -> dict[str, Any]:
 def create_event(
     session: Session, actor: User, demarche: Demarche, fields: dict[str, Any], *, as_of: datetime
 ) -> Event:
-    if not may_record_for_channels(actor, demarche):
+    if not may_act_on(actor, demarche):
         raise PermissionDenied(N_("only the mission or the démarche's department organises events"))
     if demarche.stage not in EVENT_STAGES:
         raise Conflict(
@@ -145,7 +146,7 @@ def update_event(
     session: Session, actor: User, event_id: int, fields: dict[str, Any], *, as_of: datetime
 ) -> Event:
     event = _lock(session, event_id)
-    if not may_record_for_channels(actor, event.demarche):
+    if not may_act_on(actor, event.demarche):
         raise PermissionDenied(N_("only the mission or the démarche's department organises events"))
     for name, value in event_values(fields).items():
         setattr(event, name, value)
@@ -498,7 +499,7 @@ def record_attendance(
 ) -> Event:
     """After the event: who came (registrations not listed did not), and the minutes."""
     event = _lock(session, event_id)
-    if not may_record_for_channels(actor, event.demarche):
+    if not may_act_on(actor, event.demarche):
         raise PermissionDenied(N_("only the mission or the démarche's department records this"))
     for registration in event.registrations:
         if registration.status == RegistrationStatus.CONFIRMED:

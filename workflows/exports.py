@@ -1,7 +1,8 @@
 """Exporting a démarche's contributions (CSV, XLSX), with or without personal data.
 
-Every cell that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return) is
-prefixed with an apostrophe (OWASP's advice against CSV injection). Including personal data
+No cell is ever run as a formula: in CSV, what a spreadsheet would read as one (=, +, -, @,
+tab, carriage return) is prefixed with an apostrophe (``spreadsheets.safe_cell``, OWASP's
+advice against CSV injection); in XLSX, text cells are typed as text. Including personal data
 is an explicit choice, and every export is audited with that choice.
 """
 
@@ -9,13 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,11 +22,12 @@ from .access import sees_personal_data
 from .errors import InvalidFields, PermissionDenied
 from .i18n import N_
 from .models import Contribution, Demarche, User
+from .spreadsheets import XLSX, safe_cell, xlsx
 from .territory import canton_names, communes
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX,
 }
 COLUMNS = [
     "id",
@@ -47,19 +46,6 @@ COLUMNS = [
     "endorsements",
 ]
 PERSONAL_COLUMNS = ["author_email", "author_name"]
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-# Characters an XLSX cell cannot hold (openpyxl refuses them); none is stored today, but
-# rows written before the text rule may have some.
-_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will show, never run."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def rows(session: Session, demarche: Demarche, *, personal: bool) -> Iterator[list[Any]]:
@@ -104,25 +90,6 @@ def to_csv(table: Iterator[list[Any]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(table: Iterator[list[Any]]) -> bytes:
-    """Text cells are typed as text, so that "=…" is shown as written, never computed."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("contributions")
-    for row in table:
-        cells = []
-        for value in row:
-            if isinstance(value, str):
-                value = _UNWRITABLE.sub("", value)
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def export(
     session: Session,
     demarche: Demarche,
@@ -138,7 +105,7 @@ def export(
     if personal and not sees_personal_data(actor):
         raise PermissionDenied(N_("only the mission exports personal data"))
     table = rows(session, demarche, personal=personal)
-    content = to_csv(table) if fmt == "csv" else to_xlsx(table)
+    content = to_csv(table) if fmt == "csv" else xlsx([("contributions", table)])
     audit.record(
         session,
         "contributions.export",

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .contributions import MAX_TITLE, may_record_for_channels
+from .access import may_act_on
+from .contributions import MAX_TITLE
 from .errors import Conflict, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
 from .models import Contribution, ContributionStatus, Demarche, Item, User
@@ -29,7 +30,7 @@ MAX_ITEM_TEXT = 20_000
 
 
 def _check_rights(actor: User, demarche: Demarche) -> None:
-    if not may_record_for_channels(actor, demarche):
+    if not may_act_on(actor, demarche):
         raise PermissionDenied(N_("only the mission or the démarche's department prepares items"))
     if demarche.stage not in ITEM_STAGES:
         raise Conflict(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
 from .access import sees_personal_data
+from .addresses import normalize_email
 from .contributions import commune_fields
 from .errors import InvalidFields
 from .i18n import N_, Msg
@@ -32,17 +32,6 @@ from .models import (
 from .text import clean_text
 
 MAX_NAME = 160
-
-
-def normalize_email(value: str, field: str = "email") -> str:
-    """A syntactically valid, lower-cased address (no DNS lookup); 422 otherwise."""
-    try:
-        checked = validate_email(
-            (value or "").strip(), check_deliverability=False, allow_smtputf8=False
-        )
-    except EmailNotValidError:
-        raise InvalidFields({field: N_("invalid email address")}) from None
-    return checked.normalized.lower()
 
 
 def clean_name(value: str | None, field: str = "name") -> str | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from . import audit, charter, outbox
-from .access import acts_for_department
+from .access import may_act_on
 from .contributions import to_text
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_
@@ -29,16 +29,12 @@ def get_question(session: Session, question_id: object) -> Contribution:
     return found
 
 
-def may_answer(actor: User, question: Contribution) -> bool:
-    return actor.is_mission or acts_for_department(actor, question.demarche)
-
-
 def answer(
     session: Session, actor: User, question: Contribution, text: object, *, as_of: datetime
 ) -> Contribution:
     """Publish (or correct) the answer to a question. The first answer meets the charter's
     deadline and is emailed to the asker; a correction is only audited."""
-    if not may_answer(actor, question):
+    if not may_act_on(actor, question.demarche):
         raise PermissionDenied(N_("only the démarche's department or the mission answers"))
     if question.status != ContributionStatus.PUBLISHED:
         raise Conflict(N_("only a published question is answered"))

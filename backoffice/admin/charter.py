@@ -25,8 +25,9 @@ from ..extensions import db
 from ..i18n import local_datetime, long_date, tr
 from ..params import id_arg
 from .base import ProtectedModelView, ProtectedView
-from .consultation import WRITERS, ScopedToDemarches, _demarche_options, _flash
+from .consultation import WRITERS, ScopedToDemarches, _demarche_options
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
+from .perform import flash_refusal, perform
 
 _L = lazy_gettext
 
@@ -138,29 +139,18 @@ class CharterView(ProtectedView):
             return redirect(self.get_url(".index"))
         return redirect(self.get_url(".index", version=version.number))
 
-    def _run(self, action, success: str):
-        try:
-            result = action()
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return None
-        flash(success, "success")
-        return result
-
     @expose("/draft/", methods=("POST",))
     def draft_view(self):
-        draft = self._run(
+        draft = perform(
             lambda: charter.new_draft(db.session, current_user, as_of=utcnow()),
             gettext("A draft of the charter is ready: change its rules, then publish it."),
-        )
+        ).value
         return self._back(draft)
 
     @expose("/publish/", methods=("POST",))
     def publish_view(self):
         version = db.get_or_404(CharterVersion, id_arg(request.form, "id") or 0)
-        self._run(
+        perform(
             lambda: charter.publish(db.session, current_user, version, as_of=utcnow()),
             gettext(
                 "Version %(number)s is the charter now: it applies to the démarches created "
@@ -172,10 +162,10 @@ class CharterView(ProtectedView):
 
     @expose("/reset/", methods=("POST",))
     def reset_view(self):
-        version = self._run(
+        version = perform(
             lambda: charter.install_default(db.session, actor=current_user, as_of=utcnow()),
             gettext("The default charter is back, as a new version."),
-        )
+        ).value
         return self._back(version)
 
     @expose("/rule/<int:rule_id>/", methods=("GET", "POST"))
@@ -193,18 +183,21 @@ class CharterView(ProtectedView):
                 "warning",
             )
         elif form.validate_on_submit():
-            try:
-                charter.update_rule(db.session, current_user, rule, form.values(), as_of=utcnow())
-                db.session.commit()
-            except InvalidFields as exc:
-                db.session.rollback()
-                for name, message in exc.errors.items():
-                    getattr(form, name).errors = [tr(message)]
-            except DomainError as exc:
-                db.session.rollback()
-                _flash(exc)
-            else:
-                flash(gettext("The rule is saved in the draft."), "success")
+
+            def refused(exc: DomainError) -> None:
+                if isinstance(exc, InvalidFields):  # under their fields
+                    for name, message in exc.errors.items():
+                        getattr(form, name).errors = [tr(message)]
+                else:
+                    flash_refusal(exc)
+
+            if perform(
+                lambda: charter.update_rule(
+                    db.session, current_user, rule, form.values(), as_of=utcnow()
+                ),
+                gettext("The rule is saved in the draft."),
+                refused=refused,
+            ):
                 return self._back(rule.version)
         shown = {
             RuleKind.DEADLINE: (
@@ -317,20 +310,14 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
         deadline = self.get_one(request.form.get("id"))
         if deadline is None:
             abort(404)
-        try:
-            charter.waive(
+        perform(
+            lambda: charter.waive(
                 db.session,
                 current_user,
                 deadline,
                 reason=request.form.get("reason"),
                 as_of=utcnow(),
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-        else:
-            flash(
-                gettext("The deadline is waived; its reason shows on the public record."), "success"
-            )
+            ),
+            gettext("The deadline is waived; its reason shows on the public record."),
+        )
         return redirect(self.get_url(".details_view", id=deadline.id))

@@ -33,9 +33,8 @@ from workflows import charter, questions
 from workflows import contributions as contribution_domain
 from workflows import events as event_domain
 from workflows import items as item_domain
-from workflows.access import acts_for_department, parse_id, sees_personal_data, visible_clause
+from workflows.access import may_act_on, parse_id, sees_personal_data, visible_clause
 from workflows.clock import PARIS, utcnow
-from workflows.errors import DomainError
 from workflows.i18n import Msg
 from workflows.models import (
     Channel,
@@ -57,6 +56,7 @@ from ..extensions import db
 from ..i18n import local_datetime, tr
 from .base import ProtectedModelView
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
+from .perform import perform
 
 _L = lazy_gettext
 WRITERS = MISSION_ROLES | {RoleName.DEPARTMENT}
@@ -66,18 +66,13 @@ def _preparable(stages) -> list[Demarche]:
     """The démarches the current user may prepare items or events for, at those stages."""
     query = select(Demarche).where(visible_clause(current_user), Demarche.stage.in_(stages))
     found = db.session.scalars(query.order_by(Demarche.title)).unique().all()
-    return [d for d in found if current_user.is_mission or acts_for_department(current_user, d)]
+    return [d for d in found if may_act_on(current_user, d)]
 
 
 @_per_request
 def _demarche_options():
     query = select(Demarche).where(visible_clause(current_user)).order_by(Demarche.title)
     return [(d.id, d.title) for d in db.session.scalars(query).unique()]
-
-
-def _flash(exc: DomainError) -> None:
-    for message in exc.messages:
-        flash(tr(message), "error")
 
 
 class ScopedToDemarches:
@@ -141,8 +136,8 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
     form_widget_args = {"text": {"rows": 6}}
 
     def create_model(self, form):
-        try:
-            item = item_domain.add_item(
+        done = perform(
+            lambda: item_domain.add_item(
                 db.session,
                 current_user,
                 form.demarche.data,
@@ -151,30 +146,23 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
                 position=form.position.data,
                 as_of=utcnow(),
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return item
+        )
+        return done.value if done else False
 
     def update_model(self, form, model):
-        try:
-            item_domain.update_item(
-                db.session,
-                current_user,
-                model,
-                title=form.title.data,
-                text=form.text.data,
-                position=form.position.data,
-                as_of=utcnow(),
+        return bool(
+            perform(
+                lambda: item_domain.update_item(
+                    db.session,
+                    current_user,
+                    model,
+                    title=form.title.data,
+                    text=form.text.data,
+                    position=form.position.data,
+                    as_of=utcnow(),
+                )
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return True
+        )
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
@@ -182,14 +170,11 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
         return form
 
     def delete_model(self, model):
-        try:
-            item_domain.delete_item(db.session, current_user, model, as_of=utcnow())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return True
+        return bool(
+            perform(
+                lambda: item_domain.delete_item(db.session, current_user, model, as_of=utcnow())
+            )
+        )
 
     @action(
         "delete",
@@ -201,13 +186,12 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
         action compared the ids as text, a 500 on PostgreSQL.)"""
         keys = {key for key in map(parse_id, ids) if key is not None}
         items = self.get_query().filter(Item.id.in_(keys)).all() if keys else []
-        try:
-            outcome = item_domain.delete_items(db.session, current_user, items, as_of=utcnow())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
+        done = perform(
+            lambda: item_domain.delete_items(db.session, current_user, items, as_of=utcnow())
+        )
+        if not done:
             return
+        outcome = done.value
         if outcome.deleted:
             flash(
                 ngettext("%(num)d item deleted.", "%(num)d items deleted.", len(outcome.deleted)),
@@ -329,7 +313,7 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
             else None,
             can_answer=is_question
             and contribution.status == ContributionStatus.PUBLISHED
-            and questions.may_answer(current_user, contribution),
+            and may_act_on(current_user, contribution.demarche),
         )
 
     @expose("/answer/", methods=("POST",))
@@ -340,25 +324,18 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
         if contribution is None or contribution.kind != ContributionKind.QUESTION:
             abort(404)
         first = contribution.answered_at is None
-        try:
-            questions.answer(
+        perform(
+            lambda: questions.answer(
                 db.session,
                 current_user,
                 contribution,
                 request.form.get("answer", ""),
                 as_of=utcnow(),
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-        else:
-            flash(
-                gettext("The answer is published and its author told by email.")
-                if first
-                else gettext("The answer is corrected."),
-                "success",
-            )
+            ),
+            gettext("The answer is published and its author told by email.")
+            if first
+            else gettext("The answer is corrected."),
+        )
         return redirect(self.get_url(".details_view", id=contribution.id))
 
     @expose("/moderate/", methods=("POST",))
@@ -366,26 +343,19 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
         contribution = self.get_one(request.form.get("id"))
         if contribution is None:
             abort(404)
-        try:
-            contribution_domain.moderate(
+        perform(
+            lambda: contribution_domain.moderate(
                 db.session,
                 contribution,
                 request.form.get("action", ""),
                 actor=current_user,
                 reason=request.form.get("reason", ""),
                 as_of=utcnow(),
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-        else:
-            flash(
-                gettext(
-                    "Done: the contribution is “%(status)s”.", status=tr(contribution.status.label)
-                ),
-                "success",
-            )
+            ),
+            lambda _: gettext(
+                "Done: the contribution is “%(status)s”.", status=tr(contribution.status.label)
+            ),
+        )
         return redirect(self.get_url(".details_view", id=contribution.id))
 
 
@@ -500,28 +470,21 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         return form
 
     def create_model(self, form):
-        try:
-            event = event_domain.create_event(
+        done = perform(
+            lambda: event_domain.create_event(
                 db.session, current_user, form.demarche.data, _event_fields(form), as_of=utcnow()
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return event
+        )
+        return done.value if done else False
 
     def update_model(self, form, model):
-        try:
-            event_domain.update_event(
-                db.session, current_user, model.id, _event_fields(form), as_of=utcnow()
+        return bool(
+            perform(
+                lambda: event_domain.update_event(
+                    db.session, current_user, model.id, _event_fields(form), as_of=utcnow()
+                )
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return True
+        )
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
@@ -556,20 +519,17 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         if event is None:
             abort(404)
         attended = {parse_id(v) for v in request.form.getlist("attended")} - {None}
-        try:
-            event_domain.record_attendance(
+        perform(
+            lambda: event_domain.record_attendance(
                 db.session,
                 current_user,
                 event.id,
                 attended,
                 minutes=request.form.get("minutes"),
                 as_of=utcnow(),
-            )
-            db.session.commit()
-            flash(gettext("Attendance and minutes saved."), "success")
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
+            ),
+            gettext("Attendance and minutes saved."),
+        )
         return redirect(self.get_url(".details_view", id=event.id))
 
     @expose("/collected/", methods=("POST",))
@@ -581,13 +541,14 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             abort(404)
         form = request.form
         now = utcnow()
-        try:
+
+        def record():
             author = None
             if form.get("author_email", "").strip():
                 author = participant_for_email(
                     db.session, form["author_email"], name=form.get("author_name"), as_of=now
                 )
-            contribution_domain.contribute(
+            return contribution_domain.contribute(
                 db.session,
                 event.demarche,
                 item_id=parse_id(form.get("item_id")),
@@ -601,9 +562,6 @@ class EventView(ScopedToDemarches, ProtectedModelView):
                 contributed_at=event.starts_at,
                 event=event,
             )
-            db.session.commit()
-            flash(gettext("The contribution is recorded."), "success")
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
+
+        perform(record, gettext("The contribution is recorded."))
         return redirect(self.get_url(".details_view", id=event.id) + "#collected")

@@ -29,7 +29,7 @@ from wtforms import SelectChoice, SelectField
 
 from workflows import charter, decisions, exports, imports, timeline
 from workflows import demarches as domain
-from workflows.access import acts_for_department, get_visible, parse_id, visible_clause
+from workflows.access import get_visible, may_act_on, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
@@ -53,6 +53,7 @@ from ..extensions import db
 from ..i18n import tr
 from ..outgoing.mailer import display_subject
 from .base import ProtectedModelView
+from .perform import flash_refusal, perform
 
 _L = lazy_gettext
 
@@ -273,33 +274,29 @@ class DemarcheView(ProtectedModelView):
         return super().edit_view()
 
     def create_model(self, form):
-        try:
-            draft = domain.create_draft(
+        done = perform(
+            lambda: domain.create_draft(
                 db.session, current_user, _form_values(form), as_of=utcnow()
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash_refusal(exc, form)
-            return False
-        flash(gettext("Draft saved. Submit it to the mission when it is complete."), "success")
-        return draft
+            ),
+            gettext("Draft saved. Submit it to the mission when it is complete."),
+            refused=lambda exc: _flash_refusal(exc, form),
+        )
+        return done.value if done else False
 
     def update_model(self, form, model):
-        try:
+        def change():
             # Lock the démarche's row (only it: PostgreSQL cannot lock the outer-joined
             # department and official) and re-read it, as the API does: a move committed
             # meanwhile decides what is editable.
-            model = get_visible(db.session, current_user, model.id, lock=True)
-            changed = domain.update_demarche(
-                db.session, current_user, model, _form_values(form), as_of=utcnow()
+            locked = get_visible(db.session, current_user, model.id, lock=True)
+            return domain.update_demarche(
+                db.session, current_user, locked, _form_values(form), as_of=utcnow()
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash_refusal(exc, form)
+
+        done = perform(change, refused=lambda exc: _flash_refusal(exc, form))
+        if not done:
             return False
-        if not changed:
+        if not done.value:
             flash(gettext("Nothing was changed."), "info")
         return True
 
@@ -323,8 +320,8 @@ class DemarcheView(ProtectedModelView):
             flash(gettext("This démarche does not exist or is not yours to see."), "error")
             return redirect(self.get_url(".index_view"))
         comment = request.form.get("comment", "")
-        try:
-            done = transition(
+        done = perform(
+            lambda: transition(
                 db.session,
                 model.id,
                 request.form.get("to", ""),
@@ -333,19 +330,15 @@ class DemarcheView(ProtectedModelView):
                 comment=comment,
                 source="backoffice",
                 expected_from=request.form.get("from") or None,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            for message in exc.messages:
-                flash(tr(message), "error")
+            ),
+            lambda moved: gettext(
+                "The démarche is now at stage “%(stage)s”.", stage=tr(moved.to_stage.label)
+            ),
+        )
+        if not done:
             model = self.get_one(model.id)
             page = self._render_sheet(model, comment=comment, failed_move=request.form.get("to"))
-            return make_response(page, exc.status)
-        flash(
-            gettext("The démarche is now at stage “%(stage)s”.", stage=tr(done.to_stage.label)),
-            "success",
-        )
+            return make_response(page, done.error.status)
         return redirect(self.get_url(".details_view", id=model.id))
 
     @expose("/decide/", methods=("POST",))
@@ -360,34 +353,27 @@ class DemarcheView(ProtectedModelView):
         if item is None:
             flash(gettext("This démarche does not exist or is not yours to see."), "error")
             return redirect(self.get_url(".index_view"))
-        try:
-            decisions.decide(
+        perform(
+            lambda: decisions.decide(
                 db.session,
                 current_user,
                 item,
                 outcome=request.form.get("outcome", ""),
                 justification=request.form.get("justification", ""),
                 as_of=utcnow(),
-            )
-            db.session.commit()
-            flash(gettext("Decision on “%(item)s” saved.", item=item.title), "success")
-        except DomainError as exc:
-            db.session.rollback()
-            for message in exc.messages:
-                flash(tr(message), "error")
+            ),
+            gettext("Decision on “%(item)s” saved.", item=item.title),
+        )
         return redirect(self.get_url(".details_view", id=model.id) + f"#decision-{item.id}")
 
     # -- contributions in and out: imports and exports -------------------------------------
-
-    def _may_import(self, model: Demarche) -> bool:
-        return current_user.is_mission or acts_for_department(current_user, model)
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
         model = self.get_one(request.values.get("id"))
         if model is None:
             abort(404)
-        if not self._may_import(model):
+        if not may_act_on(current_user, model):
             abort(403)
         if request.method == "POST":
             upload = request.files.get("file")
@@ -402,8 +388,8 @@ class DemarcheView(ProtectedModelView):
                     len(raw) > config["IMPORT_INLINE_PREVIEW_BYTES"]
                     and config["OUTBOX_DISPATCH"] == "celery"
                 )
-                try:
-                    record = imports.start_import(
+                done = perform(
+                    lambda: imports.start_import(
                         db.session,
                         model,
                         actor=current_user,
@@ -416,12 +402,9 @@ class DemarcheView(ProtectedModelView):
                         limits=FileLimits.from_settings(config),
                         preview_now=not later,
                     )
-                    db.session.commit()
-                except DomainError as exc:
-                    db.session.rollback()
-                    for message in exc.messages:
-                        flash(tr(message), "error")
-                else:
+                )
+                if done:
+                    record = done.value
                     return redirect(self.get_url(".import_status_view", import_id=record.id))
         return self.render("admin/import/upload.html", model=model, items=model.items)
 
@@ -431,7 +414,7 @@ class DemarcheView(ProtectedModelView):
         if record is None or self.get_one(record.demarche_id) is None:
             abort(404)
         if request.method == "POST":
-            if not self._may_import(record.demarche):
+            if not may_act_on(current_user, record.demarche):
                 abort(403)
             large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
@@ -448,7 +431,7 @@ class DemarcheView(ProtectedModelView):
             model=record.demarche,
             refused=[(r["line"], Msg(r["reason"], r.get("params") or {})) for r in record.refused],
             failure=imports.failure(record),
-            may_import=self._may_import(record.demarche),
+            may_import=may_act_on(current_user, record.demarche),
         )
 
     @expose("/export/", methods=("POST",))
@@ -465,10 +448,9 @@ class DemarcheView(ProtectedModelView):
                 actor=current_user,
                 as_of=utcnow(),
             )
-        except DomainError as exc:
+        except DomainError as exc:  # the export commits its own audit entry
             db.session.rollback()
-            for message in exc.messages:
-                flash(tr(message), "error")
+            flash_refusal(exc)
             return redirect(self.get_url(".details_view", id=model.id))
         return Response(
             content,
@@ -498,9 +480,8 @@ class DemarcheView(ProtectedModelView):
             model=model,
             contribution_counts=counts,
             item_counts=item_counts(db.session, model),
-            may_prepare=current_user.is_mission or acts_for_department(current_user, model),
-            may_decide=model.stage in decisions.DECISION_STAGES
-            and (current_user.is_mission or acts_for_department(current_user, model)),
+            may_prepare=may_act_on(current_user, model),
+            may_decide=model.stage in decisions.DECISION_STAGES and may_act_on(current_user, model),
             outcomes=list(DecisionOutcome),
             mailings=[
                 (m, display_subject(m))

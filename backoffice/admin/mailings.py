@@ -37,7 +37,7 @@ from ..i18n import local_datetime, tr
 from ..outgoing.mail import text_to_html
 from ..outgoing.mailer import budget, composer, display_subject, send_test
 from .base import ProtectedModelView
-from .consultation import _flash
+from .perform import flash_refusal, perform
 
 _L = lazy_gettext
 
@@ -165,28 +165,21 @@ class MailingView(ProtectedModelView):
         return super().edit_view()
 
     def create_model(self, form):
-        try:
-            mailing = domain.create_mailing(
+        done = perform(
+            lambda: domain.create_mailing(
                 db.session, current_user, _fields(form), as_of=utcnow(), budget=budget()
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return mailing
+        )
+        return done.value if done else False
 
     def update_model(self, form, model):
-        try:
-            domain.update_mailing(
-                db.session, current_user, model, _fields(form), as_of=utcnow(), budget=budget()
+        return bool(
+            perform(
+                lambda: domain.update_mailing(
+                    db.session, current_user, model, _fields(form), as_of=utcnow(), budget=budget()
+                )
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-            return False
-        return True
+        )
 
     def get_save_return_url(self, model, is_created=False):
         return self.get_url(".details_view", id=model.id)
@@ -214,7 +207,7 @@ class MailingView(ProtectedModelView):
                     "html": text_to_html(letter.text),
                 }
             except DomainError as exc:
-                _flash(exc)
+                flash_refusal(exc)
         elif address:
             flash(gettext("This address is not among the mailing's recipients."), "error")
         problems = db.session.scalars(
@@ -252,11 +245,9 @@ class MailingView(ProtectedModelView):
     def test_view(self):
         mailing = self._mailing_from_form()
         address = (request.form.get("address") or "").strip() or None
-        try:
+
+        def send():
             send_test(db.session, mailing, current_user.email, address)
-        except DomainError as exc:
-            _flash(exc)
-        else:
             audit.record(
                 db.session,
                 "mailing.test",
@@ -265,8 +256,8 @@ class MailingView(ProtectedModelView):
                 demarche=mailing.demarche,
                 target=f"mailing:{mailing.id}",
             )
-            db.session.commit()
-            flash(gettext("A test was sent to %(email)s.", email=current_user.email), "success")
+
+        perform(send, lambda _: gettext("A test was sent to %(email)s.", email=current_user.email))
         return redirect(self.get_url(".details_view", id=mailing.id))
 
     @expose("/send/", methods=("POST",))
@@ -280,36 +271,26 @@ class MailingView(ProtectedModelView):
                 flash(gettext("Give the date and time of the sending."), "error")
                 return redirect(self.get_url(".details_view", id=mailing.id))
             at = at.replace(tzinfo=PARIS)
-        try:
-            domain.schedule(db.session, current_user, mailing, at=at, as_of=utcnow())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-        else:
-            flash(
+        perform(
+            lambda: domain.schedule(db.session, current_user, mailing, at=at, as_of=utcnow()),
+            lambda _: (
                 gettext("The mailing is being sent.")
                 if at is None or at <= utcnow()
                 else gettext(
                     "The mailing will be sent on %(when)s.",
                     when=local_datetime(mailing.scheduled_at),
-                ),
-                "success",
-            )
+                )
+            ),
+        )
         return redirect(self.get_url(".details_view", id=mailing.id))
 
     @expose("/cancel/", methods=("POST",))
     def cancel_view(self):
         mailing = self._mailing_from_form()
-        try:
-            stopped = domain.cancel(db.session, current_user, mailing, as_of=utcnow())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-        else:
-            flash(
-                gettext("Mailing cancelled: %(num)s messages will not be sent.", num=stopped),
-                "success",
-            )
+        perform(
+            lambda: domain.cancel(db.session, current_user, mailing, as_of=utcnow()),
+            lambda stopped: gettext(
+                "Mailing cancelled: %(num)s messages will not be sent.", num=stopped
+            ),
+        )
         return redirect(self.get_url(".details_view", id=mailing.id))

@@ -12,11 +12,13 @@ from wtforms.validators import Email, Optional
 
 from workflows import audit
 from workflows.accounts import account_problems
+from workflows.addresses import normalize_email
 from workflows.clock import utcnow
+from workflows.errors import InvalidFields
 from workflows.models import Department, Role, User
 from workflows.roles import RoleName
 
-from ..auth import AccountError, normalize_email, password_problems
+from ..auth import password_problems
 from ..extensions import db
 from ..i18n import tr
 from .base import ProtectedModelView
@@ -72,7 +74,7 @@ class UserView(ProtectedModelView):
     def on_model_change(self, form, model, is_created):
         try:
             model.email = normalize_email(model.email or "")
-        except AccountError as exc:
+        except InvalidFields as exc:
             raise ValidationError(_L("Invalid email address.")) from exc
         password = form.new_password.data if "new_password" in form else None
         if password:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from workflows.access import get_visible
 from workflows.clock import utcnow
-from workflows.errors import DomainError, NotFound
+from workflows.errors import NotFound
 from workflows.models import Synthesis
 from workflows.syntheses import versions
 from workflows.syntheses.requests import request_rebuild
@@ -20,7 +20,7 @@ from workflows.syntheses.requests import request_rebuild
 from ..extensions import db
 from ..outgoing.syntheses import context, stored_document
 from .base import ProtectedView
-from .consultation import _flash
+from .perform import perform
 
 
 class SynthesisView(ProtectedView):
@@ -68,14 +68,7 @@ class SynthesisView(ProtectedView):
     def _act(self, demarche_id: int, action, success: str):
         d = self._demarche(demarche_id)
         synthesis = versions.get_version(db.session, d, request.form.get("version", type=int))
-        try:
-            action(synthesis)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _flash(exc)
-        else:
-            flash(success, "success")
+        perform(lambda: action(synthesis), success)
         return self._back(d, synthesis.version)
 
     @expose("/<int:demarche_id>/edit/", methods=("POST",))

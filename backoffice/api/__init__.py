@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..extensions import csrf
 from . import charter, consultation, demarches, mailings, syntheses
 from .errors import Api
 
@@ -14,6 +13,5 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (demarches.blp, consultation.blp, mailings.blp, charter.blp, syntheses.blp):
-        csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     return api

@@ -11,23 +11,20 @@ from workflows import charter, questions
 from workflows.access import can_see, visible_clause
 from workflows.charter import paris_midnight
 from workflows.clock import utcnow
-from workflows.errors import DomainError, NotFound, PermissionDenied
+from workflows.errors import NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.models import Deadline, DeadlineStatus, Demarche
 
 from ..extensions import db
-from .auth import api_user, authenticate
-from .errors import Blueprint, domain_error
+from .auth import api_user
+from .blueprints import api_blueprint
 from .schemas import AnswerIn, DeadlineList, DeadlineOut, DeadlineQuery, QuestionOut, WaiveIn
 
-blp = Blueprint(
+blp = api_blueprint(
     "api_charter",
-    __name__,
-    url_prefix="/api/v1",
-    description="The charter's deadlines (mission) and the answers to citizens' questions",
+    "/api/v1",
+    "The charter's deadlines (mission) and the answers to citizens' questions",
 )
-blp.before_request(authenticate)
-blp.register_error_handler(DomainError, domain_error)
 
 
 def _deadline(deadline_id: int) -> Deadline:

@@ -12,7 +12,7 @@ from workflows import contributions as domain
 from workflows import decisions, exports
 from workflows.access import get_readable, get_visible, parse_id, sees_personal_data
 from workflows.clock import utcnow
-from workflows.errors import DomainError, NotFound, PermissionDenied
+from workflows.errors import NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.items import add_item
 from workflows.models import Channel, Contribution, ContributionStatus, Item
@@ -20,8 +20,8 @@ from workflows.participants import participant_for_email, participant_for_user
 from workflows.roles import RoleName
 
 from ..extensions import db
-from .auth import api_user, authenticate
-from .errors import Blueprint, domain_error
+from .auth import api_user
+from .blueprints import api_blueprint
 from .schemas import (
     ContributionIn,
     ContributionList,
@@ -34,14 +34,11 @@ from .schemas import (
     ItemOut,
 )
 
-blp = Blueprint(
+blp = api_blueprint(
     "api_consultation",
-    __name__,
-    url_prefix="/api/v1/demarches",
-    description="Items put to consultation, and contributions",
+    "/api/v1/demarches",
+    "Items put to consultation, and contributions",
 )
-blp.before_request(authenticate)
-blp.register_error_handler(DomainError, domain_error)
 
 
 @blp.route("/<int:demarche_id>/items")

@@ -9,15 +9,14 @@ from workflows import charter
 from workflows import demarches as domain
 from workflows.access import get_visible, visible_clause
 from workflows.clock import utcnow
-from workflows.errors import DomainError
 from workflows.models import Demarche, Department, User
 from workflows.territory import canonical_territory
 from workflows.transitions import move_options, transition
 
 from ..extensions import db
 from ..i18n import tr
-from .auth import api_user, authenticate
-from .errors import Blueprint, domain_error
+from .auth import api_user
+from .blueprints import api_blueprint
 from .schemas import (
     DemarcheCreate,
     DemarcheDetail,
@@ -28,14 +27,11 @@ from .schemas import (
     TransitionOut,
 )
 
-blp = Blueprint(
+blp = api_blueprint(
     "api_demarches",
-    __name__,
-    url_prefix="/api/v1/demarches",
-    description="Démarches: saisine, sheet and stage transitions",
+    "/api/v1/demarches",
+    "Démarches: saisine, sheet and stage transitions",
 )
-blp.before_request(authenticate)
-blp.register_error_handler(DomainError, domain_error)
 
 
 def _detail(d: Demarche) -> Demarche:

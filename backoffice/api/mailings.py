@@ -7,14 +7,14 @@ from sqlalchemy import select
 
 from workflows import mailings as domain
 from workflows.clock import utcnow
-from workflows.errors import DomainError, NotFound, PermissionDenied
+from workflows.errors import NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.models import Mailing
 
 from ..extensions import db
 from ..outgoing.mailer import budget, composer
-from .auth import api_user, authenticate
-from .errors import Blueprint, domain_error
+from .auth import api_user
+from .blueprints import api_blueprint
 from .schemas import (
     MailingIn,
     MailingList,
@@ -26,14 +26,11 @@ from .schemas import (
     SendIn,
 )
 
-blp = Blueprint(
+blp = api_blueprint(
     "api_mailings",
-    __name__,
-    url_prefix="/api/v1/mailings",
-    description="Mailings (mission only): write, send or schedule, cancel, follow",
+    "/api/v1/mailings",
+    "Mailings (mission only): write, send or schedule, cancel, follow",
 )
-blp.before_request(authenticate)
-blp.register_error_handler(DomainError, domain_error)
 
 
 @blp.before_request

@@ -4,25 +4,22 @@ published one for citizens)."""
 from __future__ import annotations
 
 from workflows.access import get_readable
-from workflows.errors import DomainError, NotFound
+from workflows.errors import NotFound
 from workflows.i18n import N_
 from workflows.roles import STAFF_ROLES
 from workflows.syntheses import versions
 
 from ..extensions import db
 from ..outgoing.syntheses import XLSX, stored_document
-from .auth import api_user, authenticate
-from .errors import Blueprint, domain_error
+from .auth import api_user
+from .blueprints import api_blueprint
 from .schemas import SynthesisOut
 
-blp = Blueprint(
+blp = api_blueprint(
     "api_syntheses",
-    __name__,
-    url_prefix="/api/v1/demarches",
-    description="Syntheses: figures, themes, copies, quotes",
+    "/api/v1/demarches",
+    "Syntheses: figures, themes, copies, quotes",
 )
-blp.before_request(authenticate)
-blp.register_error_handler(DomainError, domain_error)
 
 
 def _latest(demarche_id: int):

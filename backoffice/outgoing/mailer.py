@@ -1,5 +1,5 @@
 """Mailings on the web side: the SMTP sender of the delivery engine, the links its messages
-carry, and the signed unsubscription tokens (RFC 8058).
+carry (their unsubscription tokens are made in ``tokens``).
 
 The domain (``workflows.mailings``) renders each recipient's subject and text; here the text
 becomes the HTML part too (one source for both), the message gets its ``List-Unsubscribe``
@@ -19,7 +19,6 @@ from typing import Any
 
 import flask_mail
 from flask import current_app, render_template
-from itsdangerous import BadSignature, URLSafeSerializer
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -29,38 +28,11 @@ from workflows.models import Mailing
 from workflows.sandbox import Budget
 
 from ..i18n import tr
+from ..tokens import unsubscribe_token
 from . import links as urls
 from .mail import build_message, connection, send, text_to_html
 
-SALT = "unsubscribe"
 log = logging.getLogger(__name__)
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
-def unsubscribe_token(participant_id: int | None, scope: str) -> str:
-    """A signed token naming a participant (by id: no address in the link) and what they
-    unsubscribe from; None for a test message's link. It never expires: a link in an old
-    message must still work."""
-    return _serializer().dumps({"p": participant_id, "s": scope})
-
-
-def read_unsubscribe_token(token: str) -> tuple[int | None, str] | None:
-    """(participant id or None for a test, scope); None when the token is not ours."""
-    try:
-        data = _serializer().loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("s") not in {
-        s for s in mailings.SCOPES.values() if s
-    }:
-        return None
-    participant_id = data.get("p")
-    if participant_id is not None and not isinstance(participant_id, int):
-        return None
-    return participant_id, data["s"]
 
 
 def links() -> Links:

@@ -12,10 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import flask_mail
-from flask import current_app
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -32,6 +30,7 @@ from workflows.stages import Stage, next_stage
 
 from ..extensions import db
 from ..i18n import tr
+from ..tokens import registration_token
 from . import links
 from .mail import build_message, render_email, send
 
@@ -66,25 +65,6 @@ def _transition_email(message: OutboxMessage) -> Email:
 
 
 # -- event registrations ------------------------------------------------------------------
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="registration")
-
-
-def registration_token(registration: Registration) -> str:
-    """The signed token of a registration's own page (status, cancel), sent by email."""
-    return _serializer().dumps(registration.id)
-
-
-def registration_from_token(token: str) -> Registration | None:
-    try:
-        registration_id = _serializer().loads(token)
-    except BadSignature:
-        return None
-    return (
-        db.session.get(Registration, registration_id) if isinstance(registration_id, int) else None
-    )
 
 
 def ics_invitation(registration: Registration) -> bytes:

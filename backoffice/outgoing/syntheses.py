@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from workflows.clock import PARIS
 from workflows.models import Channel, Synthesis
+from workflows.spreadsheets import XLSX, safe_cell, xlsx
 from workflows.syntheses import charts
 
 from ..i18n import tr
@@ -107,12 +108,8 @@ def to_pdf(synthesis: Synthesis) -> bytes:
 def to_xlsx(session, synthesis: Synthesis) -> bytes:
     """The figures and the anonymised contributions (pseudonymised texts, no author), one
     sheet each; cells that a spreadsheet would read as formulas are neutralised."""
-    import io
-
-    from openpyxl import Workbook
     from sqlalchemy import select
 
-    from workflows.exports import safe_cell
     from workflows.models import Contribution
     from workflows.syntheses.build import participant_names
     from workflows.syntheses.figures import published_of
@@ -120,40 +117,37 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
     from workflows.territory import canton_names, communes
 
     f = synthesis.figures
-    book = Workbook()
-    sheet = book.active
-    sheet.title = gettext("Figures")
-    sheet.append([gettext("Contributions"), f["contributions"]])
-    sheet.append([gettext("Participants"), f["participants"]])
+    figures: list[list[Any]] = []
+    figures.append([gettext("Contributions"), f["contributions"]])
+    figures.append([gettext("Participants"), f["participants"]])
     for label, value in kinds(synthesis):
-        sheet.append([label, value])
-    sheet.append([])
-    sheet.append([gettext("Item"), gettext("Contributions"), gettext("Participants")])
+        figures.append([label, value])
+    figures.append([])
+    figures.append([gettext("Item"), gettext("Contributions"), gettext("Participants")])
     for row in f["per_item"]:
-        sheet.append(
+        figures.append(
             [
                 safe_cell(f"{row['position']}. {row['title']}"),
                 row["contributions"],
                 row["participants"],
             ]
         )
-    sheet.append([])
-    sheet.append([gettext("Channel"), gettext("Contributions")])
+    figures.append([])
+    figures.append([gettext("Channel"), gettext("Contributions")])
     for key, value in f["per_channel"].items():
-        sheet.append([tr(Channel(key).label), value])
-    sheet.append([])
-    sheet.append([gettext("Canton"), gettext("Contributions")])
+        figures.append([tr(Channel(key).label), value])
+    figures.append([])
+    figures.append([gettext("Canton"), gettext("Contributions")])
     for row in f["per_canton"]:
-        sheet.append([row["name"] or gettext("unknown"), row["contributions"]])
-    sheet.append([])
-    sheet.append([gettext("Day"), gettext("Contributions")])
+        figures.append([row["name"] or gettext("unknown"), row["contributions"]])
+    figures.append([])
+    figures.append([gettext("Day"), gettext("Contributions")])
     for row in f["per_day"]:
-        sheet.append([row["date"], row["contributions"]])
+        figures.append([row["date"], row["contributions"]])
 
-    themes = book.create_sheet(gettext("Themes"))
-    themes.append(
+    themes = [
         [gettext("Item"), gettext("Theme"), gettext("Size"), gettext("Terms"), gettext("Quotes")]
-    )
+    ]
     items = {item.id: f"{item.position}. {item.title}" for item in synthesis.demarche.items}
     for theme in synthesis.themes:
         themes.append(
@@ -166,8 +160,7 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
             ]
         )
 
-    said = book.create_sheet(gettext("Contributions"))
-    said.append(
+    said = [
         [
             gettext("No."),
             gettext("Item"),
@@ -178,7 +171,7 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
             gettext("Canton"),
             gettext("Text"),
         ]
-    )
+    ]
     rows = session.execute(
         select(
             Contribution.item_id,
@@ -212,12 +205,15 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
                 safe_cell(text),
             ]
         )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx(
+        [
+            (gettext("Figures"), figures),
+            (gettext("Themes"), themes),
+            (gettext("Contributions"), said),
+        ]
+    )
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = {"pdf": "application/pdf", "xlsx": XLSX}
 
 

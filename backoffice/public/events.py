@@ -19,7 +19,7 @@ from workflows.participants import participant_for_user
 
 from ..extensions import db, limiter
 from ..i18n import tr
-from ..outgoing.notifications import registration_from_token
+from ..tokens import registration_from_token
 from . import bp
 from .forms import CancelForm, ConfirmRegistrationForm, EventRegistrationForm
 from .pages import is_citizen, public_demarche, public_post_limit

@@ -12,7 +12,7 @@ from workflows.clock import utcnow
 from workflows.models import Participant
 
 from ..extensions import csrf, db
-from ..outgoing.mailer import read_unsubscribe_token
+from ..tokens import read_unsubscribe_token
 from . import bp
 
 SCOPE_LABELS = {

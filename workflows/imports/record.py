@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import sheets
-from ..access import acts_for_department
+from ..access import may_act_on
 from ..after_commit import PREVIEW_IMPORT, RUN_IMPORT, after_commit
 from ..clock import utcnow
 from ..errors import DomainError, PermissionDenied
@@ -58,7 +58,7 @@ def start_import(
     ``preview_now`` False (a large file): only what is quick and takes no memory is checked
     now — a workbook's zip, a text's encoding — and the import waits, "previewing", for a
     worker to read it (``preview_import``, asked for after commit; else ``lost_previews``)."""
-    if actor is not None and not (actor.is_mission or acts_for_department(actor, demarche)):
+    if actor is not None and not may_act_on(actor, demarche):
         raise PermissionDenied(N_("only the mission or the démarche's department imports"))
     fmt = fmt or guess_format(filename, raw)
     importer = Importer(session, demarche, fmt, item_id=item_id, limits=limits)

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import audit, sheets
+from ..addresses import normalize_email
 from ..clock import PARIS
 from ..contributions import MAX_BODY, MAX_TITLE, RECORDING_STAGES, commune_fields, parse_kind
 from ..errors import Conflict, InvalidFields
@@ -28,7 +29,7 @@ from ..models import (
     Participant,
     User,
 )
-from ..participants import clean_name, normalize_email
+from ..participants import clean_name
 from ..sheets import FileLimits, ImportFileError
 from ..text import to_text
 from .reading import BATCH, CHANNELS, FORMATS, KINDS, Preview, Row, slug, spreadsheet_records

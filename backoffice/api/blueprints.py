@@ -1,0 +1,20 @@
+"""The one way to make a blueprint of the JSON API: every one authenticates its requests by
+bearer token, answers the domain's refusals in the API's error shape, and is exempt from the
+forms' CSRF protection (no cookie is read: the token is the credential)."""
+
+from __future__ import annotations
+
+from workflows.errors import DomainError
+
+from ..extensions import csrf
+from .auth import authenticate
+from .errors import Blueprint, domain_error
+
+
+def api_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
+    """A blueprint ``name`` under ``url_prefix``; ``description`` is its OpenAPI tag's."""
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+    blueprint.before_request(authenticate)
+    blueprint.register_error_handler(DomainError, domain_error)
+    csrf.exempt(blueprint)
+    return blueprint

@@ -1,0 +1,71 @@
+"""Signed tokens, the credentials the links of our emails carry: a mailing's unsubscription
+link (RFC 8058), an event registration's own page. Every one is made and read here.
+
+One serializer for all (itsdangerous' ``URLSafeSerializer`` keyed by ``SECRET_KEY``), one salt
+per purpose, and no expiry: a link in an old message must still work. So a salt or the payload
+of a purpose never changes, or the links already sent stop working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from workflows import mailings
+from workflows.models import Registration
+
+from .extensions import db
+
+#: The salts, one per purpose (those of the links already sent).
+UNSUBSCRIBE = "unsubscribe"
+REGISTRATION = "registration"
+
+
+def serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def sign(purpose: str, value: Any) -> str:
+    """``value`` (JSON) signed for ``purpose``."""
+    return serializer(purpose).dumps(value)
+
+
+def unsign(purpose: str, token: str) -> Any:
+    """What ``token`` carries if we signed it for ``purpose``; None otherwise."""
+    try:
+        return serializer(purpose).loads(token)
+    except BadSignature:
+        return None
+
+
+def unsubscribe_token(participant_id: int | None, scope: str) -> str:
+    """A participant (by id: no address in the link) and what they unsubscribe from; None
+    for a test message's link."""
+    return sign(UNSUBSCRIBE, {"p": participant_id, "s": scope})
+
+
+def read_unsubscribe_token(token: str) -> tuple[int | None, str] | None:
+    """(participant id or None for a test, scope); None when the token is not ours."""
+    data = unsign(UNSUBSCRIBE, token)
+    if not isinstance(data, dict) or data.get("s") not in {
+        s for s in mailings.SCOPES.values() if s
+    }:
+        return None
+    participant_id = data.get("p")
+    if participant_id is not None and not isinstance(participant_id, int):
+        return None
+    return participant_id, data["s"]
+
+
+def registration_token(registration: Registration) -> str:
+    """The token of a registration's own page (status, cancel), sent by email."""
+    return sign(REGISTRATION, registration.id)
+
+
+def registration_from_token(token: str) -> Registration | None:
+    registration_id = unsign(REGISTRATION, token)
+    return (
+        db.session.get(Registration, registration_id) if isinstance(registration_id, int) else None
+    )
