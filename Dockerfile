@@ -10,7 +10,10 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY backoffice backoffice
 COPY workflows workflows
 COPY workers workers
-RUN pip install -c constraints.txt -e '.[run]'
+# EXTRAS=run builds a web-only image without the synthesis libraries (spaCy, scikit-learn,
+# WeasyPrint): it serves the documents the workers made. The default image runs every service.
+ARG EXTRAS=run,synthesis
+RUN pip install -c constraints.txt -e ".[${EXTRAS}]"
 
 COPY . .
 RUN pybabel compile -d backoffice/translations \

@@ -34,7 +34,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,synthesis]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -51,7 +51,7 @@ messages: install
 ## lock: refresh constraints.txt from the newest releases allowed by pyproject.toml
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet -e '.[dev,run]'
+	.venv-lock/bin/pip install --quiet -e '.[dev,run,synthesis]'
 	(head -2 constraints.txt; .venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e') > constraints.new
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 

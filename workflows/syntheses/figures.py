@@ -24,6 +24,7 @@ from ..models import (
     DeadlineStatus,
     Demarche,
     Item,
+    Participant,
 )
 from ..territory import canton_names, communes
 
@@ -197,3 +198,16 @@ def compute(session: Session, d: Demarche) -> dict[str, Any]:
         },
         "questions": {"asked": questions[0], "answered": questions[1], "on_time": questions[2]},
     }
+
+
+def participant_names(session: Session, d: Demarche) -> tuple[str, ...]:
+    """The names the démarche's participants gave: replaced wherever a text quotes them."""
+    return tuple(
+        name
+        for name in session.scalars(
+            select(func.distinct(Participant.name))
+            .join(Contribution, Contribution.participant_id == Participant.id)
+            .where(Contribution.demarche_id == d.id, Participant.name != "")
+        )
+        if name
+    )
