@@ -68,7 +68,7 @@ def _on_registered(app, user: User, **_: Any) -> None:
 
 def _on_confirmed(app, user: User, **_: Any) -> None:
     """The address is the citizen's: link (or make) their participant."""
-    participant_for_user(db.session, user, as_of=utcnow())
+    participant_for_user(db.session(), user, as_of=utcnow())
 
 
 #: Forms whose work depends on whether an account exists or is confirmed (an email is sent or
@@ -157,7 +157,7 @@ def create_user(
     except InvalidFields as exc:
         raise AccountError(f"invalid email address {email!r}") from exc
     problems = account_problems(
-        db.session, email=email, role_names=[role_name], department=department
+        db.session(), email=email, role_names=[role_name], department=department
     )
     if problems:
         raise AccountError("; ".join(str(p) for p in problems))
@@ -166,7 +166,7 @@ def create_user(
         password = generated = secrets.token_urlsafe(12)
     elif problems := password_problems(password, email=email, name=name):
         raise AccountError(" ".join(problems))
-    dept = department_named(db.session, department) if department else None
+    dept = department_named(db.session(), department) if department else None
     datastore = security.datastore
     role_row = datastore.find_or_create_role(role_name.value)
     user = datastore.create_user(
@@ -182,7 +182,7 @@ def create_user(
     )
     db.session.flush()
     audit.record(
-        db.session,
+        db.session(),
         "user.create",
         actor=actor,
         as_of=utcnow(),

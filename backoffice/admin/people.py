@@ -88,7 +88,7 @@ class UserView(ProtectedModelView):
         names = {r.name for r in model.roles}
         with db.session.no_autoflush:
             problems = account_problems(
-                db.session,
+                db.session(),
                 email=model.email,
                 role_names=names,
                 department=model.department,
@@ -98,7 +98,7 @@ class UserView(ProtectedModelView):
             raise ValidationError("; ".join(tr(p) for p in problems))
         db.session.flush()
         audit.record(
-            db.session,
+            db.session(),
             "user.create" if is_created else "user.update",
             actor=current_user,
             as_of=utcnow(),
@@ -150,7 +150,7 @@ class DepartmentView(ProtectedModelView):
             raise ValidationError(_L("A department with this name already exists."))
         db.session.flush()
         audit.record(
-            db.session,
+            db.session(),
             "department.create" if is_created else "department.update",
             actor=current_user,
             as_of=utcnow(),

@@ -58,7 +58,7 @@ def _transition_email(message: OutboxMessage) -> Email:
             demarche=demarche,
             transition=transition,
             next_stage=next_stage(transition.to_stage),
-            next_deadline=charter.next_deadline(db.session, demarche),
+            next_deadline=charter.next_deadline(db.session(), demarche),
             link=link,
         )
     )
@@ -199,7 +199,7 @@ def _digest_entries(deadlines: list[Deadline]) -> list[DigestEntry]:
 
 def _digest_email(message: OutboxMessage) -> Email:
     as_of = datetime.fromisoformat(message.context["as_of"])
-    digest = digests.digest_for(db.session, message.recipient_id, as_of)
+    digest = digests.digest_for(db.session(), message.recipient_id, as_of)
     ids = (digest.upcoming + digest.missed) if digest else []
     deadlines = {
         d.id: d

@@ -127,7 +127,7 @@ def calendar(d: Demarche) -> list[dict]:
 @cached(demarche_scopes)
 def demarche(slug: str):
     d = public_demarche(slug)
-    counts = item_counts(db.session, d)
+    counts = item_counts(db.session(), d)
     latest = latest_threads(d, 3)
     events = db.session.scalars(
         select(Event).where(Event.demarche_id == d.id).order_by(Event.starts_at)
@@ -139,9 +139,9 @@ def demarche(slug: str):
         latest=latest,
         events=events,
         calendar=calendar(d),
-        record=charter.record_of(db.session, d),
+        record=charter.record_of(db.session(), d),
         s=_published_synthesis(d),
-        answers=charter.questions_record(db.session, d),
+        answers=charter.questions_record(db.session(), d),
         now=utcnow(),
         registration_form=EventRegistrationForm(),
     )
@@ -152,7 +152,7 @@ def _published_synthesis(d: Demarche):
 
     from ..outgoing.syntheses import context
 
-    published = versions.latest(db.session, d, published=True)
+    published = versions.latest(db.session(), d, published=True)
     return context(published) if published else None
 
 
@@ -163,10 +163,10 @@ def synthesis_document(slug: str, extension: str):
 
     from ..outgoing.syntheses import stored_document
 
-    published = versions.latest(db.session, public_demarche(slug), published=True)
+    published = versions.latest(db.session(), public_demarche(slug), published=True)
     if published is None:
         abort(404)
-    return stored_document(db.session, published, extension)
+    return stored_document(db.session(), published, extension)
 
 
 @bp.route("/charte")
@@ -196,11 +196,11 @@ def charter_kept():
         since, until = until, since
     return render_template(
         "public/charter.html",
-        lines=charter.kept(db.session, since=since, until=until),
+        lines=charter.kept(db.session(), since=since, until=until),
         since=since,
         until=until,
         errors=errors,
-        rules=charter.current_version(db.session),
+        rules=charter.current_version(db.session()),
     )
 
 
@@ -298,13 +298,13 @@ def contribute(slug: str, item_id: int):
     try:
         now = utcnow()
         contribution = domain.contribute(
-            db.session,
+            db.session(),
             d,
             item_id=found.id,
             body=form.body.data,
             kind="comment" if parent else form.kind.data,
             channel="online",
-            author=participant_for_user(db.session, current_user, as_of=now),
+            author=participant_for_user(db.session(), current_user, as_of=now),
             actor=current_user,
             as_of=now,
             parent_id=parent,
@@ -343,7 +343,11 @@ def report(contribution_id: int):
     back = url_for("public.item", slug=contribution.demarche.slug, item_id=contribution.item_id)
     try:
         domain.report(
-            db.session, contribution, reporter=current_user, reason=form.reason.data, as_of=utcnow()
+            db.session(),
+            contribution,
+            reporter=current_user,
+            reason=form.reason.data,
+            as_of=utcnow(),
         )
         db.session.commit()
     except DomainError as exc:
