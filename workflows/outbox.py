@@ -22,7 +22,7 @@ from .charter import settle_by_key
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
 from .retry import backoff, exhausted
-from .sql import database_unavailable
+from .sql import database_unavailable, execute_dml
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ def claim(session: Session, message_id: int, as_of: datetime) -> OutboxMessage |
         (OutboxMessage.status == OutboxStatus.SENDING)
         & (OutboxMessage.claimed_at < as_of - STALE_CLAIM),
     )
-    result = session.execute(
+    result = execute_dml(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, claimable)
         .values(
@@ -122,7 +123,7 @@ def claim(session: Session, message_id: int, as_of: datetime) -> OutboxMessage |
             claimed_at=as_of,
             attempts=OutboxMessage.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
     if result.rowcount != 1:

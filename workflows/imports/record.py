@@ -21,7 +21,7 @@ from ..errors import DomainError, PermissionDenied
 from ..i18n import N_, Msg
 from ..models import ContributionImport, Demarche, ImportStatus, User
 from ..sheets import FileLimits
-from ..sql import database_unavailable
+from ..sql import database_unavailable, execute_dml
 from .reading import FORMAT_BY_SUFFIX, Preview, guess_format, read_file
 from .rows import Importer
 
@@ -188,7 +188,8 @@ def preview_import(
     if another worker took it. A worker that dies reading it (out of memory) leaves it to
     ``sweep_imports``, which fails it rather than handing it to the next worker."""
     start = now()
-    taken = session.execute(
+    taken = execute_dml(
+        session,
         update(ContributionImport)
         .where(
             ContributionImport.id == import_id,
@@ -196,7 +197,7 @@ def preview_import(
             ContributionImport.updated_at.is_(None),
         )
         .values(updated_at=start)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
     if taken.rowcount != 1:
@@ -250,11 +251,12 @@ def _move(
 ) -> bool:
     """Compare-and-set the import's status (of two clicks or two workers, one wins), and
     commit; the winner's ``then`` task is asked for after that commit."""
-    result = session.execute(
+    result = execute_dml(
+        session,
         update(ContributionImport)
         .where(ContributionImport.id == import_id, allowed)
         .values(status=to, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     moved = result.rowcount == 1
     if moved and then is not None:

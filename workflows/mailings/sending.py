@@ -14,6 +14,7 @@ from ..clock import utcnow
 from ..errors import InvalidFields
 from ..models import Audience, Delivery, DeliveryStatus, Mailing, MailingKind, MailingStatus
 from ..retry import FIRST_RETRY
+from ..sql import execute_dml
 from .audiences import recipients
 from .delivery import DELIVERIES, ChunkReport, Opener, claim, release, send_chunk
 from .letters import Composer
@@ -25,7 +26,8 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
     mailing sending. Safe to run twice, or alongside a cancel: the mailing's row is taken
     (locked) first, so a cancel waits for the rows and then cancels them. Returns rows
     written."""
-    first_time = session.execute(
+    first_time = execute_dml(
+        session,
         update(Mailing)
         .where(
             Mailing.id == mailing_id,
@@ -33,15 +35,16 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
             Mailing.scheduled_at <= as_of,
         )
         .values(status=MailingStatus.SENDING, started_at=as_of, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     again = (
         first_time
-        or session.execute(
+        or execute_dml(
+            session,
             update(Mailing)
             .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING)
             .values(updated_at=as_of)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         ).rowcount
     )
     if not again:  # not due yet, cancelled, or sent
@@ -94,11 +97,12 @@ def finish_if_done(session: Session, mailing_id: int, *, as_of: datetime) -> boo
         .where(Delivery.mailing_id == mailing_id, Delivery.status.in_(ACTIVE))
         .exists()
     )
-    done = session.execute(
+    done = execute_dml(
+        session,
         update(Mailing)
         .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING, ~left)
         .values(status=MailingStatus.SENT, finished_at=as_of, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     if done:
         mailing = session.get(Mailing, mailing_id)
@@ -212,7 +216,8 @@ def sweep(session: Session, *, as_of: datetime) -> SweepReport:
         Mailing.status.in_((MailingStatus.SENDING, MailingStatus.CANCELLED))
     )
     stale = and_(Delivery.mailing_id.in_(live), Delivery.claimed_at < as_of - STALE)
-    report.uncertain = session.execute(
+    report.uncertain = execute_dml(
+        session,
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENDING, stale)
         .values(
@@ -220,13 +225,14 @@ def sweep(session: Session, *, as_of: datetime) -> SweepReport:
             chunk=None,
             error="in flight when its worker stopped: maybe sent, never sent again",
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
-    report.released = session.execute(
+    report.released = execute_dml(
+        session,
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.CLAIMED, stale)
         .values(status=DeliveryStatus.PENDING, chunk=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     session.commit()
     for mailing_id in session.scalars(
