@@ -173,9 +173,10 @@ def deliver(
                 error = f"{type(exc).__name__}: {exc}"
                 outcome = _finish(message, OutboxStatus.FAILED, now(), error=error)
             else:
-                outcome = _finish(message, OutboxStatus.SENT, now(), message_id=message_header)
+                sent_at = now()
+                outcome = _finish(message, OutboxStatus.SENT, sent_at, message_id=message_header)
                 if message.context.get("settles"):  # e.g. a receipt meets its deadline
-                    settle_by_key(session, message.context["settles"], at=message.sent_at)
+                    settle_by_key(session, message.context["settles"], at=sent_at)
         session.commit()
         counts[outcome] += 1
     return counts

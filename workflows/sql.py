@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -90,6 +91,7 @@ def insert_rows_ignoring_duplicates(
         return done.isoformat() if isinstance(done, datetime | date) else done
 
     payload = [{name: value(name, row[name]) for name in row} for row in rows]
+    insert: Callable[[Table], postgresql.Insert | sqlite.Insert]
     if postgres:
         source = (
             func.json_to_recordset(bindparam("rows", payload, type_=JSON))

@@ -203,6 +203,7 @@ def preview_import(
     if taken.rowcount != 1:
         return None
     record = session.get(ContributionImport, import_id, populate_existing=True)
+    assert record is not None  # just taken by the update above; imports are never deleted
     try:
         importer = Importer(
             session,
@@ -218,6 +219,7 @@ def preview_import(
         exc.__traceback__ = None  # what the preview's frames held goes with them
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
+        assert record is not None  # its claim was committed; imports are never deleted
         if isinstance(exc, DomainError):
             reason = exc.messages[0]
         elif isinstance(exc, MemoryError):
@@ -305,6 +307,7 @@ def run_import(
     if not _move(session, import_id, claimable, ImportStatus.RUNNING, start):
         return None
     record = session.get(ContributionImport, import_id, populate_existing=True)
+    assert record is not None  # just moved by _move; imports are never deleted
     try:
         importer = Importer(
             session,
@@ -319,8 +322,10 @@ def run_import(
         record.rows_done = 0
         session.commit()
 
+        running = record  # the closure's own name: `record` is fetched again on failure
+
         def progress(done: int) -> None:
-            record.rows_done, record.updated_at = done, now()
+            running.rows_done, running.updated_at = done, now()
             session.commit()
 
         actor = session.get(User, record.created_by_id) if record.created_by_id else None
@@ -332,6 +337,7 @@ def run_import(
         log.exception("import %s failed", import_id)
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
+        assert record is not None  # its claim was committed; imports are never deleted
         record.status = ImportStatus.FAILED
         record.error = (
             str(exc) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"

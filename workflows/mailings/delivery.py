@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Update, and_, bindparam, select, update
+from sqlalchemy import Engine, Update, and_, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -367,7 +367,11 @@ class _Ledger:
         self.session = session
         self.token = token
         self.renewed: datetime | None = None  # when the claim was last renewed
-        self.engine = session.get_bind()
+        engine = session.get_bind()
+        # Marks go through a connection of their own, so the session is bound to an engine
+        # (the app's; never to a connection).
+        assert isinstance(engine, Engine)
+        self.engine = engine
         self.combined = self.engine.dialect.name == "postgresql"
         self.connection: Any = None
         self._connect()

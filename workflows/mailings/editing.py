@@ -45,11 +45,11 @@ def mailing_values(
     errors: dict[str, Msg] = {}
     values: dict[str, Any] = {}
     try:
-        values["kind"] = MailingKind(fields.get("kind"))
+        values["kind"] = MailingKind(fields.get("kind", ""))
     except ValueError:
         errors["kind"] = N_("unknown kind “%(value)s”", value=fields.get("kind"))
     try:
-        values["audience"] = Audience(fields.get("audience"))
+        values["audience"] = Audience(fields.get("audience", ""))
     except ValueError:
         errors["audience"] = N_("unknown audience “%(value)s”", value=fields.get("audience"))
     if (

@@ -51,6 +51,7 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
         session.rollback()
         return 0
     mailing = session.get(Mailing, mailing_id, populate_existing=True)
+    assert mailing is not None  # its row was just updated; mailings are never deleted
     existing = set(
         session.scalars(select(Delivery.address).where(Delivery.mailing_id == mailing.id))
     )
@@ -106,6 +107,7 @@ def finish_if_done(session: Session, mailing_id: int, *, as_of: datetime) -> boo
     ).rowcount
     if done:
         mailing = session.get(Mailing, mailing_id)
+        assert mailing is not None  # its row was just updated; mailings are never deleted
         if mailing.kind == MailingKind.FEEDBACK and mailing.audience == Audience.CONTRIBUTORS:
             charter.event(session, mailing.demarche, "feedback_sent", at=as_of)
         audit.record(
@@ -154,6 +156,7 @@ def deliver_chunk(
     report = None
     if token is not None:
         mailing = session.get(Mailing, mailing_id)
+        assert mailing is not None  # one of its deliveries was claimed; never deleted
         try:
             composer = make_composer(mailing)
         except InvalidFields as exc:
