@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import lazy_gettext as _L
 from flask_security import (
     RegisterFormV2,
@@ -105,11 +105,13 @@ def init_app(app: Flask) -> None:
     sessions.init_app(app)
     # Registration, login, confirmation and reset send emails or check passwords: the same
     # per-address limit as the public forms (mail-bombing, password guessing).
-    limiter.limit(lambda: app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(
-        app.blueprints["security"]
-    )
+    blueprint = app.blueprints["security"]
+    assert isinstance(blueprint, Blueprint)  # (typed as Flask's base class of blueprints)
+    limiter.limit(lambda: app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(blueprint)
     # And per account: failed logins only (a success does not count), from any address.
-    app.view_functions["security.login"] = limiter.limit(
+    # (Flask-Limiter's wrapper is typed as returning any of a view's returns, sync or async,
+    # which Flask's type of a view, a sync or an async callable, does not take)
+    app.view_functions["security.login"] = limiter.limit(  # type: ignore[assignment]
         lambda: app.config["LOGIN_FAILURE_LIMIT"],
         key_func=_login_account,
         methods=["POST"],
@@ -164,12 +166,13 @@ def create_user(
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
-    elif problems := password_problems(password, email=email, name=name):
-        raise AccountError(" ".join(problems))
+    elif weak := password_problems(password, email=email, name=name):
+        raise AccountError(" ".join(weak))
     dept = department_named(db.session(), department) if department else None
     datastore = security.datastore
     role_row = datastore.find_or_create_role(role_name.value)
-    user = datastore.create_user(
+    # Flask-Security types what it creates as its UserMixin; it is our User model.
+    user: User = datastore.create_user(  # type: ignore[assignment]
         email=email,
         password=hash_password(password),
         name=name,

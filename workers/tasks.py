@@ -101,7 +101,7 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
     )
     if more:
         deliver_mailing.delay(mailing_id)
-    return report and vars(report)
+    return vars(report) if report is not None else None
 
 
 @shared_task(name="workers.sweep_mailings")

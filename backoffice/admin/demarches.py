@@ -8,6 +8,7 @@ and ``transition`` for the moves, so the back office and the API obey the same r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Response,
@@ -233,11 +234,11 @@ class DemarcheView(ProtectedModelView):
     # -- who sees and does what ------------------------------------------------------
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return self.can_create
 
     def get_query(self):
@@ -507,7 +508,7 @@ class DemarcheView(ProtectedModelView):
 
 def _timeline(model: Demarche) -> list[dict]:
     """Transitions and edits of the démarche, oldest first."""
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "at": t.at,
             "actor": t.actor,

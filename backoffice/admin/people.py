@@ -28,7 +28,7 @@ _L = lazy_gettext
 
 class UserView(ProtectedModelView):
     roles = frozenset({RoleName.ADMIN})
-    column_list = ("email", "name", "roles", "department", "active", "created_at")
+    column_list: tuple[str, ...] = ("email", "name", "roles", "department", "active", "created_at")
     column_labels = {
         "email": _L("Email"),
         "name": _L("Name"),
@@ -54,7 +54,15 @@ class UserView(ProtectedModelView):
         "active",
         "created_at",
     )
-    form_columns = ("email", "name", "position", "department", "roles", "active", "new_password")
+    form_columns: tuple[str, ...] = (
+        "email",
+        "name",
+        "position",
+        "department",
+        "roles",
+        "active",
+        "new_password",
+    )
     form_extra_fields = {
         "new_password": PasswordField(
             _L("New password"),

@@ -100,5 +100,5 @@ def answer_question(body, question_id):
         raise NotFound(N_("no question %(id)s", id=question_id))
     questions.answer(db.session(), api_user(), question, body["answer"], as_of=utcnow())
     db.session.commit()
-    question.deadline = charter.deadline_of_question(db.session(), question)  # type: ignore[attr-defined]
+    question.deadline = charter.deadline_of_question(db.session(), question)
     return question

@@ -122,8 +122,8 @@ def list_contributions(args, demarche_id):
         .limit(per_page)
     ).all()
     for row in rows:
-        row.show_email = sees_personal_data(user)  # type: ignore[attr-defined]
-        row.staff_view = staff  # type: ignore[attr-defined]
+        row.show_email = sees_personal_data(user)
+        row.staff_view = staff
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
 
 
@@ -167,8 +167,8 @@ def create_contribution(fields, demarche_id):
         title=fields.get("title"),
     )
     db.session.commit()
-    contribution.show_email = sees_personal_data(user)  # type: ignore[attr-defined]
-    contribution.staff_view = not citizen  # type: ignore[attr-defined]
+    contribution.show_email = sees_personal_data(user)
+    contribution.staff_view = not citizen
     return contribution
 
 

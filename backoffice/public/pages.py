@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -114,7 +116,7 @@ def calendar(d: Demarche) -> list[dict]:
     entered = {t.to_stage: t.at for t in d.transitions}
     steps = []
     for stage in LIFE:
-        step = {"stage": stage, "at": entered.get(stage), "planned": None}
+        step: dict[str, Any] = {"stage": stage, "at": entered.get(stage), "planned": None}
         if stage == Stage.CONSULTATION and step["at"] is None:
             step["planned"] = d.consultation_opens
         if stage == Stage.SYNTHESIS and step["at"] is None:
@@ -204,7 +206,7 @@ def charter_kept():
     )
 
 
-def _thread(roots: list[Contribution]) -> dict[int | None, list[Contribution]]:
+def _thread(roots: Sequence[Contribution]) -> dict[int | None, list[Contribution]]:
     """The answers under ``roots``, by parent, all levels (one query per level)."""
     children: dict[int | None, list[Contribution]] = {}
     level = [c.id for c in roots]
@@ -235,7 +237,7 @@ def item_page(d: Demarche, found: Item, *, page: int, form: ContributionForm | N
         Contribution.parent_id.is_(None),
         Contribution.status.in_(VISIBLE),
     )
-    total = db.session.scalar(select(func.count()).select_from(roots_query.subquery()))
+    total = db.session.scalars(select(func.count()).select_from(roots_query.subquery())).one()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     if not 1 <= page <= pages:
         uncacheable()  # one page per address: not one per number asked
