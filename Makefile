@@ -78,6 +78,7 @@ bench-synthesis: install translations
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

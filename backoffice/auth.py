@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import lazy_gettext as _L
 from flask_security import (
     RegisterFormV2,
@@ -68,7 +68,7 @@ def _on_registered(app, user: User, **_: Any) -> None:
 
 def _on_confirmed(app, user: User, **_: Any) -> None:
     """The address is the citizen's: link (or make) their participant."""
-    participant_for_user(db.session, user, as_of=utcnow())
+    participant_for_user(db.session(), user, as_of=utcnow())
 
 
 #: Forms whose work depends on whether an account exists or is confirmed (an email is sent or
@@ -105,11 +105,13 @@ def init_app(app: Flask) -> None:
     sessions.init_app(app)
     # Registration, login, confirmation and reset send emails or check passwords: the same
     # per-address limit as the public forms (mail-bombing, password guessing).
-    limiter.limit(lambda: app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(
-        app.blueprints["security"]
-    )
+    blueprint = app.blueprints["security"]
+    assert isinstance(blueprint, Blueprint)  # (typed as Flask's base class of blueprints)
+    limiter.limit(lambda: app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(blueprint)
     # And per account: failed logins only (a success does not count), from any address.
-    app.view_functions["security.login"] = limiter.limit(
+    # (Flask-Limiter's wrapper is typed as returning any of a view's returns, sync or async,
+    # which Flask's type of a view, a sync or an async callable, does not take)
+    app.view_functions["security.login"] = limiter.limit(  # type: ignore[assignment]
         lambda: app.config["LOGIN_FAILURE_LIMIT"],
         key_func=_login_account,
         methods=["POST"],
@@ -157,19 +159,20 @@ def create_user(
     except InvalidFields as exc:
         raise AccountError(f"invalid email address {email!r}") from exc
     problems = account_problems(
-        db.session, email=email, role_names=[role_name], department=department
+        db.session(), email=email, role_names=[role_name], department=department
     )
     if problems:
         raise AccountError("; ".join(str(p) for p in problems))
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
-    elif problems := password_problems(password, email=email, name=name):
-        raise AccountError(" ".join(problems))
-    dept = department_named(db.session, department) if department else None
+    elif weak := password_problems(password, email=email, name=name):
+        raise AccountError(" ".join(weak))
+    dept = department_named(db.session(), department) if department else None
     datastore = security.datastore
     role_row = datastore.find_or_create_role(role_name.value)
-    user = datastore.create_user(
+    # Flask-Security types what it creates as its UserMixin; it is our User model.
+    user: User = datastore.create_user(  # type: ignore[assignment]
         email=email,
         password=hash_password(password),
         name=name,
@@ -182,7 +185,7 @@ def create_user(
     )
     db.session.flush()
     audit.record(
-        db.session,
+        db.session(),
         "user.create",
         actor=actor,
         as_of=utcnow(),

@@ -76,7 +76,7 @@ def users_token(email):
     """Issue a new API bearer token for EMAIL and print it (it is shown only once)."""
     from .api.auth import issue_token
 
-    user = find_user(db.session, email)
+    user = find_user(db.session(), email)
     if user is None:
         raise click.ClickException(f"no account for {email}")
     if not user.active:
@@ -92,7 +92,7 @@ def users_revoke_tokens(email):
     """Revoke every API token of EMAIL."""
     from .api.auth import revoke_tokens
 
-    user = find_user(db.session, email)
+    user = find_user(db.session(), email)
     if user is None:
         raise click.ClickException(f"no account for {email}")
     count = revoke_tokens(user)
@@ -109,7 +109,7 @@ def demo_load():
         raise click.ClickException(
             "demo data holds known passwords: it loads only with DIALOGUE_ENV=development"
         )
-    created = demo_data.load(db.session, as_of=utcnow())
+    created = demo_data.load(db.session(), as_of=utcnow())
     db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present.")
     click.echo(demo_data.accounts_table())
@@ -119,7 +119,7 @@ def demo_load():
 @click.option("--as-of", "as_of", help="ISO datetime with offset (default: now).")
 def demarches_advance(as_of):
     """Open and close consultations whose dates have come (what the beat does every 5 min)."""
-    report = calendar.advance(db.session, as_of=_as_of(as_of))
+    report = calendar.advance(db.session(), as_of=_as_of(as_of))
     for line in report.lines():
         click.echo(line)
 
@@ -156,7 +156,7 @@ def contributions_import(demarche_id, file, fmt, item_id, dry_run):
     try:
         fmt = fmt or imports.guess_format(file, raw)
         limits = FileLimits.from_settings(current_app.config)
-        importer = imports.Importer(db.session, demarche, fmt, item_id=item_id, limits=limits)
+        importer = imports.Importer(db.session(), demarche, fmt, item_id=item_id, limits=limits)
         preview = importer.preview(raw)
     except DomainError as exc:
         raise click.ClickException("; ".join(tr(m) for m in exc.messages)) from None
@@ -186,7 +186,7 @@ def contributions_import(demarche_id, file, fmt, item_id, dry_run):
 def charter_scan(as_of):
     """Send the deadlines' reminders that came due, mark the missed ones and alert (what the
     beat does every 5 minutes; safe to run twice)."""
-    report = charter.scan(db.session, as_of=_as_of(as_of))
+    report = charter.scan(db.session(), as_of=_as_of(as_of))
     for line in report.lines:
         click.echo(line)
 
@@ -196,11 +196,11 @@ def charter_scan(as_of):
 def charter_install_default(reset):
     """Install the default charter (db upgrade already does); --reset makes it current again
     (démarches already started keep their version)."""
-    current = charter.current_version(db.session)
+    current = charter.current_version(db.session())
     if current is not None and not reset:
         click.echo(f"The charter is installed (version {current.number}); --reset to reset it.")
         return
-    version = charter.install_default(db.session, as_of=utcnow())
+    version = charter.install_default(db.session(), as_of=utcnow())
     db.session.commit()
     click.echo(f"Default charter installed as version {version.number}.")
 
@@ -210,7 +210,7 @@ def charter_install_default(reset):
 def charter_digest(as_of):
     """Queue the elected officials' weekly digest (what the beat does on Monday at 8:00; a
     second run in the same week queues nothing)."""
-    queued = digests.send_weekly(db.session, as_of=_as_of(as_of))
+    queued = digests.send_weekly(db.session(), as_of=_as_of(as_of))
     click.echo(f"{queued} digests queued.")
 
 
@@ -230,7 +230,7 @@ def synthesis_build(demarche_id):
         raise click.ClickException(f"no démarche {demarche_id}")
     click.echo(f"« {d.title} »")
     synthesis = build.build(
-        db.session,
+        db.session(),
         d,
         actor=None,
         as_of=utcnow(),

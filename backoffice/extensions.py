@@ -17,6 +17,8 @@ from .outgoing.mail import Mail
 from .outgoing.security_mail import OutboxMailUtil
 from .passwords import PasswordPolicy
 
+# `db.session` is a scoped_session: a proxy to the Session of the current app context.
+# The domain's functions take that Session itself, `db.session()`.
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 mail = Mail()

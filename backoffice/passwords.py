@@ -71,6 +71,7 @@ class PasswordPolicy(PasswordUtil):
         refused, normalized = super().validate(password, is_register, **kwargs)
         if refused:
             return refused, normalized
+        personal: Iterable[Any]
         if is_register:
             personal = kwargs.values()
         else:

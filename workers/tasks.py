@@ -21,26 +21,28 @@ from .limits import memory_limit
 @shared_task(name="workers.deliver_outbox")
 def deliver_outbox(ids: list[int]) -> dict[str, int]:
     """Send the given outbox rows (those already sent or claimed are skipped)."""
-    return outbox.deliver(db.session, ids, send=send_notification)
+    return outbox.deliver(db.session(), ids, send=send_notification)
 
 
 @shared_task(name="workers.sweep_outbox")
 def sweep_outbox() -> dict[str, int]:
     """Send what is due and was never picked up, or whose worker died."""
-    return outbox.deliver(db.session, outbox.due_ids(db.session, utcnow()), send=send_notification)
+    return outbox.deliver(
+        db.session(), outbox.due_ids(db.session(), utcnow()), send=send_notification
+    )
 
 
 @shared_task(name="workers.advance_calendar")
 def advance_calendar() -> list[str]:
     """Open and close the consultations whose dates have come."""
-    return calendar.advance(db.session, as_of=utcnow()).lines()
+    return calendar.advance(db.session(), as_of=utcnow()).lines()
 
 
 @shared_task(name="workers.run_import")
 def run_import(import_id: int) -> str:
     """Import a queued file of contributions, with progress (safe to run twice)."""
     limits = FileLimits.from_settings(current_app.config)
-    record = imports.run_import(db.session, import_id, limits=limits)
+    record = imports.run_import(db.session(), import_id, limits=limits)
     return record.status.value if record else "taken by another run"
 
 
@@ -49,7 +51,7 @@ def preview_import(import_id: int) -> str:
     """Read a large file into its preview, within IMPORT_PREVIEW_MEMORY bytes of memory."""
     limits = FileLimits.from_settings(current_app.config)
     with memory_limit(current_app.config["IMPORT_PREVIEW_MEMORY"]):
-        record = imports.preview_import(db.session, import_id, limits=limits)
+        record = imports.preview_import(db.session(), import_id, limits=limits)
     return record.status.value if record else "taken by another worker"
 
 
@@ -57,9 +59,9 @@ def preview_import(import_id: int) -> str:
 def sweep_imports() -> list[int]:
     """Hand out again the imports a lost task or a dead worker left; forget stale previews."""
     now = utcnow()
-    for import_id in imports.lost_previews(db.session, as_of=now):
+    for import_id in imports.lost_previews(db.session(), as_of=now):
         preview_import.delay(import_id)
-    ids = imports.sweep_imports(db.session, as_of=now)
+    ids = imports.sweep_imports(db.session(), as_of=now)
     for import_id in ids:
         run_import.delay(import_id)
     return ids
@@ -73,11 +75,11 @@ def _hand_out(mailing_id: int, count: int) -> None:
 @shared_task(name="workers.start_mailing")
 def start_mailing(mailing_id: int) -> int:
     """Write a due mailing's delivery rows and set its chunks going (safe to run twice)."""
-    rows = mailings.start(db.session, mailing_id, as_of=utcnow())
+    rows = mailings.start(db.session(), mailing_id, as_of=utcnow())
     _hand_out(
         mailing_id,
         mailings.chunks_wanted(
-            db.session, mailing_id, current_app.config["MAILING_PARALLEL"], utcnow()
+            db.session(), mailing_id, current_app.config["MAILING_PARALLEL"], utcnow()
         ),
     )
     return rows
@@ -89,17 +91,17 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
     still due. Rows recorded as sent are never sent again, however often this runs."""
     config = current_app.config
     report, more = mailings.deliver_chunk(
-        db.session,
+        db.session(),
         mailing_id,
         mailer.smtp_opener,
-        lambda mailing: mailer.composer(db.session, mailing),  # links under BASE_URL
+        lambda mailing: mailer.composer(db.session(), mailing),  # links under BASE_URL
         size=config["MAILING_CHUNK"],
         throttle=mailer.throttle(),
         retry_after=timedelta(seconds=config["MAILING_RETRY_AFTER"]),
     )
     if more:
         deliver_mailing.delay(mailing_id)
-    return report and vars(report)
+    return vars(report) if report is not None else None
 
 
 @shared_task(name="workers.sweep_mailings")
@@ -107,11 +109,11 @@ def sweep_mailings() -> dict[str, int]:
     """Start the scheduled mailings that are due, settle what dead workers left, and hand
     out the chunks that no worker is sending (retries that came due, lost tasks)."""
     now = utcnow()
-    report = mailings.sweep(db.session, as_of=now)
+    report = mailings.sweep(db.session(), as_of=now)
     handed = 0
     for mailing_id in {*report.started, *report.to_send}:
         count = mailings.chunks_wanted(
-            db.session, mailing_id, current_app.config["MAILING_PARALLEL"], now
+            db.session(), mailing_id, current_app.config["MAILING_PARALLEL"], now
         )
         _hand_out(mailing_id, count)
         handed += count
@@ -121,25 +123,25 @@ def sweep_mailings() -> dict[str, int]:
 @shared_task(name="workers.sweep_reminders")
 def sweep_reminders() -> list[int]:
     """Make the reminders of the events starting within two days (each once)."""
-    return mailings.schedule_reminders(db.session, as_of=utcnow())
+    return mailings.schedule_reminders(db.session(), as_of=utcnow())
 
 
 @shared_task(name="workers.expire_registrations")
 def expire_registrations() -> list[int]:
     """Lapse the registrations made by typing an address that nobody confirmed in time."""
-    return events.expire_pending(db.session, as_of=utcnow())
+    return events.expire_pending(db.session(), as_of=utcnow())
 
 
 @shared_task(name="workers.scan_charter")
 def scan_charter() -> list[str]:
     """The charter's reminders and missed deadlines (each notice once)."""
-    return charter.scan(db.session, as_of=utcnow()).lines
+    return charter.scan(db.session(), as_of=utcnow()).lines
 
 
 @shared_task(name="workers.send_digests")
 def send_digests() -> int:
     """The elected officials' weekly digest (once a week each)."""
-    return digests.send_weekly(db.session, as_of=utcnow())
+    return digests.send_weekly(db.session(), as_of=utcnow())
 
 
 @shared_task(name="workers.build_synthesis")
@@ -150,7 +152,7 @@ def build_synthesis(demarche_id: int, trigger: str | None = None) -> int | None:
     d = db.session.get(Demarche, demarche_id)
     if d is None:
         return None
-    return build.build(db.session, d, actor=None, as_of=utcnow(), trigger=trigger).version
+    return build.build(db.session(), d, actor=None, as_of=utcnow(), trigger=trigger).version
 
 
 @shared_task(name="workers.sweep_syntheses")
@@ -159,9 +161,9 @@ def sweep_syntheses() -> list[int]:
     from workflows.syntheses.requests import missing_builds, missing_documents
 
     versions = []
-    for demarche_id, trigger in missing_builds(db.session):
+    for demarche_id, trigger in missing_builds(db.session()):
         versions.append(build_synthesis(demarche_id, trigger))
-    for synthesis_id in missing_documents(db.session):
+    for synthesis_id in missing_documents(db.session()):
         render_synthesis(synthesis_id)
     return versions
 
@@ -171,4 +173,4 @@ def render_synthesis(synthesis_id: int) -> list[str]:
     """Make and keep the PDF and the spreadsheet of a published version (once)."""
     from backoffice.outgoing.syntheses import render_documents
 
-    return render_documents(db.session, synthesis_id)
+    return render_documents(db.session(), synthesis_id)

@@ -161,6 +161,7 @@ def contribute(
         errors.update(exc.errors)
     if errors:
         raise InvalidFields(errors)
+    assert item is not None  # else an error above
     if author is not None and insee is None and author.commune_insee:
         insee, canton = commune_fields(author.commune_insee)
     held = online and demarche.hold_for_review and actor is not None

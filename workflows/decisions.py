@@ -45,7 +45,7 @@ def decide(
         )
     errors: dict[str, Msg] = {}
     try:
-        clean_outcome = DecisionOutcome(outcome)
+        clean_outcome = DecisionOutcome(outcome if isinstance(outcome, str) else "")
     except ValueError:
         errors["outcome"] = N_(
             "unknown decision “%(value)s”; expected one of: %(choices)s",
@@ -61,7 +61,7 @@ def decide(
         raise InvalidFields(errors)
     decision = item.decision
     created = decision is None
-    if created:
+    if decision is None:
         decision = ItemDecision(item_id=item.id)
         session.add(decision)
         item.decision = decision

@@ -94,6 +94,7 @@ def compose(session: Session, *, as_of: datetime, only: int | None = None) -> li
     ):
         line = DigestLine(demarche_id, title, Stage(stage).value)
         lines[demarche_id] = line
+        assert official_id is not None  # only the officials asked for
         digests[official_id].demarches.append(line)
     if lines:
         week_start = as_of - timedelta(days=7)

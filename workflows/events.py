@@ -77,7 +77,7 @@ def event_values(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, Msg] = {}
     values: dict[str, Any] = {}
     try:
-        values["kind"] = EventKind(fields.get("kind"))
+        values["kind"] = EventKind(fields.get("kind", ""))
     except ValueError:
         errors["kind"] = N_("a citizen workshop or a territorial meeting")
     values["title"] = to_text(fields.get("title") or "", single_line=True)[:200]
@@ -300,13 +300,13 @@ def request_registration(
     if live is not None:
         resend_link(session, live, as_of=as_of)
         return live
-    pending = session.scalar(
+    pending = session.scalars(
         select(func.count(Registration.id)).where(
             Registration.participant_id == participant.id,
             Registration.status == RegistrationStatus.PENDING,
             Registration.created_at > as_of - PENDING_FOR,
         )
-    )
+    ).one()
     if pending >= MAX_PENDING_PER_ADDRESS or not _may_mail(session, participant, as_of):
         return None
     registration = Registration(

@@ -81,12 +81,14 @@ def consultation_dates(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
                 days=shortest,
                 actual=length,
             )
-        if rule.maximum is not None and closes > _add(opens, rule.maximum, rule.maximum_unit):
+        # (a rule's maximum always has its unit; days, as a rule's form has it by default)
+        unit = rule.maximum_unit or "days"
+        if rule.maximum is not None and closes > _add(opens, rule.maximum, unit):
             yield N_(
                 "rule “%(rule)s”: the consultation may last at most %(amount)s %(unit)s",
                 rule=rule.label,
                 amount=rule.maximum,
-                unit=UNIT_LABELS.get(rule.maximum_unit, rule.maximum_unit),
+                unit=UNIT_LABELS.get(unit, unit),
             )
     today = local_date(ctx.as_of)
     if opens > today:

@@ -54,6 +54,7 @@ def _values(title: object, text: object, position: object) -> tuple[str, str, in
         errors["position"] = N_("a position between 1 and 10000 expected")
     if errors:
         raise InvalidFields(errors)
+    assert position is None or isinstance(position, int)  # checked above
     return clean_title, clean_text, position
 
 

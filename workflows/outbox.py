@@ -22,7 +22,7 @@ from .charter import settle_by_key
 from .clock import utcnow
 from .models import Demarche, OutboxMessage, OutboxStatus, Participant, User
 from .retry import backoff, exhausted
-from .sql import database_unavailable
+from .sql import database_unavailable, execute_dml
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ def claim(session: Session, message_id: int, as_of: datetime) -> OutboxMessage |
         (OutboxMessage.status == OutboxStatus.SENDING)
         & (OutboxMessage.claimed_at < as_of - STALE_CLAIM),
     )
-    result = session.execute(
+    result = execute_dml(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, claimable)
         .values(
@@ -122,7 +123,7 @@ def claim(session: Session, message_id: int, as_of: datetime) -> OutboxMessage |
             claimed_at=as_of,
             attempts=OutboxMessage.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
     if result.rowcount != 1:
@@ -172,9 +173,10 @@ def deliver(
                 error = f"{type(exc).__name__}: {exc}"
                 outcome = _finish(message, OutboxStatus.FAILED, now(), error=error)
             else:
-                outcome = _finish(message, OutboxStatus.SENT, now(), message_id=message_header)
+                sent_at = now()
+                outcome = _finish(message, OutboxStatus.SENT, sent_at, message_id=message_header)
                 if message.context.get("settles"):  # e.g. a receipt meets its deadline
-                    settle_by_key(session, message.context["settles"], at=message.sent_at)
+                    settle_by_key(session, message.context["settles"], at=sent_at)
         session.commit()
         counts[outcome] += 1
     return counts

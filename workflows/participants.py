@@ -66,8 +66,8 @@ def participant_for_email(
     try:
         with session.begin_nested():  # two requests for one new address: one row
             session.add(participant)
-    except IntegrityError:
-        participant = session.scalar(select(Participant).where(Participant.email == email))
+    except IntegrityError:  # the other request's row
+        participant = session.scalars(select(Participant).where(Participant.email == email)).one()
     return participant
 
 
@@ -180,7 +180,12 @@ def messages_received(session: Session, participant: Participant) -> list[Outbox
             Delivery.participant_id == participant.id, Delivery.status == DeliveryStatus.SENT
         )
     ).all()
-    return sorted([*notifications, *deliveries], key=lambda m: m.sent_at, reverse=True)
+    return sorted([*notifications, *deliveries], key=_sent_at, reverse=True)
+
+
+def _sent_at(message: OutboxMessage | Delivery) -> datetime:
+    assert message.sent_at is not None  # set when it is marked sent
+    return message.sent_at
 
 
 def _iso(value: Any) -> Any:

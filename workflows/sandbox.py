@@ -137,7 +137,7 @@ def render(template: Template, context: Mapping[str, Any], budget: Budget) -> st
             written.append(part)
         return "".join(written)
     finally:
-        parts.close()
+        parts.close()  # type: ignore[attr-defined]  # typed an Iterator, it is a generator
         _METER.reset(token)
 
 
@@ -385,12 +385,13 @@ def _guard(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         if stringifies:
             for value in (*args, *kwargs.values()):
                 meter.fits(weight(value))
-        first = {
+        passed: dict[str | None, tuple[Any, ...]] = {
             "context": (context,),
             "eval_context": (context.eval_ctx,),
             "environment": (context.environment,),
-        }.get(passes, ())
-        if signature is not None:
+        }
+        first = passed.get(passes, ())
+        if check is not None and signature is not None:  # (one is set with the other)
             bound = signature.bind(*first, *args, **kwargs)
             bound.apply_defaults()
             check(meter, context.environment, bound.arguments)
@@ -416,7 +417,7 @@ class _CodeGenerator(CodeGenerator):
         if not getattr(node.iter, "metered_loop", False):  # (a recursive loop visits it twice)
             metered = nodes.EnvironmentAttribute("metered", lineno=node.iter.lineno)
             node.iter = nodes.Call(metered, [node.iter], [], None, None, lineno=node.iter.lineno)
-            node.iter.metered_loop = True
+            node.iter.metered_loop = True  # type: ignore[attr-defined]  # our mark on the node
         super().visit_For(node, frame)
 
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:

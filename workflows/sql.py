@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, String, Table, bindparam, column, func, select, true
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 #: SQLSTATEs of a server that is away for now: the connection exceptions (class 08), an
 #: administrator's or a crash's shutdown, a server still starting, too many connections.
@@ -47,6 +50,13 @@ def worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.DBAPIError) and state in ("40001", "40P01")
 
 
+def execute_dml(session: Session, statement: Executable) -> CursorResult:
+    """``session.execute`` of an UPDATE, DELETE or INSERT without RETURNING, whose ``rowcount``
+    the caller reads. Session.execute is typed to return a Result whatever the statement; for
+    these it is a CursorResult, which has the rowcount."""
+    return cast(CursorResult, session.execute(statement))
+
+
 def insert_ignoring_duplicates(session: Session, table: Table, unique: list[str]):
     """``INSERT … ON CONFLICT (unique) DO NOTHING``: of two writers, the second inserts
     nothing and raises nothing (with ``RETURNING``, each sees only its own rows)."""
@@ -81,6 +91,7 @@ def insert_rows_ignoring_duplicates(
         return done.isoformat() if isinstance(done, datetime | date) else done
 
     payload = [{name: value(name, row[name]) for name in row} for row in rows]
+    insert: Callable[[Table], postgresql.Insert | sqlite.Insert]
     if postgres:
         source = (
             func.json_to_recordset(bindparam("rows", payload, type_=JSON))

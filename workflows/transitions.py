@@ -22,6 +22,7 @@ from .guards import MoveContext, unmet_conditions
 from .i18n import N_, Msg
 from .models import Demarche, StageTransition, User
 from .roles import MISSION_ROLES, RoleName
+from .sql import execute_dml
 from .stages import MOVES, Move, Stage, find_move, moves_from
 from .syntheses.requests import request_build
 
@@ -88,11 +89,12 @@ def transition(
         raise TransitionRefused(*unmet)
 
     # Compare-and-set: of two users racing, the second changes nothing and gets a conflict.
-    result = session.execute(
+    result = execute_dml(
+        session,
         update(Demarche)
         .where(Demarche.id == d.id, Demarche.stage == d.stage)
         .values(stage=target, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if result.rowcount != 1:
         current = session.scalar(select(Demarche.stage).where(Demarche.id == d.id))

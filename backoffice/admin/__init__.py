@@ -34,9 +34,11 @@ from .syntheses import SynthesisView
 def init_app(app: Flask) -> Admin:
     # Our templates override a few of Flask-Admin's (templates/admin/…) and reach the originals
     # as "flask_admin/admin/…" to import the macros they leave unchanged.
-    app.jinja_loader = ChoiceLoader(  # type: ignore[method-assign]
+    own = app.jinja_loader
+    assert own is not None  # create_app gives the app its template folder
+    app.jinja_loader = ChoiceLoader(
         [
-            app.jinja_loader,
+            own,
             PrefixLoader({"flask_admin": PackageLoader("flask_admin", "templates/bootstrap4")}),
         ]
     )

@@ -114,7 +114,7 @@ class CharterView(ProtectedView):
             .where(CharterVersion.published_at.is_(None))
             .order_by(CharterVersion.number.desc())
         )
-        return draft or charter.current_version(db.session)
+        return draft or charter.current_version(db.session())
 
     @expose("/")
     def index(self):
@@ -142,7 +142,7 @@ class CharterView(ProtectedView):
     @expose("/draft/", methods=("POST",))
     def draft_view(self):
         draft = perform(
-            lambda: charter.new_draft(db.session, current_user, as_of=utcnow()),
+            lambda: charter.new_draft(db.session(), current_user, as_of=utcnow()),
             gettext("A draft of the charter is ready: change its rules, then publish it."),
         ).value
         return self._back(draft)
@@ -151,7 +151,7 @@ class CharterView(ProtectedView):
     def publish_view(self):
         version = db.get_or_404(CharterVersion, id_arg(request.form, "id") or 0)
         perform(
-            lambda: charter.publish(db.session, current_user, version, as_of=utcnow()),
+            lambda: charter.publish(db.session(), current_user, version, as_of=utcnow()),
             gettext(
                 "Version %(number)s is the charter now: it applies to the démarches created "
                 "from now on.",
@@ -163,7 +163,7 @@ class CharterView(ProtectedView):
     @expose("/reset/", methods=("POST",))
     def reset_view(self):
         version = perform(
-            lambda: charter.install_default(db.session, actor=current_user, as_of=utcnow()),
+            lambda: charter.install_default(db.session(), actor=current_user, as_of=utcnow()),
             gettext("The default charter is back, as a new version."),
         ).value
         return self._back(version)
@@ -193,7 +193,7 @@ class CharterView(ProtectedView):
 
             if perform(
                 lambda: charter.update_rule(
-                    db.session, current_user, rule, form.values(), as_of=utcnow()
+                    db.session(), current_user, rule, form.values(), as_of=utcnow()
                 ),
                 gettext("The rule is saved in the draft."),
                 refused=refused,
@@ -312,7 +312,7 @@ class DeadlineView(ScopedToDemarches, ProtectedModelView):
             abort(404)
         perform(
             lambda: charter.waive(
-                db.session,
+                db.session(),
                 current_user,
                 deadline,
                 reason=request.form.get("reason"),

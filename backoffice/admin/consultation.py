@@ -138,7 +138,7 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
     def create_model(self, form):
         done = perform(
             lambda: item_domain.add_item(
-                db.session,
+                db.session(),
                 current_user,
                 form.demarche.data,
                 title=form.title.data,
@@ -153,7 +153,7 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
         return bool(
             perform(
                 lambda: item_domain.update_item(
-                    db.session,
+                    db.session(),
                     current_user,
                     model,
                     title=form.title.data,
@@ -172,7 +172,7 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
     def delete_model(self, model):
         return bool(
             perform(
-                lambda: item_domain.delete_item(db.session, current_user, model, as_of=utcnow())
+                lambda: item_domain.delete_item(db.session(), current_user, model, as_of=utcnow())
             )
         )
 
@@ -187,7 +187,7 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
         keys = {key for key in map(parse_id, ids) if key is not None}
         items = self.get_query().filter(Item.id.in_(keys)).all() if keys else []
         done = perform(
-            lambda: item_domain.delete_items(db.session, current_user, items, as_of=utcnow())
+            lambda: item_domain.delete_items(db.session(), current_user, items, as_of=utcnow())
         )
         if not done:
             return
@@ -308,7 +308,7 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
             reports=reports,
             return_url=self.get_url(".index_view"),
             can_moderate=current_user.is_mission,
-            deadline=charter.deadline_of_question(db.session, contribution)
+            deadline=charter.deadline_of_question(db.session(), contribution)
             if is_question
             else None,
             can_answer=is_question
@@ -326,7 +326,7 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
         first = contribution.answered_at is None
         perform(
             lambda: questions.answer(
-                db.session,
+                db.session(),
                 current_user,
                 contribution,
                 request.form.get("answer", ""),
@@ -345,7 +345,7 @@ class ContributionView(ScopedToDemarches, ProtectedModelView):
             abort(404)
         perform(
             lambda: contribution_domain.moderate(
-                db.session,
+                db.session(),
                 contribution,
                 request.form.get("action", ""),
                 actor=current_user,
@@ -472,7 +472,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
     def create_model(self, form):
         done = perform(
             lambda: event_domain.create_event(
-                db.session, current_user, form.demarche.data, _event_fields(form), as_of=utcnow()
+                db.session(), current_user, form.demarche.data, _event_fields(form), as_of=utcnow()
             )
         )
         return done.value if done else False
@@ -481,7 +481,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         return bool(
             perform(
                 lambda: event_domain.update_event(
-                    db.session, current_user, model.id, _event_fields(form), as_of=utcnow()
+                    db.session(), current_user, model.id, _event_fields(form), as_of=utcnow()
                 )
             )
         )
@@ -503,10 +503,10 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             collected=collected,
             items=event.demarche.items,
             return_url=self.get_url(".index_view"),
-            seats_left=event_domain.seats_left(db.session, event),
+            seats_left=event_domain.seats_left(db.session(), event),
             show_addresses=sees_personal_data(current_user),
             participant_label=participant_label,
-            counts=event_domain.counts(db.session, event, as_of=utcnow()),
+            counts=event_domain.counts(db.session(), event, as_of=utcnow()),
             # Pending ones are not listed: an address nobody confirmed is no registrant.
             registrations=[
                 r for r in event.registrations if r.status != RegistrationStatus.PENDING
@@ -521,7 +521,7 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         attended = {parse_id(v) for v in request.form.getlist("attended")} - {None}
         perform(
             lambda: event_domain.record_attendance(
-                db.session,
+                db.session(),
                 current_user,
                 event.id,
                 attended,
@@ -546,10 +546,10 @@ class EventView(ScopedToDemarches, ProtectedModelView):
             author = None
             if form.get("author_email", "").strip():
                 author = participant_for_email(
-                    db.session, form["author_email"], name=form.get("author_name"), as_of=now
+                    db.session(), form["author_email"], name=form.get("author_name"), as_of=now
                 )
             return contribution_domain.contribute(
-                db.session,
+                db.session(),
                 event.demarche,
                 item_id=parse_id(form.get("item_id")),
                 body=form.get("body", ""),

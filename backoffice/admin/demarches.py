@@ -8,6 +8,7 @@ and ``transition`` for the moves, so the back office and the API obey the same r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Response,
@@ -95,7 +96,7 @@ def _department_options():
 
 @_per_request
 def _elected_options():
-    return [(u.id, u.display_name) for u in domain.elected_officials(db.session)]
+    return [(u.id, u.display_name) for u in domain.elected_officials(db.session())]
 
 
 def _territory_options():
@@ -193,7 +194,7 @@ class DemarcheView(ProtectedModelView):
         },
         "elected_official": {
             "label": _L("Sponsoring elected official"),
-            "query_factory": lambda: domain.elected_officials(db.session),
+            "query_factory": lambda: domain.elected_officials(db.session()),
             "blank_text": _L("— to be chosen —"),
         },
         "desired_calendar": {"label": _L("Desired calendar")},
@@ -233,11 +234,11 @@ class DemarcheView(ProtectedModelView):
     # -- who sees and does what ------------------------------------------------------
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return self.can_create
 
     def get_query(self):
@@ -276,7 +277,7 @@ class DemarcheView(ProtectedModelView):
     def create_model(self, form):
         done = perform(
             lambda: domain.create_draft(
-                db.session, current_user, _form_values(form), as_of=utcnow()
+                db.session(), current_user, _form_values(form), as_of=utcnow()
             ),
             gettext("Draft saved. Submit it to the mission when it is complete."),
             refused=lambda exc: _flash_refusal(exc, form),
@@ -288,9 +289,9 @@ class DemarcheView(ProtectedModelView):
             # Lock the démarche's row (only it: PostgreSQL cannot lock the outer-joined
             # department and official) and re-read it, as the API does: a move committed
             # meanwhile decides what is editable.
-            locked = get_visible(db.session, current_user, model.id, lock=True)
+            locked = get_visible(db.session(), current_user, model.id, lock=True)
             return domain.update_demarche(
-                db.session, current_user, locked, _form_values(form), as_of=utcnow()
+                db.session(), current_user, locked, _form_values(form), as_of=utcnow()
             )
 
         done = perform(change, refused=lambda exc: _flash_refusal(exc, form))
@@ -322,7 +323,7 @@ class DemarcheView(ProtectedModelView):
         comment = request.form.get("comment", "")
         done = perform(
             lambda: transition(
-                db.session,
+                db.session(),
                 model.id,
                 request.form.get("to", ""),
                 actor=current_user,
@@ -355,7 +356,7 @@ class DemarcheView(ProtectedModelView):
             return redirect(self.get_url(".index_view"))
         perform(
             lambda: decisions.decide(
-                db.session,
+                db.session(),
                 current_user,
                 item,
                 outcome=request.form.get("outcome", ""),
@@ -390,7 +391,7 @@ class DemarcheView(ProtectedModelView):
                 )
                 done = perform(
                     lambda: imports.start_import(
-                        db.session,
+                        db.session(),
                         model,
                         actor=current_user,
                         filename=upload.filename,
@@ -418,10 +419,10 @@ class DemarcheView(ProtectedModelView):
                 abort(403)
             large = record.rows_to_import > current_app.config["IMPORT_INLINE_ROWS"]
             if large and current_app.config["OUTBOX_DISPATCH"] == "celery":
-                imports.queue_import(db.session, record.id, as_of=utcnow())  # a worker runs it
+                imports.queue_import(db.session(), record.id, as_of=utcnow())  # a worker runs it
             else:
                 imports.run_import(
-                    db.session, record.id, limits=FileLimits.from_settings(current_app.config)
+                    db.session(), record.id, limits=FileLimits.from_settings(current_app.config)
                 )
             return redirect(self.get_url(".import_status_view", import_id=record.id))
         db.session.refresh(record)
@@ -441,7 +442,7 @@ class DemarcheView(ProtectedModelView):
             abort(404)
         try:
             content, mimetype, filename = exports.export(
-                db.session,
+                db.session(),
                 model,
                 fmt=request.form.get("format", "csv"),
                 personal=request.form.get("personal") == "1",
@@ -464,7 +465,7 @@ class DemarcheView(ProtectedModelView):
     def _render_sheet(self, model: Demarche, comment: str = "", failed_move: str | None = None):
         as_of = utcnow()
         options = (
-            move_options(db.session, model, current_user, as_of)
+            move_options(db.session(), model, current_user, as_of)
             if current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
             else []
         )
@@ -479,7 +480,7 @@ class DemarcheView(ProtectedModelView):
             self.details_template,
             model=model,
             contribution_counts=counts,
-            item_counts=item_counts(db.session, model),
+            item_counts=item_counts(db.session(), model),
             may_prepare=may_act_on(current_user, model),
             may_decide=model.stage in decisions.DECISION_STAGES and may_act_on(current_user, model),
             outcomes=list(DecisionOutcome),
@@ -495,8 +496,8 @@ class DemarcheView(ProtectedModelView):
             else [],
             options=options,
             timeline=_timeline(model),
-            record=charter.record_of(db.session, model),
-            answers=charter.questions_record(db.session, model),
+            record=charter.record_of(db.session(), model),
+            answers=charter.questions_record(db.session(), model),
             editable=bool(domain.editable_fields(current_user, model)) and self.can_edit,
             comment=comment,
             failed_move=failed_move,
@@ -507,7 +508,7 @@ class DemarcheView(ProtectedModelView):
 
 def _timeline(model: Demarche) -> list[dict]:
     """Transitions and edits of the démarche, oldest first."""
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "at": t.at,
             "actor": t.actor,

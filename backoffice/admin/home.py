@@ -44,7 +44,7 @@ class HomeView(ProtectedIndexView):
             else []
         )
         deadlines = charter.overdue_or_due(
-            db.session, as_of=utcnow(), within=timedelta(days=7), visible=visible
+            db.session(), as_of=utcnow(), within=timedelta(days=7), visible=visible
         )
         sending = db.session.scalars(
             select(Mailing)
@@ -59,8 +59,8 @@ class HomeView(ProtectedIndexView):
             todo=todo,
             soon=deadlines["soon"],
             missed=deadlines["missed"],
-            questions=charter.unanswered_questions(db.session, visible=visible, limit=20),
-            sending=[(m, mailings.counts(db.session, m.id)) for m in sending],
+            questions=charter.unanswered_questions(db.session(), visible=visible, limit=20),
+            sending=[(m, mailings.counts(db.session(), m.id)) for m in sending],
             now=utcnow(),
             reads_contributions=reads_contributions(),
         )

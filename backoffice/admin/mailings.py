@@ -102,7 +102,7 @@ def _fields(form: MailingForm) -> dict:
 
 
 def _counts_line(view, context, model, name):
-    counts = domain.counts(db.session, model.id)
+    counts = domain.counts(db.session(), model.id)
     return gettext(
         "%(sent)s sent, %(to_send)s to send", sent=counts["sent"], to_send=counts["to_send"]
     )
@@ -167,7 +167,7 @@ class MailingView(ProtectedModelView):
     def create_model(self, form):
         done = perform(
             lambda: domain.create_mailing(
-                db.session, current_user, _fields(form), as_of=utcnow(), budget=budget()
+                db.session(), current_user, _fields(form), as_of=utcnow(), budget=budget()
             )
         )
         return done.value if done else False
@@ -176,7 +176,12 @@ class MailingView(ProtectedModelView):
         return bool(
             perform(
                 lambda: domain.update_mailing(
-                    db.session, current_user, model, _fields(form), as_of=utcnow(), budget=budget()
+                    db.session(),
+                    current_user,
+                    model,
+                    _fields(form),
+                    as_of=utcnow(),
+                    budget=budget(),
                 )
             )
         )
@@ -196,11 +201,11 @@ class MailingView(ProtectedModelView):
         if mailing is None:
             abort(404)
         address = (request.args.get("address") or "").strip() or None
-        recipient = domain.sample_recipient(db.session, mailing, address)
+        recipient = domain.sample_recipient(db.session(), mailing, address)
         preview = None
         if recipient is not None:
             try:
-                letter = composer(db.session, mailing).for_recipient(recipient)
+                letter = composer(db.session(), mailing).for_recipient(recipient)
                 preview = {
                     "address": letter.address,
                     "subject": letter.subject,
@@ -219,15 +224,15 @@ class MailingView(ProtectedModelView):
         return self.render(
             self.details_template,
             mailing=mailing,
-            counts=domain.counts(db.session, mailing.id),
+            counts=domain.counts(db.session(), mailing.id),
             reasons={
                 reason: (SKIP_LABELS.get(reason, reason), number)
-                for reason, number in domain.skip_reasons(db.session, mailing.id).items()
+                for reason, number in domain.skip_reasons(db.session(), mailing.id).items()
             },
             preview=preview,
             problems=problems,
             skip_labels=SKIP_LABELS,
-            recipients_count=len(domain.recipients(db.session, mailing))
+            recipients_count=len(domain.recipients(db.session(), mailing))
             if mailing.status in (MailingStatus.DRAFT, MailingStatus.SCHEDULED)
             else None,
             return_url=self.get_url(".index_view"),
@@ -239,7 +244,7 @@ class MailingView(ProtectedModelView):
         mailing = self.get_one(request.args.get("id"))
         if mailing is None:
             abort(404)
-        return jsonify(status=mailing.status.value, counts=domain.counts(db.session, mailing.id))
+        return jsonify(status=mailing.status.value, counts=domain.counts(db.session(), mailing.id))
 
     @expose("/test/", methods=("POST",))
     def test_view(self):
@@ -247,9 +252,9 @@ class MailingView(ProtectedModelView):
         address = (request.form.get("address") or "").strip() or None
 
         def send():
-            send_test(db.session, mailing, current_user.email, address)
+            send_test(db.session(), mailing, current_user.email, address)
             audit.record(
-                db.session,
+                db.session(),
                 "mailing.test",
                 actor=current_user,
                 as_of=utcnow(),
@@ -272,7 +277,7 @@ class MailingView(ProtectedModelView):
                 return redirect(self.get_url(".details_view", id=mailing.id))
             at = at.replace(tzinfo=PARIS)
         perform(
-            lambda: domain.schedule(db.session, current_user, mailing, at=at, as_of=utcnow()),
+            lambda: domain.schedule(db.session(), current_user, mailing, at=at, as_of=utcnow()),
             lambda _: (
                 gettext("The mailing is being sent.")
                 if at is None or at <= utcnow()
@@ -288,7 +293,7 @@ class MailingView(ProtectedModelView):
     def cancel_view(self):
         mailing = self._mailing_from_form()
         perform(
-            lambda: domain.cancel(db.session, current_user, mailing, as_of=utcnow()),
+            lambda: domain.cancel(db.session(), current_user, mailing, as_of=utcnow()),
             lambda stopped: gettext(
                 "Mailing cancelled: %(num)s messages will not be sent.", num=stopped
             ),

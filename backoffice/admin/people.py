@@ -28,7 +28,7 @@ _L = lazy_gettext
 
 class UserView(ProtectedModelView):
     roles = frozenset({RoleName.ADMIN})
-    column_list = ("email", "name", "roles", "department", "active", "created_at")
+    column_list: tuple[str, ...] = ("email", "name", "roles", "department", "active", "created_at")
     column_labels = {
         "email": _L("Email"),
         "name": _L("Name"),
@@ -54,7 +54,15 @@ class UserView(ProtectedModelView):
         "active",
         "created_at",
     )
-    form_columns = ("email", "name", "position", "department", "roles", "active", "new_password")
+    form_columns: tuple[str, ...] = (
+        "email",
+        "name",
+        "position",
+        "department",
+        "roles",
+        "active",
+        "new_password",
+    )
     form_extra_fields = {
         "new_password": PasswordField(
             _L("New password"),
@@ -88,7 +96,7 @@ class UserView(ProtectedModelView):
         names = {r.name for r in model.roles}
         with db.session.no_autoflush:
             problems = account_problems(
-                db.session,
+                db.session(),
                 email=model.email,
                 role_names=names,
                 department=model.department,
@@ -98,7 +106,7 @@ class UserView(ProtectedModelView):
             raise ValidationError("; ".join(tr(p) for p in problems))
         db.session.flush()
         audit.record(
-            db.session,
+            db.session(),
             "user.create" if is_created else "user.update",
             actor=current_user,
             as_of=utcnow(),
@@ -150,7 +158,7 @@ class DepartmentView(ProtectedModelView):
             raise ValidationError(_L("A department with this name already exists."))
         db.session.flush()
         audit.record(
-            db.session,
+            db.session(),
             "department.create" if is_created else "department.update",
             actor=current_user,
             as_of=utcnow(),

@@ -29,7 +29,7 @@ class SynthesisView(ProtectedView):
 
     def _demarche(self, demarche_id: int):
         try:
-            return get_visible(db.session, current_user, demarche_id)
+            return get_visible(db.session(), current_user, demarche_id)
         except NotFound:
             abort(404)
 
@@ -50,9 +50,9 @@ class SynthesisView(ProtectedView):
         ).all()
         number = request.args.get("version", type=int)
         synthesis = (
-            versions.get_version(db.session, d, number)
+            versions.get_version(db.session(), d, number)
             if number
-            else versions.latest(db.session, d)
+            else versions.latest(db.session(), d)
         )
         return self.render(
             "admin/synthesis/sheet.html",
@@ -67,7 +67,7 @@ class SynthesisView(ProtectedView):
 
     def _act(self, demarche_id: int, action, success: str):
         d = self._demarche(demarche_id)
-        synthesis = versions.get_version(db.session, d, request.form.get("version", type=int))
+        synthesis = versions.get_version(db.session(), d, request.form.get("version", type=int))
         perform(lambda: action(synthesis), success)
         return self._back(d, synthesis.version)
 
@@ -79,7 +79,7 @@ class SynthesisView(ProtectedView):
         return self._act(
             demarche_id,
             lambda s: versions.edit(
-                db.session,
+                db.session(),
                 current_user,
                 s,
                 introduction=form.get("introduction", ""),
@@ -95,7 +95,7 @@ class SynthesisView(ProtectedView):
         return self._act(
             demarche_id,
             lambda s: versions.merge_themes(
-                db.session,
+                db.session(),
                 current_user,
                 s,
                 request.form.get("keep", ""),
@@ -109,7 +109,7 @@ class SynthesisView(ProtectedView):
     def validate(self, demarche_id: int):
         return self._act(
             demarche_id,
-            lambda s: versions.validate(db.session, current_user, s, as_of=utcnow()),
+            lambda s: versions.validate(db.session(), current_user, s, as_of=utcnow()),
             gettext("The synthesis is validated: it can be published."),
         )
 
@@ -117,22 +117,24 @@ class SynthesisView(ProtectedView):
     def publish(self, demarche_id: int):
         return self._act(
             demarche_id,
-            lambda s: versions.publish(db.session, current_user, s, as_of=utcnow()),
+            lambda s: versions.publish(db.session(), current_user, s, as_of=utcnow()),
             gettext("The synthesis is public on the démarche's page."),
         )
 
     @expose("/<int:demarche_id>/<any(pdf, xlsx):extension>/")
     def download(self, demarche_id: int, extension: str):
         d = self._demarche(demarche_id)
-        synthesis = versions.get_version(db.session, d, request.args.get("version", type=int))
-        return stored_document(db.session, synthesis, extension)
+        synthesis = versions.get_version(db.session(), d, request.args.get("version", type=int))
+        return stored_document(db.session(), synthesis, extension)
 
     @expose("/<int:demarche_id>/build/", methods=("POST",))
     def build(self, demarche_id: int):
         d = self._demarche(demarche_id)
         if not current_user.is_mission:
             abort(403)
-        request_rebuild(db.session, current_user, d, as_of=utcnow())  # audited; built after commit
+        request_rebuild(
+            db.session(), current_user, d, as_of=utcnow()
+        )  # audited; built after commit
         db.session.commit()
         flash(
             gettext("A new version is being built by the workers: it appears here in a moment."),

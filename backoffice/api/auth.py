@@ -58,6 +58,7 @@ def authenticate() -> None:
             message=gettext("Invalid or revoked token."),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    assert row is not None  # abort() raised (flask_smorest has no types to say so)
     g.api_user = row.user
 
 

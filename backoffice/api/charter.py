@@ -30,7 +30,7 @@ blp = api_blueprint(
 def _deadline(deadline_id: int) -> Deadline:
     """A deadline of a démarche the caller may see; any other is "not found", naming only
     the id the caller sent (never the other démarche)."""
-    deadline = charter.get_deadline(db.session, deadline_id)
+    deadline = charter.get_deadline(db.session(), deadline_id)
     if not can_see(api_user(), deadline.demarche):
         raise NotFound(N_("no deadline %(id)s", id=deadline_id))
     return deadline
@@ -82,7 +82,7 @@ def waive_deadline(body, deadline_id):
     if not api_user().is_mission:
         raise PermissionDenied(N_("only the mission waives a deadline"))
     deadline = _deadline(deadline_id)
-    charter.waive(db.session, api_user(), deadline, reason=body["reason"], as_of=utcnow())
+    charter.waive(db.session(), api_user(), deadline, reason=body["reason"], as_of=utcnow())
     db.session.commit()
     return deadline
 
@@ -95,10 +95,10 @@ def answer_question(body, question_id):
     """The démarche's department (or the mission) answers a citizen's question: the answer is
     published under it, the asker is emailed, the charter's deadline is met. Posting again
     corrects the answer (no second email)."""
-    question = questions.get_question(db.session, question_id)
+    question = questions.get_question(db.session(), question_id)
     if not can_see(api_user(), question.demarche):
         raise NotFound(N_("no question %(id)s", id=question_id))
-    questions.answer(db.session, api_user(), question, body["answer"], as_of=utcnow())
+    questions.answer(db.session(), api_user(), question, body["answer"], as_of=utcnow())
     db.session.commit()
-    question.deadline = charter.deadline_of_question(db.session, question)  # type: ignore[attr-defined]
+    question.deadline = charter.deadline_of_question(db.session(), question)
     return question

@@ -46,7 +46,7 @@ blp = api_blueprint(
 @blp.errors(404)
 def list_items(demarche_id):
     """The items of a démarche, in their order."""
-    d = get_readable(db.session, api_user(), demarche_id)
+    d = get_readable(db.session(), api_user(), demarche_id)
     return {"items": d.items, "total": len(d.items)}
 
 
@@ -56,9 +56,9 @@ def list_items(demarche_id):
 @blp.errors(400, 403, 404, 409)
 def create_item(fields, demarche_id):
     """Add an item (the mission, or the démarche's department, until the consultation closes)."""
-    d = get_visible(db.session, api_user(), demarche_id, lock=True)
+    d = get_visible(db.session(), api_user(), demarche_id, lock=True)
     item = add_item(
-        db.session,
+        db.session(),
         api_user(),
         d,
         title=fields["title"],
@@ -88,13 +88,13 @@ def _is_staff(user) -> bool:
 def list_contributions(args, demarche_id):
     """Contributions, oldest first, paginated; ``format=csv`` gives the export (CSV)."""
     user = api_user()
-    d = get_readable(db.session, user, demarche_id)
+    d = get_readable(db.session(), user, demarche_id)
     staff = _is_staff(user)
     if args.get("format") == "csv":
         if not staff:
             raise PermissionDenied(N_("the export is for the back office"))
         content, mimetype, filename = exports.export(
-            db.session,
+            db.session(),
             d,
             fmt="csv",
             personal=args.get("personal", False),
@@ -122,8 +122,8 @@ def list_contributions(args, demarche_id):
         .limit(per_page)
     ).all()
     for row in rows:
-        row.show_email = sees_personal_data(user)  # type: ignore[attr-defined]
-        row.staff_view = staff  # type: ignore[attr-defined]
+        row.show_email = sees_personal_data(user)
+        row.staff_view = staff
     return {"items": rows, "total": total, "page": page, "per_page": per_page}
 
 
@@ -137,23 +137,23 @@ def create_contribution(fields, demarche_id):
     now = utcnow()
     citizen = user.has_any_role(RoleName.CITIZEN) and not _is_staff(user)
     d = (
-        get_readable(db.session, user, demarche_id)
+        get_readable(db.session(), user, demarche_id)
         if citizen
-        else get_visible(db.session, user, demarche_id)
+        else get_visible(db.session(), user, demarche_id)
     )
     channel = fields.get("channel") or (Channel.ONLINE if citizen else Channel.MAIL)
     if citizen:
         if channel != Channel.ONLINE:
             raise PermissionDenied(N_("a citizen contributes online"))
-        author = participant_for_user(db.session, user, as_of=now)
+        author = participant_for_user(db.session(), user, as_of=now)
     elif fields.get("author_email"):
         author = participant_for_email(
-            db.session, fields["author_email"], name=fields.get("author_name"), as_of=now
+            db.session(), fields["author_email"], name=fields.get("author_name"), as_of=now
         )
     else:
         author = None
     contribution = domain.contribute(
-        db.session,
+        db.session(),
         d,
         item_id=fields["item_id"],
         body=fields["body"],
@@ -167,8 +167,8 @@ def create_contribution(fields, demarche_id):
         title=fields.get("title"),
     )
     db.session.commit()
-    contribution.show_email = sees_personal_data(user)  # type: ignore[attr-defined]
-    contribution.staff_view = not citizen  # type: ignore[attr-defined]
+    contribution.show_email = sees_personal_data(user)
+    contribution.staff_view = not citizen
     return contribution
 
 
@@ -184,7 +184,7 @@ def _item(d, item_id: int) -> Item:
 @blp.errors(404)
 def get_decision(demarche_id, item_id):
     """What the department decided about an item (404 while it has not decided)."""
-    d = get_readable(db.session, api_user(), demarche_id)
+    d = get_readable(db.session(), api_user(), demarche_id)
     item = _item(d, item_id)
     if item.decision is None:
         raise NotFound(N_("no decision on this item yet"))
@@ -198,9 +198,9 @@ def get_decision(demarche_id, item_id):
 def put_decision(fields, demarche_id, item_id):
     """The department's decision on an item (``retained``, ``partly_retained``,
     ``not_retained``, ``under_study``) and its justification, at the synthesis stage."""
-    d = get_visible(db.session, api_user(), demarche_id, lock=True)
+    d = get_visible(db.session(), api_user(), demarche_id, lock=True)
     decision = decisions.decide(
-        db.session,
+        db.session(),
         api_user(),
         _item(d, item_id),
         outcome=fields["outcome"],

@@ -44,9 +44,9 @@ def _detail(d: Demarche) -> Demarche:
             "comment_required": option.move.needs_comment or option.comment_required,
             "unmet": [tr(m) for m in option.unmet],
         }
-        for option in move_options(db.session, d, api_user(), utcnow())
+        for option in move_options(db.session(), d, api_user(), utcnow())
     ]
-    d.deadlines = charter.deadlines_of(db.session, d)  # type: ignore[attr-defined]
+    d.deadlines = charter.deadlines_of(db.session(), d)  # type: ignore[attr-defined]
     return d
 
 
@@ -89,7 +89,7 @@ def list_demarches(args):
 @blp.errors(400, 403)
 def create_demarche(fields):
     """Create a draft (a department agent: for their own department)."""
-    d = domain.create_draft(db.session, api_user(), fields, as_of=utcnow())
+    d = domain.create_draft(db.session(), api_user(), fields, as_of=utcnow())
     db.session.commit()
     location = url_for("api_demarches.get_demarche", demarche_id=d.id)
     return _detail(d), 201, {"Location": location}
@@ -100,7 +100,7 @@ def create_demarche(fields):
 @blp.errors(404)
 def get_demarche(demarche_id):
     """One démarche with its history and the moves open to the caller now."""
-    return _detail(get_visible(db.session, api_user(), demarche_id))
+    return _detail(get_visible(db.session(), api_user(), demarche_id))
 
 
 @blp.route("/<int:demarche_id>", methods=["PATCH"])
@@ -109,8 +109,8 @@ def get_demarche(demarche_id):
 @blp.errors(400, 403, 404, 409)
 def patch_demarche(changes, demarche_id):
     """Change fields; 409 when the stage no longer allows a field, 422 for bad values."""
-    d = get_visible(db.session, api_user(), demarche_id, lock=True)
-    domain.update_demarche(db.session, api_user(), d, changes, as_of=utcnow())
+    d = get_visible(db.session(), api_user(), demarche_id, lock=True)
+    domain.update_demarche(db.session(), api_user(), d, changes, as_of=utcnow())
     db.session.commit()
     return _detail(d)
 
@@ -122,7 +122,7 @@ def patch_demarche(changes, demarche_id):
 def post_transition(body, demarche_id):
     """Move to stage ``to``; 409 lists the unmet conditions, 403 for a role that may not."""
     done = transition(
-        db.session,
+        db.session(),
         demarche_id,
         body["to"],
         actor=api_user(),

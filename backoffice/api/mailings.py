@@ -40,8 +40,8 @@ def mission_only() -> None:
 
 
 def _out(mailing: Mailing) -> Mailing:
-    mailing.counts = domain.counts(db.session, mailing.id)  # type: ignore[attr-defined]
-    mailing.skipped_reasons = domain.skip_reasons(db.session, mailing.id)  # type: ignore[attr-defined]
+    mailing.counts = domain.counts(db.session(), mailing.id)  # type: ignore[attr-defined]
+    mailing.skipped_reasons = domain.skip_reasons(db.session(), mailing.id)  # type: ignore[attr-defined]
     return mailing
 
 
@@ -66,13 +66,15 @@ def list_mailings(args):
 @blp.errors(400, 403)
 def create_mailing(fields):
     """A draft mailing: kind, démarche, audience, subject and body (templates)."""
-    mailing = domain.create_mailing(db.session, api_user(), fields, as_of=utcnow(), budget=budget())
+    mailing = domain.create_mailing(
+        db.session(), api_user(), fields, as_of=utcnow(), budget=budget()
+    )
     db.session.commit()
     return _out(mailing)
 
 
 def _get(mailing_id: int) -> Mailing:
-    return domain.get_mailing(db.session, mailing_id)
+    return domain.get_mailing(db.session(), mailing_id)
 
 
 @blp.route("/<int:mailing_id>")
@@ -100,7 +102,7 @@ def update_mailing(fields, mailing_id):
         "event_id": mailing.event_id,
     }
     domain.update_mailing(
-        db.session, api_user(), mailing, {**current, **fields}, as_of=utcnow(), budget=budget()
+        db.session(), api_user(), mailing, {**current, **fields}, as_of=utcnow(), budget=budget()
     )
     db.session.commit()
     return _out(mailing)
@@ -113,10 +115,10 @@ def update_mailing(fields, mailing_id):
 def preview(args, mailing_id):
     """The message as one recipient will read it (default: the first recipient)."""
     mailing = _get(mailing_id)
-    recipient = domain.sample_recipient(db.session, mailing, args.get("address"))
+    recipient = domain.sample_recipient(db.session(), mailing, args.get("address"))
     if recipient is None and args.get("address"):
         raise NotFound(N_("this address is not among the mailing's recipients"))
-    render = composer(db.session, mailing)
+    render = composer(db.session(), mailing)
     letter = render.for_recipient(recipient) if recipient else render.compose("", "", None)
     return {"address": letter.address, "subject": letter.subject, "text": letter.text}
 
@@ -129,7 +131,9 @@ def send_mailing(fields, mailing_id):
     """Send now, or at ``scheduled_at``: the workers write one delivery per address and
     send them; follow with GET."""
     mailing = _get(mailing_id)
-    domain.schedule(db.session, api_user(), mailing, at=fields.get("scheduled_at"), as_of=utcnow())
+    domain.schedule(
+        db.session(), api_user(), mailing, at=fields.get("scheduled_at"), as_of=utcnow()
+    )
     db.session.commit()
     return _out(mailing)
 
@@ -140,6 +144,6 @@ def send_mailing(fields, mailing_id):
 def cancel_mailing(mailing_id):
     """Stop what has not gone yet (what was sent stays recorded)."""
     mailing = _get(mailing_id)
-    domain.cancel(db.session, api_user(), mailing, as_of=utcnow())
+    domain.cancel(db.session(), api_user(), mailing, as_of=utcnow())
     db.session.commit()
     return _out(mailing)

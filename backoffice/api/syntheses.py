@@ -25,8 +25,8 @@ blp = api_blueprint(
 def _latest(demarche_id: int):
     """The latest version (staff: whatever its status; others: the published one)."""
     user = api_user()
-    d = get_readable(db.session, user, demarche_id)
-    synthesis = versions.latest(db.session, d, published=not user.has_any_role(*STAFF_ROLES))
+    d = get_readable(db.session(), user, demarche_id)
+    synthesis = versions.latest(db.session(), d, published=not user.has_any_role(*STAFF_ROLES))
     if synthesis is None:
         raise NotFound(N_("no synthesis yet"))
     return synthesis
@@ -45,7 +45,7 @@ def get_synthesis(demarche_id):
 @blp.errors(404)
 def get_synthesis_pdf(demarche_id):
     """The same version as a print-quality PDF (figures, pictures, themes, decisions)."""
-    return stored_document(db.session, _latest(demarche_id), "pdf")
+    return stored_document(db.session(), _latest(demarche_id), "pdf")
 
 
 @blp.route("/<int:demarche_id>/synthesis.xlsx")
@@ -53,4 +53,4 @@ def get_synthesis_pdf(demarche_id):
 @blp.errors(404)
 def get_synthesis_xlsx(demarche_id):
     """The same version as a spreadsheet: figures, themes, anonymised contributions."""
-    return stored_document(db.session, _latest(demarche_id), "xlsx")
+    return stored_document(db.session(), _latest(demarche_id), "xlsx")

@@ -108,7 +108,7 @@ class _EncodedHeaders(Compat32):
     def _fold(self, name: str, value: Any, sanitize: bool) -> str:
         if isinstance(value, str) and value.isascii():
             return f"{name}: {self.linesep.join(value.splitlines())}{self.linesep}"
-        return super()._fold(name, value, sanitize)
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]  # private: not in typeshed
 
 
 SMTP_POLICY = _EncodedHeaders(linesep="\r\n", max_line_length=998)
@@ -140,7 +140,9 @@ def encode_header(text: str) -> str:
     only) for a header that is not ASCII; ASCII text unchanged."""
     if text.isascii():
         return text
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for char in text:
         length = len(char.encode("utf-8"))
         if size + length > 39:  # 39 octets: 52 base64 characters, a word of 64, a line ≤ 76
@@ -189,12 +191,20 @@ class Message(flask_mail.Message):
         subject = self.subject or ""
         mime["Subject"] = encode_header(subject)
         mime["From"] = _sender(self.sender)
-        mime["To"] = ", ".join(self.recipients)
+        mime["To"] = ", ".join(_addresses(self))
         mime["Date"] = formatdate(self.date or time.time(), localtime=True)
         mime["Message-ID"] = self.msgId
         for key, value in (self.extra_headers or {}).items():
             mime[key] = value
         return mime.as_bytes(policy=SMTP_POLICY)
+
+
+def _addresses(message: flask_mail.Message) -> list[str]:
+    """The recipients: addresses, as build_message gives them (Flask-Mail also takes
+    (name, address) pairs, which nothing here makes)."""
+    addresses = [r for r in message.recipients if isinstance(r, str)]
+    assert len(addresses) == len(message.recipients)
+    return addresses
 
 
 def build_message(to: str, subject: str, text: str, html: str) -> Message:
@@ -226,9 +236,7 @@ def _send(conn: flask_mail.Connection, message: flask_mail.Message) -> None:
     if message.has_bad_headers():
         raise flask_mail.BadHeaderError(message.subject)
     if conn.host is not None:  # None: MAIL_SUPPRESS_SEND
-        conn.host.sendmail(
-            _envelope_from(message.sender), list(message.recipients), message.as_bytes()
-        )
+        conn.host.sendmail(_envelope_from(message.sender), _addresses(message), message.as_bytes())
 
 
 def send(message: flask_mail.Message, conn: flask_mail.Connection | None = None) -> str:

@@ -48,8 +48,10 @@ def recipient_of(message: OutboxMessage) -> Any:
 
 
 def _transition_email(message: OutboxMessage) -> Email:
+    # The rows a message names were there when it was written, and are never deleted.
     transition = db.session.get(StageTransition, message.context["transition_id"])
     demarche = message.demarche
+    assert transition is not None and demarche is not None  # (a transition's, enqueued with it)
     link = links.url("demarche.details_view", id=demarche.id)
     return Email(
         *render_email(
@@ -58,7 +60,7 @@ def _transition_email(message: OutboxMessage) -> Email:
             demarche=demarche,
             transition=transition,
             next_stage=next_stage(transition.to_stage),
-            next_deadline=charter.next_deadline(db.session, demarche),
+            next_deadline=charter.next_deadline(db.session(), demarche),
             link=link,
         )
     )
@@ -91,6 +93,7 @@ def ics_invitation(registration: Registration) -> bytes:
 
 def _registration_email(message: OutboxMessage) -> Email:
     registration = db.session.get(Registration, message.context["registration_id"])
+    assert registration is not None  # registrations are never deleted
     event = registration.event
     link = links.url("public.registration", token=registration_token(registration))
     # The request to confirm goes to an address nobody has shown to be theirs: it greets
@@ -132,6 +135,7 @@ def _security_email(message: OutboxMessage) -> Email:
 
 def _deadline_email(message: OutboxMessage) -> Email:
     deadline = db.session.get(Deadline, message.context["deadline_id"])
+    assert deadline is not None  # deadlines are never deleted
     demarche = deadline.demarche
     link = (
         links.url("contribution.details_view", id=deadline.question_id)
@@ -154,6 +158,7 @@ def _deadline_email(message: OutboxMessage) -> Email:
 
 def _answer_email(message: OutboxMessage) -> Email:
     question = db.session.get(Contribution, message.context["question_id"])
+    assert question is not None  # a question with an answer is never deleted
     demarche = question.demarche
     return Email(
         *render_email(
@@ -199,8 +204,10 @@ def _digest_entries(deadlines: list[Deadline]) -> list[DigestEntry]:
 
 def _digest_email(message: OutboxMessage) -> Email:
     as_of = datetime.fromisoformat(message.context["as_of"])
-    digest = digests.digest_for(db.session, message.recipient_id, as_of)
+    assert message.recipient_id is not None  # a digest goes to an elected official's account
+    digest = digests.digest_for(db.session(), message.recipient_id, as_of)
     ids = (digest.upcoming + digest.missed) if digest else []
+    year, week = map(int, message.context["digest_week"].split("-W"))
     deadlines = {
         d.id: d
         for d in db.session.scalars(
@@ -213,9 +220,7 @@ def _digest_email(message: OutboxMessage) -> Email:
             recipient=recipient_of(message),
             digest=digest,
             week=message.context["digest_week"],
-            week_start=date.fromisocalendar(
-                *map(int, message.context["digest_week"].split("-W")), 1
-            ),
+            week_start=date.fromisocalendar(year, week, 1),
             upcoming=_digest_entries([deadlines[i] for i in digest.upcoming] if digest else []),
             missed=_digest_entries([deadlines[i] for i in digest.missed] if digest else []),
             stage_label=lambda value: tr(Stage(value).label),
@@ -242,10 +247,10 @@ def render_notification(message: OutboxMessage) -> Email:
 
 def send_notification(message: OutboxMessage) -> str:
     """The ``send`` callable of ``workflows.outbox.deliver``: returns the Message-ID."""
+    address = message.address
+    assert address is not None  # deliver() sends only the messages that have one
     email = render_notification(message)
-    built: flask_mail.Message = build_message(
-        message.address, email.subject, email.text, email.html
-    )
+    built: flask_mail.Message = build_message(address, email.subject, email.text, email.html)
     for filename, mimetype, data in email.attachments:
         built.attach(filename, mimetype, data)
     message_id = send(built)

@@ -25,10 +25,10 @@ class OutboxMailUtil(MailUtil):
         from ..extensions import db
 
         now = utcnow()
-        user = find_user(db.session, recipient)
-        to = user if user is not None else participant_for_email(db.session, recipient, as_of=now)
+        user = find_user(db.session(), recipient)
+        to = user if user is not None else participant_for_email(db.session(), recipient, as_of=now)
         outbox.enqueue(
-            db.session,
+            db.session(),
             key=f"security:{template}:{uuid.uuid4().hex}",
             template=SECURITY_TEMPLATE,
             recipient=to,

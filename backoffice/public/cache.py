@@ -125,10 +125,10 @@ class PageStore:
         for scope in scopes:
             self._call("inc", f"gen:{scope}")
 
-    def get(self, key: str) -> tuple[str, str] | None:
+    def get(self, key: str) -> tuple[str, str | None] | None:
         return self._call("get", key)
 
-    def put(self, key: str, page: tuple[str, str]) -> None:
+    def put(self, key: str, page: tuple[str, str | None]) -> None:
         self._call("set", key, page, self.seconds)
 
     def clear(self) -> None:
@@ -245,11 +245,11 @@ def _slugs(obj: object, session: Session) -> set[str]:
 
 def _demarche_of(obj: object, session: Session) -> int | None:
     if isinstance(obj, Registration):
-        found = session.get(Event, obj.event_id) if obj.event_id else None
-        return found.demarche_id if found else None
+        event = session.get(Event, obj.event_id) if obj.event_id else None
+        return event.demarche_id if event else None
     if isinstance(obj, ItemDecision):
-        found = session.get(Item, obj.item_id) if obj.item_id else None
-        return found.demarche_id if found else None
+        item = session.get(Item, obj.item_id) if obj.item_id else None
+        return item.demarche_id if item else None
     return getattr(obj, "demarche_id", None)
 
 

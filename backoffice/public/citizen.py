@@ -52,7 +52,7 @@ def welcome():
 @bp.route("/espace/")
 @citizen_required
 def espace():
-    participant = participant_for_user(db.session, current_user, as_of=utcnow())
+    participant = participant_for_user(db.session(), current_user, as_of=utcnow())
     db.session.commit()
     contributions = db.session.scalars(
         select(Contribution)
@@ -78,7 +78,7 @@ def espace():
         participant=participant,
         contributions=contributions,
         registrations=registrations,
-        messages=messages_received(db.session, participant),
+        messages=messages_received(db.session(), participant),
         form=form,
         cancel_form=CancelForm(),
         delete_form=DeleteAccountForm(),
@@ -92,10 +92,10 @@ def consents():
     form = ConsentForm()
     if not form.validate():
         abort(400)
-    participant = participant_for_user(db.session, current_user, as_of=utcnow())
+    participant = participant_for_user(db.session(), current_user, as_of=utcnow())
     try:
         set_consents(
-            db.session,
+            db.session(),
             participant,
             feedback=form.consent_feedback.data,
             territory_news=form.consent_territory_news.data,
@@ -115,7 +115,7 @@ def consents():
 @bp.route("/espace/inscriptions/<int:registration_id>/annuler", methods=["POST"])
 @citizen_required
 def cancel_mine(registration_id: int):
-    participant = participant_for_user(db.session, current_user, as_of=utcnow())
+    participant = participant_for_user(db.session(), current_user, as_of=utcnow())
     registration = (
         db.session.get(Registration, registration_id) if parse_id(registration_id) else None
     )
@@ -124,7 +124,7 @@ def cancel_mine(registration_id: int):
     if not CancelForm().validate():
         abort(400)
     try:
-        event_domain.cancel_registration(db.session, registration, as_of=utcnow())
+        event_domain.cancel_registration(db.session(), registration, as_of=utcnow())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -141,7 +141,7 @@ def cancel_mine(registration_id: int):
 def confirm_mine(registration_id: int):
     """A registration someone made by typing my address, which I confirm from my espace
     (logged in, the address is shown to be mine)."""
-    participant = participant_for_user(db.session, current_user, as_of=utcnow())
+    participant = participant_for_user(db.session(), current_user, as_of=utcnow())
     registration = (
         db.session.get(Registration, registration_id) if parse_id(registration_id) else None
     )
@@ -150,7 +150,7 @@ def confirm_mine(registration_id: int):
     if not CancelForm().validate():
         abort(400)
     try:
-        event_domain.confirm_registration(db.session, registration, as_of=utcnow())
+        event_domain.confirm_registration(db.session(), registration, as_of=utcnow())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -163,7 +163,7 @@ def confirm_mine(registration_id: int):
 @bp.route("/espace/donnees.json")
 @citizen_required
 def my_data():
-    payload = json.dumps(export_data(db.session, current_user), ensure_ascii=False, indent=2)
+    payload = json.dumps(export_data(db.session(), current_user), ensure_ascii=False, indent=2)
     return Response(
         payload,
         mimetype="application/json",
@@ -186,7 +186,7 @@ def delete_account():
         return redirect(url_for("public.espace") + "#supprimer")
     user = current_user._get_current_object()
     logout_user()
-    erase_account(db.session, user, as_of=utcnow())
+    erase_account(db.session(), user, as_of=utcnow())
     db.session.commit()
     flash(
         gettext("Your account is deleted. Your contributions stay, without your name."), "success"

@@ -57,12 +57,12 @@ def register(event_id: int):
     now = utcnow()
     try:
         if is_citizen():
-            participant = participant_for_user(db.session, current_user, as_of=now)
-            registration = domain.register(db.session, event.id, participant, as_of=now)
+            participant = participant_for_user(db.session(), current_user, as_of=now)
+            registration = domain.register(db.session(), event.id, participant, as_of=now)
         elif form.email.data:
             # Whoever typed the address gets no link and learns nothing: its owner is asked
             # by email (or gets their link again), and confirms there.
-            domain.request_registration(db.session, event.id, form.email.data, as_of=now)
+            domain.request_registration(db.session(), event.id, form.email.data, as_of=now)
             db.session.commit()
             flash(_sent(), "success")
             return redirect(back)
@@ -119,7 +119,7 @@ def registration(token: str):
     if form.validate_on_submit():
         pending = found.status == RegistrationStatus.PENDING
         try:
-            domain.cancel_registration(db.session, found, as_of=utcnow())
+            domain.cancel_registration(db.session(), found, as_of=utcnow())
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -149,7 +149,7 @@ def confirm_registration(token: str):
         return _page(token, found, form=CancelForm(), confirm=confirm), 422
     try:
         registration = domain.confirm_registration(
-            db.session,
+            db.session(),
             found,
             as_of=utcnow(),
             name=confirm.name.data if found.participant.user_id is None else None,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -114,7 +116,7 @@ def calendar(d: Demarche) -> list[dict]:
     entered = {t.to_stage: t.at for t in d.transitions}
     steps = []
     for stage in LIFE:
-        step = {"stage": stage, "at": entered.get(stage), "planned": None}
+        step: dict[str, Any] = {"stage": stage, "at": entered.get(stage), "planned": None}
         if stage == Stage.CONSULTATION and step["at"] is None:
             step["planned"] = d.consultation_opens
         if stage == Stage.SYNTHESIS and step["at"] is None:
@@ -127,7 +129,7 @@ def calendar(d: Demarche) -> list[dict]:
 @cached(demarche_scopes)
 def demarche(slug: str):
     d = public_demarche(slug)
-    counts = item_counts(db.session, d)
+    counts = item_counts(db.session(), d)
     latest = latest_threads(d, 3)
     events = db.session.scalars(
         select(Event).where(Event.demarche_id == d.id).order_by(Event.starts_at)
@@ -139,9 +141,9 @@ def demarche(slug: str):
         latest=latest,
         events=events,
         calendar=calendar(d),
-        record=charter.record_of(db.session, d),
+        record=charter.record_of(db.session(), d),
         s=_published_synthesis(d),
-        answers=charter.questions_record(db.session, d),
+        answers=charter.questions_record(db.session(), d),
         now=utcnow(),
         registration_form=EventRegistrationForm(),
     )
@@ -152,7 +154,7 @@ def _published_synthesis(d: Demarche):
 
     from ..outgoing.syntheses import context
 
-    published = versions.latest(db.session, d, published=True)
+    published = versions.latest(db.session(), d, published=True)
     return context(published) if published else None
 
 
@@ -163,10 +165,10 @@ def synthesis_document(slug: str, extension: str):
 
     from ..outgoing.syntheses import stored_document
 
-    published = versions.latest(db.session, public_demarche(slug), published=True)
+    published = versions.latest(db.session(), public_demarche(slug), published=True)
     if published is None:
         abort(404)
-    return stored_document(db.session, published, extension)
+    return stored_document(db.session(), published, extension)
 
 
 @bp.route("/charte")
@@ -196,15 +198,15 @@ def charter_kept():
         since, until = until, since
     return render_template(
         "public/charter.html",
-        lines=charter.kept(db.session, since=since, until=until),
+        lines=charter.kept(db.session(), since=since, until=until),
         since=since,
         until=until,
         errors=errors,
-        rules=charter.current_version(db.session),
+        rules=charter.current_version(db.session()),
     )
 
 
-def _thread(roots: list[Contribution]) -> dict[int | None, list[Contribution]]:
+def _thread(roots: Sequence[Contribution]) -> dict[int | None, list[Contribution]]:
     """The answers under ``roots``, by parent, all levels (one query per level)."""
     children: dict[int | None, list[Contribution]] = {}
     level = [c.id for c in roots]
@@ -235,7 +237,7 @@ def item_page(d: Demarche, found: Item, *, page: int, form: ContributionForm | N
         Contribution.parent_id.is_(None),
         Contribution.status.in_(VISIBLE),
     )
-    total = db.session.scalar(select(func.count()).select_from(roots_query.subquery()))
+    total = db.session.scalars(select(func.count()).select_from(roots_query.subquery())).one()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     if not 1 <= page <= pages:
         uncacheable()  # one page per address: not one per number asked
@@ -298,13 +300,13 @@ def contribute(slug: str, item_id: int):
     try:
         now = utcnow()
         contribution = domain.contribute(
-            db.session,
+            db.session(),
             d,
             item_id=found.id,
             body=form.body.data,
             kind="comment" if parent else form.kind.data,
             channel="online",
-            author=participant_for_user(db.session, current_user, as_of=now),
+            author=participant_for_user(db.session(), current_user, as_of=now),
             actor=current_user,
             as_of=now,
             parent_id=parent,
@@ -343,7 +345,11 @@ def report(contribution_id: int):
     back = url_for("public.item", slug=contribution.demarche.slug, item_id=contribution.item_id)
     try:
         domain.report(
-            db.session, contribution, reporter=current_user, reason=form.reason.data, as_of=utcnow()
+            db.session(),
+            contribution,
+            reporter=current_user,
+            reason=form.reason.data,
+            as_of=utcnow(),
         )
         db.session.commit()
     except DomainError as exc:

@@ -46,7 +46,7 @@ def unsubscribe(token: str):
     if request.method == "GET":
         return render_template("public/unsubscribe.html", done=False, **context)
     if address:  # an erased participant, a test's link: nobody to unsubscribe
-        mailings.unsubscribe(db.session, address, scope, as_of=utcnow())
+        mailings.unsubscribe(db.session(), address, scope, as_of=utcnow())
         db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "", 204  # RFC 8058: the mail client shows its own confirmation

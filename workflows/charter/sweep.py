@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from ..after_commit import DELIVER_OUTBOX, after_commit_each
@@ -113,7 +114,7 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
             .execution_options(synchronize_session=False)
         )
     )
-    alerts = []
+    alerts: Sequence[Row] = []
     if missed_ids:
         claimed = _claim_notices(session, [(i, "missed", 0) for i in missed_ids], as_of)
         alerts = session.execute(
@@ -147,17 +148,17 @@ def scan(session: Session, *, as_of: datetime) -> ScanReport:
             for uid in users
         ]
     for alert in alerts:
-        users: set[int] = set()
+        alerted: set[int] = set()
         for who in alert.alert:
             if who == "elected" and alert.elected_official_id:
-                users.add(alert.elected_official_id)
+                alerted.add(alert.elected_official_id)
             elif who == "department":
-                users.update(agents.get(alert.department_id, []))
+                alerted.update(agents.get(alert.department_id, []))
             elif who in ("mission", "admin"):
-                users.update(roles[RoleName.MISSION if who == "mission" else RoleName.ADMIN])
+                alerted.update(roles[RoleName.MISSION if who == "mission" else RoleName.ADMIN])
         messages += [
             _message(f"deadline:{alert.id}:missed:{uid}", MISSED, uid, alert, as_of, 0)
-            for uid in sorted(users)
+            for uid in sorted(alerted)
         ]
     if messages:
         table = OutboxMessage.__table__
@@ -209,6 +210,7 @@ def _agents_by_department(session: Session, departments: set[int | None]) -> dic
         )
         .order_by(User.id)
     ):
+        assert department_id is not None  # only the departments asked for
         found.setdefault(department_id, []).append(user_id)
     return found
 

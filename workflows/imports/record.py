@@ -21,7 +21,7 @@ from ..errors import DomainError, PermissionDenied
 from ..i18n import N_, Msg
 from ..models import ContributionImport, Demarche, ImportStatus, User
 from ..sheets import FileLimits
-from ..sql import database_unavailable
+from ..sql import database_unavailable, execute_dml
 from .reading import FORMAT_BY_SUFFIX, Preview, guess_format, read_file
 from .rows import Importer
 
@@ -188,7 +188,8 @@ def preview_import(
     if another worker took it. A worker that dies reading it (out of memory) leaves it to
     ``sweep_imports``, which fails it rather than handing it to the next worker."""
     start = now()
-    taken = session.execute(
+    taken = execute_dml(
+        session,
         update(ContributionImport)
         .where(
             ContributionImport.id == import_id,
@@ -196,12 +197,13 @@ def preview_import(
             ContributionImport.updated_at.is_(None),
         )
         .values(updated_at=start)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
     if taken.rowcount != 1:
         return None
     record = session.get(ContributionImport, import_id, populate_existing=True)
+    assert record is not None  # just taken by the update above; imports are never deleted
     try:
         importer = Importer(
             session,
@@ -217,6 +219,7 @@ def preview_import(
         exc.__traceback__ = None  # what the preview's frames held goes with them
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
+        assert record is not None  # its claim was committed; imports are never deleted
         if isinstance(exc, DomainError):
             reason = exc.messages[0]
         elif isinstance(exc, MemoryError):
@@ -250,11 +253,12 @@ def _move(
 ) -> bool:
     """Compare-and-set the import's status (of two clicks or two workers, one wins), and
     commit; the winner's ``then`` task is asked for after that commit."""
-    result = session.execute(
+    result = execute_dml(
+        session,
         update(ContributionImport)
         .where(ContributionImport.id == import_id, allowed)
         .values(status=to, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     moved = result.rowcount == 1
     if moved and then is not None:
@@ -303,6 +307,7 @@ def run_import(
     if not _move(session, import_id, claimable, ImportStatus.RUNNING, start):
         return None
     record = session.get(ContributionImport, import_id, populate_existing=True)
+    assert record is not None  # just moved by _move; imports are never deleted
     try:
         importer = Importer(
             session,
@@ -317,8 +322,10 @@ def run_import(
         record.rows_done = 0
         session.commit()
 
+        running = record  # the closure's own name: `record` is fetched again on failure
+
         def progress(done: int) -> None:
-            record.rows_done, record.updated_at = done, now()
+            running.rows_done, running.updated_at = done, now()
             session.commit()
 
         actor = session.get(User, record.created_by_id) if record.created_by_id else None
@@ -330,6 +337,7 @@ def run_import(
         log.exception("import %s failed", import_id)
         session.rollback()
         record = session.get(ContributionImport, import_id, populate_existing=True)
+        assert record is not None  # its claim was committed; imports are never deleted
         record.status = ImportStatus.FAILED
         record.error = (
             str(exc) if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"

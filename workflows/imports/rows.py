@@ -436,14 +436,14 @@ class Importer:
         ids: dict[str, int] = {}
         listed = list(sources)
         for start in range(0, len(listed), 1000):
-            ids.update(
-                self.session.execute(
-                    select(Contribution.source, Contribution.id).where(
-                        Contribution.demarche_id == self.demarche.id,
-                        Contribution.source.in_(listed[start : start + 1000]),
-                    )
-                ).all()
+            found = self.session.execute(
+                select(Contribution.source, Contribution.id).where(
+                    Contribution.demarche_id == self.demarche.id,
+                    Contribution.source.in_(listed[start : start + 1000]),
+                )
             )
+            # (a nullable column, but only the sources asked for come back)
+            ids.update((source, id_) for source, id_ in found if source is not None)
         return ids
 
     def _participants(self, rows: Iterable[Row], as_of: datetime) -> dict[tuple, int]:
@@ -454,13 +454,7 @@ class Importer:
         known: dict[str, int] = {}
         listed = list(emails)
         for start in range(0, len(listed), 1000):
-            known.update(
-                self.session.execute(
-                    select(Participant.email, Participant.id).where(
-                        Participant.email.in_(listed[start : start + 1000])
-                    )
-                ).all()
-            )
+            known.update(self._participant_ids(listed[start : start + 1000]))
         missing = [e for e in emails if e not in known]
         names = {r.email: r.name for r in rows if r.email}
         for start in range(0, len(missing), BATCH):
@@ -479,12 +473,15 @@ class Importer:
                 ],
             )
         if missing:
-            known.update(
-                self.session.execute(
-                    select(Participant.email, Participant.id).where(Participant.email.in_(missing))
-                ).all()
-            )
+            known.update(self._participant_ids(missing))
         return {(r.email, r.name): known[r.email] for r in rows if r.email}
+
+    def _participant_ids(self, emails: list[str]) -> dict[str, int]:
+        found = self.session.execute(
+            select(Participant.email, Participant.id).where(Participant.email.in_(emails))
+        )
+        # (a nullable column, but only the addresses asked for come back)
+        return {email: id_ for email, id_ in found if email is not None}
 
 
 def bulk_insert(model: type) -> Any:

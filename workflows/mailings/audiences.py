@@ -115,8 +115,11 @@ def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
                 email,
                 name or "",
                 participant_id=participant_id,
-                # A reminder needs no other consent: the registration asked for it.
-                skip="" if {"feedback": feedback, "news": news}.get(scope, True) else "no_consent",
+                # A reminder needs no other consent: the registration asked for it; nor does a
+                # kind without a scope.
+                skip=""
+                if scope is None or {"feedback": feedback, "news": news}.get(scope, True)
+                else "no_consent",
             )
             for email, name, participant_id, feedback, news in session.execute(query)
         ]

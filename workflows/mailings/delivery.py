@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Update, and_, bindparam, select, update
+from sqlalchemy import Engine, Update, and_, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from ..errors import InvalidFields
 from ..models import Delivery, DeliveryStatus, Mailing, MailingStatus
 from ..outbox import PermanentDeliveryError, TemporaryDeliveryError
 from ..retry import FIRST_RETRY, backoff, exhausted
-from ..sql import database_unavailable
+from ..sql import database_unavailable, execute_dml
 from .letters import Composer, Letter, NotToSend
 from .policy import CHUNK, HEARTBEAT
 from .unsubscribing import suppress
@@ -54,7 +54,8 @@ def claim(session: Session, mailing_id: int, *, size: int = CHUNK, as_of: dateti
         .limit(size)
         .with_for_update(skip_locked=True)
     )
-    taken = session.execute(
+    taken = execute_dml(
+        session,
         update(Delivery)
         .where(
             Delivery.id.in_(due.scalar_subquery()),
@@ -64,7 +65,7 @@ def claim(session: Session, mailing_id: int, *, size: int = CHUNK, as_of: dateti
             .exists(),
         )
         .values(status=DeliveryStatus.CLAIMED, chunk=token, claimed_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     session.commit()
     return token if taken else None
@@ -366,7 +367,11 @@ class _Ledger:
         self.session = session
         self.token = token
         self.renewed: datetime | None = None  # when the claim was last renewed
-        self.engine = session.get_bind()
+        engine = session.get_bind()
+        # Marks go through a connection of their own, so the session is bound to an engine
+        # (the app's; never to a connection).
+        assert isinstance(engine, Engine)
+        self.engine = engine
         self.combined = self.engine.dialect.name == "postgresql"
         self.connection: Any = None
         self._connect()

@@ -24,6 +24,7 @@ from ..models import (
     User,
 )
 from ..sandbox import Budget
+from ..sql import execute_dml
 from ..text import clean_text, visible
 from .policy import AUDIENCES, FEEDBACK_STAGES, MAX_BODY, MAX_SUBJECT
 from .templates import check_template
@@ -44,11 +45,11 @@ def mailing_values(
     errors: dict[str, Msg] = {}
     values: dict[str, Any] = {}
     try:
-        values["kind"] = MailingKind(fields.get("kind"))
+        values["kind"] = MailingKind(fields.get("kind", ""))
     except ValueError:
         errors["kind"] = N_("unknown kind “%(value)s”", value=fields.get("kind"))
     try:
-        values["audience"] = Audience(fields.get("audience"))
+        values["audience"] = Audience(fields.get("audience", ""))
     except ValueError:
         errors["audience"] = N_("unknown audience “%(value)s”", value=fields.get("audience"))
     if (
@@ -184,11 +185,12 @@ def schedule(
             )
         )
     when = max(at or as_of, as_of)
-    changed = session.execute(
+    changed = execute_dml(
+        session,
         update(Mailing)
         .where(Mailing.id == mailing.id, Mailing.status == MailingStatus.DRAFT)
         .values(status=MailingStatus.SCHEDULED, scheduled_at=when, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     session.refresh(mailing)
     if not changed:  # sent, scheduled or cancelled meanwhile
@@ -211,7 +213,8 @@ def schedule(
 def cancel(session: Session, actor: User | None, mailing: Mailing, *, as_of: datetime) -> int:
     """Stop what has not gone yet; returns how many deliveries are cancelled."""
     _mission_only(actor)
-    result = session.execute(
+    result = execute_dml(
+        session,
         update(Mailing)
         .where(
             Mailing.id == mailing.id,
@@ -220,18 +223,19 @@ def cancel(session: Session, actor: User | None, mailing: Mailing, *, as_of: dat
             ),
         )
         .values(status=MailingStatus.CANCELLED, updated_at=as_of, finished_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     if result.rowcount != 1:
         raise Conflict(N_("this mailing is already “%(status)s”", status=mailing.status.label))
-    stopped = session.execute(
+    stopped = execute_dml(
+        session,
         update(Delivery)
         .where(
             Delivery.mailing_id == mailing.id,
             Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
         )
         .values(status=DeliveryStatus.CANCELLED, chunk=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     audit.record(
         session,

@@ -241,7 +241,7 @@ class Composer:
         participants = {row[2] for row in rows if row[2] is not None}
         self._contributions = {p: [] for p in participants}
         if participants:
-            for participant_id, *values in self.session.execute(
+            for participant_id, item_id, body, contributed_at in self.session.execute(
                 select(
                     Contribution.participant_id,
                     Contribution.item_id,
@@ -254,7 +254,10 @@ class Composer:
                 )
                 .order_by(Contribution.contributed_at, Contribution.id)
             ):
-                self._contributions[participant_id].append(self._contribution(*values))
+                assert participant_id is not None  # only the participants asked for
+                self._contributions[participant_id].append(
+                    self._contribution(item_id, body, contributed_at)
+                )
 
     def for_delivery(self, delivery_id: int) -> Letter:
         """The letter of a delivery row; NotToSend if it should no longer go (a reminder of a
@@ -270,14 +273,14 @@ class Composer:
             ).one()
         )
         if self.reminder_of is not None:
-            self._check_reminder(participant_id)
+            self._check_reminder(self.reminder_of, participant_id)
         return self.compose(
             address, user_name or participant_name or "", participant_id, delivery_id
         )
 
-    def _check_reminder(self, participant_id: int | None) -> None:
+    def _check_reminder(self, reminder_of: tuple[int, str], participant_id: int | None) -> None:
         self.session.commit()  # read the registrations as they are now
-        event_id, key = self.reminder_of
+        event_id, key = reminder_of
         event = self.session.get(Event, event_id, populate_existing=True)
         if event is None or reminder_key(event) != key:
             raise NotToSend("event_moved")

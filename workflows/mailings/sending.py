@@ -14,6 +14,7 @@ from ..clock import utcnow
 from ..errors import InvalidFields
 from ..models import Audience, Delivery, DeliveryStatus, Mailing, MailingKind, MailingStatus
 from ..retry import FIRST_RETRY
+from ..sql import execute_dml
 from .audiences import recipients
 from .delivery import DELIVERIES, ChunkReport, Opener, claim, release, send_chunk
 from .letters import Composer
@@ -25,7 +26,8 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
     mailing sending. Safe to run twice, or alongside a cancel: the mailing's row is taken
     (locked) first, so a cancel waits for the rows and then cancels them. Returns rows
     written."""
-    first_time = session.execute(
+    first_time = execute_dml(
+        session,
         update(Mailing)
         .where(
             Mailing.id == mailing_id,
@@ -33,21 +35,23 @@ def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
             Mailing.scheduled_at <= as_of,
         )
         .values(status=MailingStatus.SENDING, started_at=as_of, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     again = (
         first_time
-        or session.execute(
+        or execute_dml(
+            session,
             update(Mailing)
             .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING)
             .values(updated_at=as_of)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         ).rowcount
     )
     if not again:  # not due yet, cancelled, or sent
         session.rollback()
         return 0
     mailing = session.get(Mailing, mailing_id, populate_existing=True)
+    assert mailing is not None  # its row was just updated; mailings are never deleted
     existing = set(
         session.scalars(select(Delivery.address).where(Delivery.mailing_id == mailing.id))
     )
@@ -94,14 +98,16 @@ def finish_if_done(session: Session, mailing_id: int, *, as_of: datetime) -> boo
         .where(Delivery.mailing_id == mailing_id, Delivery.status.in_(ACTIVE))
         .exists()
     )
-    done = session.execute(
+    done = execute_dml(
+        session,
         update(Mailing)
         .where(Mailing.id == mailing_id, Mailing.status == MailingStatus.SENDING, ~left)
         .values(status=MailingStatus.SENT, finished_at=as_of, updated_at=as_of)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     if done:
         mailing = session.get(Mailing, mailing_id)
+        assert mailing is not None  # its row was just updated; mailings are never deleted
         if mailing.kind == MailingKind.FEEDBACK and mailing.audience == Audience.CONTRIBUTORS:
             charter.event(session, mailing.demarche, "feedback_sent", at=as_of)
         audit.record(
@@ -150,6 +156,7 @@ def deliver_chunk(
     report = None
     if token is not None:
         mailing = session.get(Mailing, mailing_id)
+        assert mailing is not None  # one of its deliveries was claimed; never deleted
         try:
             composer = make_composer(mailing)
         except InvalidFields as exc:
@@ -212,7 +219,8 @@ def sweep(session: Session, *, as_of: datetime) -> SweepReport:
         Mailing.status.in_((MailingStatus.SENDING, MailingStatus.CANCELLED))
     )
     stale = and_(Delivery.mailing_id.in_(live), Delivery.claimed_at < as_of - STALE)
-    report.uncertain = session.execute(
+    report.uncertain = execute_dml(
+        session,
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENDING, stale)
         .values(
@@ -220,13 +228,14 @@ def sweep(session: Session, *, as_of: datetime) -> SweepReport:
             chunk=None,
             error="in flight when its worker stopped: maybe sent, never sent again",
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
-    report.released = session.execute(
+    report.released = execute_dml(
+        session,
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.CLAIMED, stale)
         .values(status=DeliveryStatus.PENDING, chunk=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     ).rowcount
     session.commit()
     for mailing_id in session.scalars(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -40,8 +42,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime}
 
+    if TYPE_CHECKING:
+        # DeclarativeBase types it as any FromClause; every model here is mapped to a Table.
+        __table__: ClassVar[Table]
 
-def portable_enum(cls: type, name: str) -> Enum:
+
+def portable_enum(cls: type[enum.Enum], name: str) -> Enum:
     """An enum column stored as a string with a CHECK constraint, not a native PG type."""
     return Enum(
         cls,

@@ -68,7 +68,11 @@ class User(Base, UserMixin):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     department: Mapped[Department | None] = relationship(back_populates="agents")
-    roles: Mapped[list[Role]] = relationship(secondary=roles_users, lazy="selectin")
+    # Flask-Security's UserMixin declares list[RoleMixin]; a list is invariant, so a list of
+    # our Role (a RoleMixin) does not match it, though Flask-Security only reads it.
+    roles: Mapped[list[Role]] = relationship(  # type: ignore[assignment]
+        secondary=roles_users, lazy="selectin"
+    )
 
     @property
     def role_names(self) -> set[str]:

@@ -72,7 +72,7 @@ def compute(session: Session, d: Demarche) -> dict[str, Any]:
     }
     per_kind: Counter[str] = Counter()
     per_channel: Counter[str] = Counter()
-    agreement = Counter()
+    agreement: Counter[str] = Counter()
     for item_id, kind, channel, count, agree, disagree, endorsements in session.execute(
         select(
             Contribution.item_id,
@@ -87,15 +87,16 @@ def compute(session: Session, d: Demarche) -> dict[str, Any]:
         .group_by(Contribution.item_id, Contribution.kind, Contribution.channel)
     ):
         line = per_item[item_id]
-        kind, channel = ContributionKind(kind).value, Channel(channel).value
+        kind_name, channel_name = ContributionKind(kind).value, Channel(channel).value
+        endorsed = int(endorsements or 0)  # (None never comes: the sum is coalesced to 0)
         line["contributions"] += count
-        line["per_kind"][kind] += count
+        line["per_kind"][kind_name] += count
         line["agree"] += agree
         line["disagree"] += disagree
-        line["endorsements"] += int(endorsements)
-        per_kind[kind] += count
-        per_channel[channel] += count
-        agreement.update(agree=agree, disagree=disagree, endorsements=int(endorsements))
+        line["endorsements"] += endorsed
+        per_kind[kind_name] += count
+        per_channel[channel_name] += count
+        agreement.update(agree=agree, disagree=disagree, endorsements=endorsed)
 
     for item_id, people in session.execute(
         select(Contribution.item_id, func.count(func.distinct(Contribution.participant_id)))

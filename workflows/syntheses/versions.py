@@ -4,6 +4,7 @@ replaced; every version is kept)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,8 +71,8 @@ def edit(
     synthesis: Synthesis,
     *,
     introduction: object = None,
-    summaries: dict[str, object] | None = None,
-    labels: dict[str, object] | None = None,
+    summaries: Mapping[str, object] | None = None,
+    labels: Mapping[str, object] | None = None,
     as_of: datetime,
 ) -> Synthesis:
     """Write the introduction, summaries (item id → text) and theme labels (theme id →
