@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from backoffice.extensions import db
-from tests.integration.test_synthesis_build import CAMPAIGN, DATA, PEOPLE
+from tests.domain.test_synthesis_build import CAMPAIGN, DATA, PEOPLE
 from workflows import contributions, imports
 from workflows.clock import utcnow
 from workflows.syntheses import build, versions

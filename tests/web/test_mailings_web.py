@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from tests.integration.test_mailings import deliver
+from tests.domain.test_mailings import deliver
 from tests.seed import address, seed_contributors
 from tests.support import csrf_from, login, logout
 from workflows import mailings
