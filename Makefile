@@ -27,7 +27,7 @@ test-faults: install translations
 ## test-api-schema: Schemathesis over /api/v1/openapi.json alone (also part of `make test`);
 ## SCHEMATHESIS_MAX_EXAMPLES (default 30 per operation) and SCHEMATHESIS_SEED explore further
 test-api-schema: install translations
-	$(BIN)/python -m pytest tests/api_schema
+	$(BIN)/python -m pytest tests/web/api_schema
 
 install: $(STAMP)
 

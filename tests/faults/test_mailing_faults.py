@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from backoffice.extensions import db
-from tests.integration.test_mailing_worker import citizens, contributors, send
 from tests.processes import Sink, start_beat, start_worker, wait_for
 from tests.support import free_port
+from tests.workers.test_mailing_worker import citizens, contributors, send
 from workflows import mailings
 from workflows.models import Delivery, DeliveryStatus, Mailing, MailingStatus
 

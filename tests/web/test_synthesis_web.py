@@ -7,8 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, csrf_token, login, logout
-from workflows import contributions, imports
+from workflows import imports
 from workflows.clock import utcnow
 from workflows.models import Synthesis, SynthesisStatus
 from workflows.syntheses import build
@@ -21,16 +22,11 @@ def built(make_demarche, people):
     raw = (DATA / "feamp-consultation-proposals.csv").read_bytes()
     importer = imports.Importer(db.session, d, "decidim")
     importer.apply(importer.preview(raw), actor=None, as_of=utcnow())
-    contributions.contribute(
-        db.session,
+    factories.contribution(
         d,
-        item_id=d.items[0].id,
+        people.mission,
         body="Écrivez-moi : paul.martin@exemple.fr, je suis Paul Martin, 06 11 22 33 44. "
         "La lutte contre la pollution plastique en mer doit être la priorité du fonds.",
-        channel="mail",
-        author=None,
-        actor=people.mission,
-        as_of=utcnow(),
     )
     db.session.commit()
     return d, build.build(db.session, d, actor=people.mission, as_of=utcnow())

@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from backoffice.extensions import db
-from tests.integration.test_synthesis_build import CAMPAIGN, DATA, PEOPLE
-from workflows import contributions, imports
+from tests import factories
+from tests.domain.test_synthesis_build import CAMPAIGN, DATA, PEOPLE
+from workflows import imports
 from workflows.clock import utcnow
 from workflows.syntheses import build, versions
 
@@ -23,15 +24,10 @@ def published(make_demarche, people):
     importer.apply(importer.preview(raw), actor=None, as_of=utcnow())
     for n in range(12):
         name, email, phone = PEOPLE[n % 3]
-        contributions.contribute(
-            db.session,
+        factories.contribution(
             d,
-            item_id=d.items[0].id,
+            people.mission,
             body=CAMPAIGN.format(name=name, email=email, phone=phone, number=n + 1),
-            channel="mail",
-            author=None,
-            actor=people.mission,
-            as_of=utcnow(),
         )
     db.session.commit()
     synthesis = build.build(db.session, d, actor=people.mission, as_of=utcnow())

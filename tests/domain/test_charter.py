@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
+from tests import factories
 from tests.conftest import complete_saisine
 from workflows import charter, contributions, digests, questions
 from workflows import demarches as domain
@@ -527,14 +528,12 @@ def test_two_sweeps_at_once_send_each_reminder_and_alert_once(app, people):
 
 def ask(d: Demarche, citizen, as_of: datetime) -> Contribution:
     author = participant_for_user(db.session, citizen, as_of=as_of)
-    question = contributions.contribute(
-        db.session,
+    question = factories.contribution(
         d,
-        item_id=d.items[0].id,
+        citizen,
         body="Quand les travaux commenceront-ils sur la RD 622 ?",
         kind="question",
         author=author,
-        actor=citizen,
         as_of=as_of,
     )
     db.session.commit()

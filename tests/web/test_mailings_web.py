@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from tests.integration.test_mailings import deliver
+from tests import factories
+from tests.domain.test_mailings import deliver
 from tests.seed import address, seed_contributors
 from tests.support import csrf_from, login, logout
 from workflows import mailings
@@ -264,9 +265,7 @@ def test_citizen_text_is_escaped_in_the_preview(client, make_demarche, people):
     contribution = db.session.scalar(select(Contribution))
     contribution.body = "<script>alert('x')</script>"
     db.session.commit()
-    mailing = mailings.create_mailing(
-        db.session, people.mission, {**NEWS, "demarche_id": d.id}, as_of=utcnow()
-    )
+    mailing = factories.mailing(people.mission, d, **NEWS)
     db.session.commit()
     login(client, people.mission)
     page = client.get(f"/admin/mailing/details/?id={mailing.id}").text

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from workflows import contributions, imports
+from tests import factories
+from workflows import imports
 from workflows.clock import PARIS, utcnow
 from workflows.items import add_item
 from workflows.models import Synthesis
@@ -39,17 +40,14 @@ def grand_debat(make_demarche, people):
         for key in sorted({a["questionIndex"] for a in answers})
     }
     for answer in answers:
-        contributions.contribute(
-            db.session,
+        factories.contribution(
             d,
-            item_id=items[answer["questionIndex"]].id,
+            people.mission,
             body=answer["reponse"][:10_000],
             channel="workshop",
-            author=None,
-            actor=people.mission,
-            as_of=utcnow(),
             contributed_at=datetime.fromisoformat(answer["publishedAt"]).replace(tzinfo=PARIS),
             source=f"gd:{answer['reference']}:{answer['index']}",
+            item=items[answer["questionIndex"]],
         )
     db.session.commit()
     return d, items, answers
@@ -86,15 +84,11 @@ def test_a_planted_campaign_is_found_and_personal_data_never_published(make_dema
     item = d.items[0]
     for n in range(30):
         name, email, phone = PEOPLE[n % 3]
-        contributions.contribute(
-            db.session,
+        factories.contribution(
             d,
-            item_id=item.id,
+            people.mission,
             body=CAMPAIGN.format(name=name, email=email, phone=phone, number=n + 1),
-            channel="mail",
-            author=None,
-            actor=people.mission,
-            as_of=utcnow(),
+            item=item,
         )
     db.session.commit()
 

@@ -4,14 +4,13 @@ stay on one line. One rule (workflows/text.py) for every field, from every door.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, login
-from workflows import contributions, demarches, events, mailings
+from workflows import demarches
 from workflows.clock import utcnow
 from workflows.errors import InvalidFields
 from workflows.imports import Importer
@@ -50,26 +49,11 @@ def test_no_title_made_of_invisible_characters(people, make_demarche, invisible)
     assert refusal(lambda: add_item(db.session, people.mission, d, title=invisible, as_of=now)) == {
         "title": "title missing"
     }
-    fields = {
-        "kind": "workshop",
-        "title": invisible,
-        "place": invisible,
-        "starts_at": now + timedelta(days=3),
-        "ends_at": now + timedelta(days=3, hours=2),
-        "capacity": 10,
-    }
     assert refusal(
-        lambda: events.create_event(db.session, people.mission, d, fields, as_of=now)
+        lambda: factories.event(d, people.mission, title=invisible, place=invisible, as_of=now)
     ) == {"title": "title missing", "place": "place missing"}
-    mailing = {
-        "kind": "newsletter",
-        "audience": "contributors",
-        "demarche_id": d.id,
-        "subject": invisible,
-        "body": invisible,
-    }
     assert refusal(
-        lambda: mailings.create_mailing(db.session, people.mission, mailing, as_of=now)
+        lambda: factories.mailing(people.mission, d, subject=invisible, body=invisible, as_of=now)
     ) == {"subject": "the subject is empty", "body": "the text is empty"}
 
 
@@ -77,16 +61,7 @@ def test_no_contribution_made_of_invisible_characters(people, citizen, make_dema
     d = make_demarche("consultation")
     author = participant_for_user(db.session, citizen, as_of=utcnow())
     assert refusal(
-        lambda: contributions.contribute(
-            db.session,
-            d,
-            item_id=d.items[0].id,
-            body=invisible,
-            title=invisible,
-            author=author,
-            actor=citizen,
-            as_of=utcnow(),
-        )
+        lambda: factories.contribution(d, citizen, body=invisible, title=invisible, author=author)
     ) == {"body": "the text is empty"}
     preview = Importer(db.session, d, "csv").preview(f"item;text\n1;{invisible.strip()}\n".encode())
     assert [str(reason) for _, reason in preview.refused] == ["the text is empty"]
@@ -100,15 +75,13 @@ def test_bidi_controls_never_reach_the_database(people, citizen, make_demarche):
         db.session, people.mission, d, title="Piste \u202ecod.exe\u202c cyclable", as_of=utcnow()
     )
     author = participant_for_user(db.session, citizen, as_of=utcnow())
-    said = contributions.contribute(
-        db.session,
+    said = factories.contribution(
         d,
-        item_id=item.id,
+        citizen,
         body="\ufeffJe suis \u2067pour\u2069, \u202dvraiment\u202c.\u200b",
         title="\u202eTitre",
         author=author,
-        actor=citizen,
-        as_of=utcnow(),
+        item=item,
     )
     db.session.commit()
     assert item.title == "Piste cod.exe cyclable"
@@ -120,30 +93,19 @@ def test_titles_stay_on_one_line(client, people, make_demarche):
     d = make_demarche("launch")
     now = utcnow()
     item = add_item(db.session, people.mission, d, title="Option\r\ndu\n\nnord", as_of=now)
-    event = events.create_event(
-        db.session,
-        people.mission,
+    event = factories.event(
         d,
-        {
-            "kind": "meeting",
-            "title": "Réunion\u2028publique",
-            "place": "Salle\ndes fêtes",
-            "starts_at": now + timedelta(days=3),
-            "ends_at": now + timedelta(days=3, hours=2),
-            "capacity": 10,
-        },
+        people.mission,
+        kind="meeting",
+        title="Réunion\u2028publique",
+        place="Salle\ndes fêtes",
         as_of=now,
     )
-    mailing = mailings.create_mailing(
-        db.session,
+    mailing = factories.mailing(
         people.mission,
-        {
-            "kind": "newsletter",
-            "audience": "contributors",
-            "demarche_id": d.id,
-            "subject": "Des nouvelles\r\nBcc: tous@exemple.fr",
-            "body": "Bonjour,\n\nLa suite.",
-        },
+        d,
+        subject="Des nouvelles\r\nBcc: tous@exemple.fr",
+        body="Bonjour,\n\nLa suite.",
         as_of=now,
     )
     db.session.commit()
@@ -176,16 +138,7 @@ def test_the_back_office_says_the_title_is_missing(client, people):
 
 def test_an_xlsx_export_survives_control_characters_stored_before(client, people, make_demarche):
     d = make_demarche("consultation")
-    contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Avis",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    factories.contribution(d, people.mission, body="Avis")
     db.session.commit()
     # As a row written before the rule: a vertical tab and a bell in the text.
     db.session.execute(

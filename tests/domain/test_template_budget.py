@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.outgoing import mailer
-from tests.integration.test_mailings import deliver, new_mailing, rows, start
+from tests.domain.test_mailings import deliver, new_mailing, rows, start
 from tests.seed import address, seed_contributors
 from tests.support import csrf_from, login
 from workflows import mailings

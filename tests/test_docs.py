@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PREFIXES = (
     "backoffice/",
@@ -43,7 +43,7 @@ def paths_in(text: str) -> list[str]:
 
 
 def test_paths_in_backticks_are_found_by_the_checker():
-    text = "see `workflows/guards.py:12`, `docs/api.md#errors`, `tests/unit/test_*.py` and `x.py`"
+    text = "see `workflows/guards.py:12`, `docs/api.md#errors`, `tests/domain/test_*.py` and `x.py`"
     assert paths_in(text) == ["workflows/guards.py", "docs/api.md"]
 
 

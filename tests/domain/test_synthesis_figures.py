@@ -13,7 +13,8 @@ from pathlib import Path
 from sqlalchemy import event
 
 from backoffice.extensions import db
-from workflows import contributions, imports, questions
+from tests import factories
+from workflows import imports, questions
 from workflows.clock import PARIS, utcnow
 from workflows.items import add_item
 from workflows.syntheses import figures
@@ -53,18 +54,15 @@ def test_the_grand_debat_figures_per_question_commune_and_day(make_demarche, peo
     # Every answer recorded as said at a workshop in Muret on its own date (Paris time).
     for answer in answers:
         said = datetime.fromisoformat(answer["publishedAt"]).replace(tzinfo=PARIS)
-        contributions.contribute(
-            db.session,
+        factories.contribution(
             d,
-            item_id=items[answer["questionIndex"]].id,
-            body=answer["reponse"][:10_000],  # the longest exceed what one contribution holds
+            people.mission,
+            body=answer["reponse"][:10_000],
             channel="workshop",
-            author=None,
-            actor=people.mission,
-            as_of=utcnow(),
             contributed_at=said,
             commune="Muret",
             source=f"gd:{answer['reference']}:{answer['index']}",
+            item=items[answer["questionIndex"]],
         )
     db.session.commit()
 
@@ -98,16 +96,7 @@ def test_questions_answered_and_on_time(make_demarche, people, citizen):
     d = make_demarche("consultation")
     author = participant_for_user(db.session, citizen, as_of=utcnow())
     asked = [
-        contributions.contribute(
-            db.session,
-            d,
-            item_id=d.items[0].id,
-            body=f"Question {n} ?",
-            kind="question",
-            author=author,
-            actor=citizen,
-            as_of=utcnow(),
-        )
+        factories.contribution(d, citizen, body=f"Question {n} ?", kind="question", author=author)
         for n in range(3)
     ]
     questions.answer(db.session, people.agent, asked[0], "Oui.", as_of=utcnow())

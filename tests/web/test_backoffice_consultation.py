@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, login
-from workflows import contributions
 from workflows.clock import PARIS, utcnow
 from workflows.models import (
     AuditEntry,
@@ -47,16 +47,7 @@ def test_items_are_prepared_by_the_mission_and_the_department(client, people, ma
 
 def test_an_item_with_contributions_cannot_be_deleted(client, people, make_demarche):
     d = make_demarche("consultation")
-    contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Avis",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    factories.contribution(d, people.mission, body="Avis")
     db.session.commit()
     login(client, people.mission)
     page = client.get("/admin/item/").text
@@ -71,16 +62,7 @@ def test_an_item_with_contributions_cannot_be_deleted(client, people, make_demar
 
 def test_the_mission_hides_with_a_reason_and_restores(client, people, make_demarche):
     d = make_demarche("consultation")
-    c = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Injurieux",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    c = factories.contribution(d, people.mission, body="Injurieux")
     db.session.commit()
     login(client, people.mission)
     sheet = client.get(f"/admin/contribution/details/?id={c.id}").text
@@ -108,16 +90,7 @@ def test_the_mission_hides_with_a_reason_and_restores(client, people, make_demar
 
 def test_agents_read_contributions_but_do_not_moderate(client, people, make_demarche):
     d = make_demarche("consultation")
-    c = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Avis",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    c = factories.contribution(d, people.mission, body="Avis")
     db.session.commit()
     login(client, people.agent)
     sheet = client.get(f"/admin/contribution/details/?id={c.id}").text
@@ -227,16 +200,7 @@ def test_an_import_is_previewed_then_run(client, people, make_demarche):
 
 def test_exports_in_xlsx_without_and_with_personal_data(client, people, make_demarche):
     d = make_demarche("consultation")
-    contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="+33 avis",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    factories.contribution(d, people.mission, body="+33 avis")
     db.session.commit()
     login(client, people.mission)
     sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
@@ -258,36 +222,27 @@ def test_only_the_mission_reads_participants_addresses_in_the_back_office(
     client, people, citizen, make_demarche
 ):
     from workflows import events
-    from workflows.participants import participant_for_email, participant_for_user
+    from workflows.participants import participant_for_user
 
     d = make_demarche("consultation")
     now = utcnow()
     claire = participant_for_user(db.session, citizen, as_of=now)
-    anonymous = participant_for_email(db.session, "sans.nom@exemple.fr", as_of=now)
+    anonymous = factories.participant("sans.nom@exemple.fr", as_of=now)
     for author, channel in ((claire, "online"), (anonymous, "mail")):
-        contributions.contribute(
-            db.session,
+        factories.contribution(
             d,
-            item_id=d.items[0].id,
+            citizen if channel == "online" else people.mission,
             body=f"Avis par {channel}",
             author=author,
-            actor=citizen if channel == "online" else people.mission,
             channel=channel,
             as_of=now,
         )
-    start = now + timedelta(days=10)
-    event = events.create_event(
-        db.session,
-        people.mission,
+    event = factories.event(
         d,
-        {
-            "kind": "workshop",
-            "title": "Atelier citoyen",
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=2),
-            "place": "Hôtel du Département",
-            "capacity": 10,
-        },
+        people.mission,
+        starts_at=now + timedelta(days=10),
+        lasts=timedelta(hours=2),
+        capacity=10,
         as_of=now,
     )
     events.register(db.session, event.id, claire, as_of=now)

@@ -150,7 +150,7 @@ def test_feedback_needs_the_synthesis_and_a_justified_decision_on_every_item():
         "the department's decision on “Engagement n°2” is missing",
         "the department's decision on “Engagement n°3” is missing",
     ]
-    # (With a published synthesis and every decision: tests/integration/test_synthesis_build.py.)
+    # (With a published synthesis and every decision: tests/domain/test_synthesis_build.py.)
 
 
 @pytest.mark.parametrize(

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.outgoing import mailer
+from tests import factories
 from tests.processes import Sink, start_worker, wait_for
 from tests.seed import address, seed_contributors
 from tests.support import free_port
 from workflows import mailings
 from workflows.clock import utcnow
-from workflows.events import create_event, register
+from workflows.events import register
 from workflows.models import (
     Audience,
     Delivery,
@@ -31,7 +32,6 @@ from workflows.models import (
     OutboxMessage,
     Suppression,
 )
-from workflows.participants import participant_for_email
 
 pytestmark = pytest.mark.worker
 
@@ -78,18 +78,12 @@ def contributors(make_demarche, count: int):
 def send(people, d, **fields) -> int:
     """Write a newsletter to the contributors (who asked for news) and send it now: after
     commit, the worker starts it."""
-    mailing = mailings.create_mailing(
-        db.session,
+    mailing = factories.mailing(
         people.mission,
-        {
-            "kind": "newsletter",
-            "audience": "contributors",
-            "demarche_id": d.id,
-            "subject": "Retour sur « {{ demarche.title }} »",
-            "body": "Bonjour {{ name }},\n{% for c in contributions %}{{ c.text }}\n{% endfor %}",
-            **fields,
-        },
-        as_of=utcnow(),
+        d,
+        subject="Retour sur « {{ demarche.title }} »",
+        body="Bonjour {{ name }},\n{% for c in contributions %}{{ c.text }}\n{% endfor %}",
+        **fields,
     )
     mailings.schedule(db.session, people.mission, mailing, at=None, as_of=utcnow())
     db.session.commit()
@@ -245,18 +239,13 @@ def test_a_pathological_template_does_not_hold_up_a_registration_email(
     worker = workers(inbox, pool="prefork", MAILING_RENDER_SECONDS="0.1", MAILING_CHUNK="100")
     d = contributors(make_demarche, 40)
     now = utcnow()
-    event = create_event(
-        db.session,
-        people.mission,
+    event = factories.event(
         d,
-        {
-            "kind": "workshop",
-            "title": "Atelier mobilités",
-            "place": "Muret",
-            "starts_at": now + timedelta(days=10),
-            "ends_at": now + timedelta(days=10, hours=2),
-            "capacity": 30,
-        },
+        people.mission,
+        starts_at=now + timedelta(days=10),
+        lasts=timedelta(hours=2),
+        title="Atelier mobilités",
+        place="Muret",
         as_of=now,
     )
     mailing = Mailing(
@@ -284,7 +273,7 @@ def test_a_pathological_template_does_not_hold_up_a_registration_email(
     register(
         db.session,
         event.id,
-        participant_for_email(db.session, "inscrite@exemple.fr", as_of=now),
+        factories.participant("inscrite@exemple.fr", as_of=now),
         as_of=utcnow(),
     )
     db.session.commit()  # after commit: the confirmation is handed to the worker

@@ -30,13 +30,13 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from backoffice.api.auth import issue_token
 from backoffice.auth import create_user
 from backoffice.extensions import db
+from tests import factories
 from tests.support import PASSWORD, publish_synthesis
-from workflows import charter, mailings
+from workflows import charter
 from workflows import demarches as domain
 from workflows.clock import local_date, utcnow
 from workflows.contributions import contribute
 from workflows.items import add_item
-from workflows.participants import participant_for_email
 from workflows.transitions import transition
 
 CHECKS = (
@@ -96,22 +96,17 @@ def world(app):
             as_of=now - timedelta(days=20),
         )
         transition(db.session, d.id, "consultation", actor=mission, as_of=now)
-        author = participant_for_email(db.session, "claire@exemple.fr", name="Claire", as_of=now)
+        author = factories.participant("claire@exemple.fr", name="Claire", as_of=now)
         recorded = {"channel": "mail", "author": author, "actor": mission, "as_of": now}
         contribute(db.session, d, item_id=item.id, body="Une piste séparée.", **recorded)
         question = contribute(
             db.session, d, item_id=item.id, body="Quand ?", kind="question", **recorded
         )
-        mailing = mailings.create_mailing(
-            db.session,
+        mailing = factories.mailing(
             mission,
-            {
-                "kind": "newsletter",
-                "demarche_id": d.id,
-                "audience": "contributors",
-                "subject": "Des nouvelles de la RD 820",
-                "body": "Bonjour {{ name }},\n\nmerci.",
-            },
+            d,
+            subject="Des nouvelles de la RD 820",
+            body="Bonjour {{ name }},\n\nmerci.",
             as_of=now,
         )
         transition(db.session, d.id, "synthesis", actor=mission, as_of=now, comment="Clos")

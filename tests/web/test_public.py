@@ -11,6 +11,7 @@ from flask import g
 from sqlalchemy import func, select, text
 
 from backoffice.extensions import db, limiter
+from tests import factories
 from tests.support import PASSWORD, csrf_from, login, logout
 from workflows import contributions, events
 from workflows.clock import utcnow
@@ -23,7 +24,6 @@ from workflows.models import (
     RegistrationStatus,
     User,
 )
-from workflows.participants import participant_for_email
 
 
 def post_contribution(client, d, body, **extra):
@@ -109,15 +109,11 @@ def test_public_forms_are_rate_limited(app, client, make_demarche, citizen):
 
 def test_moderation_is_shown_publicly_with_its_reason(client, make_demarche, citizen, people):
     d = make_demarche("consultation")
-    c = contributions.contribute(
-        db.session,
+    c = factories.contribution(
         d,
-        item_id=d.items[0].id,
+        people.mission,
         body="Propos injurieux",
-        author=participant_for_email(db.session, "x@exemple.fr", as_of=utcnow()),
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
+        author=factories.participant("x@exemple.fr"),
     )
     contributions.moderate(
         db.session, c, "hide", actor=people.mission, reason="injure", as_of=utcnow()
@@ -137,16 +133,7 @@ def test_a_held_contribution_waits_for_the_mission(client, make_demarche, citize
 
 def test_logged_in_people_report_contributions(client, make_demarche, citizen, people):
     d = make_demarche("consultation")
-    c = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Douteux",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    c = factories.contribution(d, people.mission, body="Douteux")
     db.session.commit()
     page = client.get(f"/demarches/{d.slug}/elements/{d.items[0].id}").text
     token = csrf_from(page)
@@ -167,15 +154,8 @@ def test_logged_in_people_report_contributions(client, make_demarche, citizen, p
 def test_the_item_page_is_paginated(client, make_demarche, people):
     d = make_demarche("consultation")
     for n in range(45):
-        contributions.contribute(
-            db.session,
-            d,
-            item_id=d.items[0].id,
-            body=f"Avis numéro {n}",
-            author=None,
-            actor=people.mission,
-            channel="mail",
-            as_of=utcnow() + timedelta(seconds=n),
+        factories.contribution(
+            d, people.mission, body=f"Avis numéro {n}", as_of=utcnow() + timedelta(seconds=n)
         )
     db.session.commit()
     url = f"/demarches/{d.slug}/elements/{d.items[0].id}"
@@ -191,20 +171,8 @@ def test_the_item_page_is_paginated(client, make_demarche, people):
 @pytest.fixture
 def workshop(make_demarche, people):
     d = make_demarche("consultation")
-    start = utcnow().replace(microsecond=0) + timedelta(days=7)
-    event = events.create_event(
-        db.session,
-        people.mission,
-        d,
-        {
-            "kind": "workshop",
-            "title": "Atelier du 3 décembre",
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=3),
-            "place": "Toulouse",
-            "capacity": 1,
-        },
-        as_of=utcnow(),
+    event = factories.event(
+        d, people.mission, title="Atelier du 3 décembre", place="Toulouse", capacity=1
     )
     db.session.commit()
     return event
@@ -258,7 +226,7 @@ def test_typing_someone_elses_address_gives_no_access_to_their_registration(
     client, workshop, deliver, smtp
 ):
     an_hour_ago = utcnow() - timedelta(hours=1)  # her confirmation left an hour ago
-    ana = participant_for_email(db.session, "ana@exemple.fr", name="Ana", as_of=an_hour_ago)
+    ana = factories.participant("ana@exemple.fr", name="Ana", as_of=an_hour_ago)
     events.register(db.session, workshop.id, ana, as_of=an_hour_ago)
     db.session.commit()
     other_browser = client.application.test_client()
@@ -346,23 +314,14 @@ def test_deleting_my_account_leaves_no_personal_field_anywhere(
     client, people, citizen, workshop, deliver, tmp_path
 ):
     d = workshop.demarche
-    other = participant_for_email(db.session, "suivant@exemple.fr", as_of=utcnow())
+    other = factories.participant("suivant@exemple.fr")
     db.session.commit()
     login(client, citizen)
     post_contribution(client, d, "Mon avis reste")
     register(client, workshop)
     events.register(db.session, workshop.id, other, as_of=utcnow())  # waiting list
     # What they told the moderation, and a spreadsheet about them the mission imported.
-    theirs = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Un avis d'un autre",
-        author=other,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    theirs = factories.contribution(d, people.mission, body="Un avis d'un autre", author=other)
     contributions.report(
         db.session,
         theirs,

@@ -10,22 +10,21 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, csrf_token, login, logout
-from workflows import charter, contributions, questions
+from workflows import charter, questions
 from workflows.clock import PARIS, utcnow
 from workflows.models import CharterVersion, Deadline, DeadlineStatus
 from workflows.participants import participant_for_user
 
 
 def ask(d, citizen, text, *, as_of=None):
-    question = contributions.contribute(
-        db.session,
+    question = factories.contribution(
         d,
-        item_id=d.items[0].id,
+        citizen,
         body=text,
         kind="question",
         author=participant_for_user(db.session, citizen, as_of=as_of or utcnow()),
-        actor=citizen,
         as_of=as_of or utcnow(),
         contributed_at=as_of,
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from backoffice import tokens
 from backoffice.extensions import db
 from backoffice.outgoing import mail, mailer
+from tests import factories
 from tests.seed import address, seed_contributors
 from tests.support import at, csrf_token, login, publish_synthesis
 from workflows import after_commit, mailings
@@ -34,20 +35,12 @@ from workflows.models import (
     Suppression,
 )
 from workflows.outbox import TemporaryDeliveryError
-from workflows.participants import participant_for_email, set_consents
+from workflows.participants import set_consents
 from workflows.transitions import transition
 
 
 def new_mailing(people, d, **fields) -> Mailing:
-    values = {
-        "kind": "newsletter",
-        "audience": "contributors",
-        "demarche_id": d.id,
-        "subject": "Des nouvelles de « {{ demarche.title }} »",
-        "body": "Bonjour {{ name }},\n\nLa démarche avance : {{ demarche.url }}\n",
-        **fields,
-    }
-    mailing = mailings.create_mailing(db.session, people.mission, values, as_of=utcnow())
+    mailing = factories.mailing(people.mission, d, **fields)
     db.session.commit()
     return mailing
 
@@ -158,11 +151,11 @@ def test_territory_news_go_only_to_those_who_asked_in_the_territory(
 ):
     d = make_demarche("launch", territory="Muret")
     now = utcnow()
-    near = participant_for_email(db.session, "voisine@exemple.fr", as_of=now)
+    near = factories.participant("voisine@exemple.fr", as_of=now)
     set_consents(db.session, near, feedback=True, territory_news=True, commune="Muret", as_of=now)
-    far = participant_for_email(db.session, "loin@exemple.fr", as_of=now)
+    far = factories.participant("loin@exemple.fr", as_of=now)
     set_consents(db.session, far, feedback=True, territory_news=True, commune="Revel", as_of=now)
-    silent = participant_for_email(db.session, "discret@exemple.fr", as_of=now)
+    silent = factories.participant("discret@exemple.fr", as_of=now)
     set_consents(
         db.session, silent, feedback=True, territory_news=False, commune="Muret", as_of=now
     )
@@ -185,12 +178,7 @@ def test_a_mailing_is_checked_when_written(people, make_demarche):
     with pytest.raises(InvalidFields):  # the sandbox refuses Python's insides
         new_mailing(people, d, body="{{ name.__class__.__mro__ }}")
     with pytest.raises(PermissionDenied):
-        mailings.create_mailing(
-            db.session,
-            people.agent,
-            {"kind": "newsletter", "audience": "contributors", "demarche_id": d.id},
-            as_of=utcnow(),
-        )
+        factories.mailing(people.agent, d)
 
 
 def test_starting_and_delivering_twice_sends_nothing_twice(app, consulted, people, smtp):
@@ -636,23 +624,18 @@ def test_registrants_are_reminded_two_days_before_once_and_not_after_cancelling_
     d = make_demarche("consultation")
     now = utcnow()
     starts = now + timedelta(days=5)
-    event = create_event(
-        db.session,
-        people.mission,
+    event = factories.event(
         d,
-        {
-            "kind": "workshop",
-            "title": "Atelier mobilités",
-            "place": "Salle des fêtes, Muret",
-            "starts_at": starts,
-            "ends_at": starts + timedelta(hours=2),
-            "capacity": 30,
-        },
+        people.mission,
+        starts_at=starts,
+        lasts=timedelta(hours=2),
+        title="Atelier mobilités",
+        place="Salle des fêtes, Muret",
         as_of=now,
     )
     regs = {}
     for name in ("anne", "bruno", "chloe"):
-        person = participant_for_email(db.session, f"{name}@exemple.fr", as_of=now)
+        person = factories.participant(f"{name}@exemple.fr", as_of=now)
         regs[name] = register(db.session, event.id, person, as_of=now)
     db.session.commit()
 
@@ -707,18 +690,13 @@ def test_the_reminder_delay_is_the_charter_rule_of_the_demarche(app, make_demarc
     assert d.charter_version_id == draft.id
     now = utcnow()
     starts = now + timedelta(days=10)
-    create_event(
-        db.session,
-        people.mission,
+    factories.event(
         d,
-        {
-            "kind": "workshop",
-            "title": "Atelier du Comminges",
-            "place": "Saint-Gaudens",
-            "starts_at": starts,
-            "ends_at": starts + timedelta(hours=2),
-            "capacity": 30,
-        },
+        people.mission,
+        starts_at=starts,
+        lasts=timedelta(hours=2),
+        title="Atelier du Comminges",
+        place="Saint-Gaudens",
         as_of=now,
     )
     db.session.commit()
@@ -744,7 +722,7 @@ def test_a_reminder_started_before_a_move_sends_nothing_for_the_old_date(
     register(
         db.session,
         event.id,
-        participant_for_email(db.session, "a@exemple.fr", as_of=now),
+        factories.participant("a@exemple.fr", as_of=now),
         as_of=now,
     )
     db.session.commit()

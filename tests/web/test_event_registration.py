@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, login
 from workflows import events, mailings
 from workflows.clock import utcnow
@@ -28,7 +29,7 @@ from workflows.models import (
     Registration,
     RegistrationStatus,
 )
-from workflows.participants import participant_for_email, participant_for_user
+from workflows.participants import participant_for_user
 
 BASE = "http://dialogue.test/"
 NEUTRAL = "Merci. Sauf si un courriel lui a été envoyé il y a quelques minutes"
@@ -36,20 +37,13 @@ HOSTILE_NAME = 'Jean <a href="http://arnaque.example/x">Cliquez</a> http://arnaq
 
 
 def make_event(d, people, *, capacity=1, title="Atelier du 3 décembre", starts_in=7):
-    start = utcnow().replace(microsecond=0) + timedelta(days=starts_in)
-    event = events.create_event(
-        db.session,
-        people.mission,
+    event = factories.event(
         d,
-        {
-            "kind": "workshop",
-            "title": title,
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=3),
-            "place": "Toulouse",
-            "capacity": capacity,
-        },
-        as_of=utcnow(),
+        people.mission,
+        starts_in=timedelta(days=starts_in),
+        title=title,
+        place="Toulouse",
+        capacity=capacity,
     )
     db.session.commit()
     return event
@@ -269,7 +263,7 @@ def test_the_page_answers_the_same_whoever_is_registered(client, workshop, deliv
     events.register(
         db.session,
         workshop.id,
-        participant_for_email(db.session, "cyril@exemple.fr", as_of=utcnow()),
+        factories.participant("cyril@exemple.fr"),
         as_of=utcnow(),
     )
     db.session.commit()
@@ -463,19 +457,16 @@ def test_the_public_form_keeps_its_honeypot_and_rate_limit(app, client, workshop
 def test_pending_registrants_get_neither_feedback_nor_reminders(app, workshop, people):
     now = utcnow()
     events.request_registration(db.session, workshop.id, "pending@exemple.fr", as_of=now)
-    confirmed = participant_for_email(db.session, "sure@exemple.fr", as_of=now)
+    confirmed = factories.participant("sure@exemple.fr", as_of=now)
     events.register(db.session, workshop.id, confirmed, as_of=now)
     db.session.commit()
-    feedback = mailings.create_mailing(
-        db.session,
+    feedback = factories.mailing(
         people.mission,
-        {
-            "kind": "feedback",
-            "audience": "registrants",
-            "demarche_id": workshop.demarche_id,
-            "subject": "Ce que nous avons fait",
-            "body": "Bonjour {{ name }},\n\nMerci.\n",
-        },
+        workshop.demarche,
+        kind="feedback",
+        audience="registrants",
+        subject="Ce que nous avons fait",
+        body="Bonjour {{ name }},\n\nMerci.\n",
         as_of=now,
     )
     db.session.commit()
@@ -491,13 +482,13 @@ def test_the_back_office_counts_pending_registrations_apart(client, workshop, pe
     events.register(
         db.session,
         workshop.id,
-        participant_for_email(db.session, "sure@exemple.fr", as_of=now),
+        factories.participant("sure@exemple.fr", as_of=now),
         as_of=now,
     )
     events.register(
         db.session,
         workshop.id,
-        participant_for_email(db.session, "next@exemple.fr", as_of=now),
+        factories.participant("next@exemple.fr", as_of=now),
         as_of=now,
     )
     db.session.commit()

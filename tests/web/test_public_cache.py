@@ -10,27 +10,23 @@ from sqlalchemy import text
 from backoffice import create_app
 from backoffice.extensions import db
 from backoffice.public import cache as public_cache
+from tests import factories
 from tests.support import PASSWORD, csrf_from, login
 from workflows import contributions
 from workflows.clock import utcnow
 from workflows.imports import Importer
 from workflows.models import Contribution, Demarche
-from workflows.participants import participant_for_email
 from workflows.transitions import transition
 
 DATA = Path(__file__).parent.parent / "data" / "reference"
 
 
 def comment(d, people, body: str) -> Contribution:
-    c = contributions.contribute(
-        db.session,
+    c = factories.contribution(
         d,
-        item_id=d.items[0].id,
+        people.mission,
         body=body,
-        author=participant_for_email(db.session, "avis@exemple.fr", as_of=utcnow()),
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
+        author=factories.participant("avis@exemple.fr"),
     )
     db.session.commit()
     return c
@@ -120,16 +116,7 @@ def test_another_process_changing_the_record_moves_the_page_on(
     worker = create_app(app_config)
     with worker.app_context():
         found = db.session.get(Demarche, d.id)
-        contributions.contribute(
-            db.session,
-            found,
-            item_id=found.items[0].id,
-            body="Importé par le worker",
-            author=None,
-            actor=None,
-            channel="mail",
-            as_of=utcnow(),
-        )
+        factories.contribution(found, None, body="Importé par le worker")
         db.session.commit()
         db.session.remove()
     assert "Importé par le worker" in client.get(url).text
@@ -154,16 +141,7 @@ def test_a_store_that_does_not_answer_only_costs_the_cache(app_config, make_dema
     assert visitor.get(f"/demarches/{d.slug}").status_code == 200
     with away.app_context():
         found = db.session.get(Demarche, d.id)
-        contributions.contribute(
-            db.session,
-            found,
-            item_id=found.items[0].id,
-            body="Toujours à jour",
-            author=None,
-            actor=None,
-            channel="mail",
-            as_of=utcnow(),
-        )
+        factories.contribution(found, None, body="Toujours à jour")
         db.session.commit()  # the bump fails quietly
         db.session.remove()
     assert "Toujours à jour" in visitor.get(f"/demarches/{d.slug}").text

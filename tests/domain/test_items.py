@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, login
-from workflows import contributions
 from workflows.clock import utcnow
 from workflows.imports import Importer
 from workflows.items import add_item, delete_item, update_item
@@ -31,16 +31,7 @@ def places(demarche) -> list[tuple[int, str]]:
 
 
 def comment(demarche, item) -> None:
-    contributions.contribute(
-        db.session,
-        demarche,
-        item_id=item.id,
-        body="Avis",
-        author=None,
-        actor=None,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    factories.contribution(demarche, None, body="Avis", item=item)
 
 
 def test_bulk_delete_deletes_what_it_may_and_names_what_it_keeps(client, people, make_demarche):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
+from tests import factories
 from workflows import contributions, events
 from workflows.clock import utcnow
 from workflows.errors import Conflict, InvalidFields, PermissionDenied
@@ -23,20 +24,12 @@ from workflows.models import (
     Registration,
     RegistrationStatus,
 )
-from workflows.participants import participant_for_email, participant_for_user
+from workflows.participants import participant_for_user
 
 
 def say(d, author_user, body="Un avis", **kwargs):
     author = participant_for_user(db.session, author_user, as_of=utcnow())
-    options = {
-        "item_id": d.items[0].id,
-        "body": body,
-        "author": author,
-        "actor": author_user,
-        "as_of": utcnow(),
-        **kwargs,
-    }
-    return contributions.contribute(db.session, d, **options)
+    return factories.contribution(d, author_user, body=body, author=author, **kwargs)
 
 
 def test_online_contributions_only_while_the_consultation_is_open(make_demarche, citizen):
@@ -63,7 +56,7 @@ def test_threads_keep_their_item_and_answers_are_comments(make_demarche, citizen
 
     other = add_item(db.session, make_user("mission"), d, title="Autre", as_of=utcnow())
     with pytest.raises(InvalidFields) as elsewhere:
-        say(d, citizen, "Ailleurs", parent_id=root.id, item_id=other.id)
+        say(d, citizen, "Ailleurs", parent_id=root.id, item=other)
     assert "parent_id" in elsewhere.value.errors
 
 
@@ -79,37 +72,11 @@ def test_the_commune_gives_the_canton(make_demarche, citizen):
 def test_staff_do_not_contribute_online_and_agents_record_only_their_own(make_demarche, people):
     d = make_demarche("consultation")
     with pytest.raises(PermissionDenied):
-        contributions.contribute(
-            db.session,
-            d,
-            item_id=d.items[0].id,
-            body="x",
-            author=None,
-            actor=people.agent,
-            as_of=utcnow(),
-        )
+        factories.contribution(d, people.agent, body="x", channel="online")
     with pytest.raises(PermissionDenied):
-        contributions.contribute(
-            db.session,
-            d,
-            item_id=d.items[0].id,
-            body="x",
-            author=None,
-            actor=people.other_agent,
-            channel="mail",
-            as_of=utcnow(),
-        )
-    paper = participant_for_email(db.session, "Papier@Exemple.fr", name="Paul", as_of=utcnow())
-    recorded = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Lettre",
-        author=paper,
-        actor=people.agent,
-        channel="mail",
-        as_of=utcnow(),
-    )
+        factories.contribution(d, people.other_agent, body="x")
+    paper = factories.participant("Papier@Exemple.fr", name="Paul")
+    recorded = factories.contribution(d, people.agent, body="Lettre", author=paper)
     assert recorded.participant.email == "papier@exemple.fr"
     assert recorded.status == ContributionStatus.PUBLISHED
 
@@ -154,27 +121,13 @@ def test_moderation_a_priori_then_hide_and_restore_with_an_audit(make_demarche, 
 @pytest.fixture
 def workshop(make_demarche, people):
     d = make_demarche("consultation")
-    start = utcnow().replace(microsecond=0) + timedelta(days=10)
-    event = events.create_event(
-        db.session,
-        people.mission,
-        d,
-        {
-            "kind": "workshop",
-            "title": "Atelier citoyen",
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=3),
-            "place": "Hôtel du Département",
-            "capacity": 2,
-        },
-        as_of=utcnow(),
-    )
+    event = factories.event(d, people.mission, starts_in=timedelta(days=10), capacity=2)
     db.session.commit()
     return event
 
 
 def person(n: int) -> Participant:
-    return participant_for_email(db.session, f"p{n}@exemple.fr", name=f"P{n}", as_of=utcnow())
+    return factories.participant(f"p{n}@exemple.fr", name=f"P{n}")
 
 
 def test_a_waiting_list_past_capacity_and_promotion_on_cancel(workshop, deliver, smtp):
@@ -280,17 +233,14 @@ def test_attendance_and_collected_contributions(workshop, people, make_user):
         as_of=utcnow(),
     )
     assert (r0.attended, r1.attended) == (True, False)
-    said = contributions.contribute(
-        db.session,
+    said = factories.contribution(
         workshop.demarche,
-        item_id=workshop.demarche.items[0].id,
+        people.mission,
         body="Des ateliers le samedi",
         author=person(0),
-        actor=people.mission,
         channel="workshop",
         event=workshop,
         contributed_at=workshop.starts_at,
-        as_of=utcnow(),
     )
     assert said.event == workshop and said.contributed_at == workshop.starts_at
     assert (

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from backoffice.api.auth import issue_token
 from backoffice.extensions import db, limiter
+from tests import factories
 from tests.support import csrf_token, login
 from workflows import contributions, events, imports
 from workflows.clock import utcnow
@@ -23,7 +24,7 @@ from workflows.models import (
     ImportStatus,
     OutboxMessage,
 )
-from workflows.participants import participant_for_email, participant_for_user
+from workflows.participants import participant_for_user
 
 
 def preview(d, text: str, fmt: str = "csv"):
@@ -34,7 +35,7 @@ def test_a_name_typed_by_someone_else_never_shows_on_an_account_holders_words(
     client, make_demarche, make_user
 ):
     d = make_demarche("consultation")
-    participant_for_email(db.session, "discrete@exemple.fr", name="Nom Imposé", as_of=utcnow())
+    factories.participant("discrete@exemple.fr", name="Nom Imposé")
     user = make_user("citizen", email="discrete@exemple.fr")
     user.name = ""  # registered without a name: anonymous
     participant_for_user(db.session, user, as_of=utcnow())
@@ -52,20 +53,9 @@ def test_the_api_shows_citizens_no_more_names_than_the_pages(
     client, make_demarche, people, citizen
 ):
     d = make_demarche("consultation")
-    paper = participant_for_email(
-        db.session, "papier@exemple.fr", name="Jean Papier", as_of=utcnow()
-    )
-    c = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Lettre",
-        title="Ma proposition",
-        kind="proposal",
-        author=paper,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
+    paper = factories.participant("papier@exemple.fr", name="Jean Papier")
+    c = factories.contribution(
+        d, people.mission, body="Lettre", title="Ma proposition", kind="proposal", author=paper
     )
     db.session.commit()
     headers = {"Authorization": f"Bearer {issue_token(citizen, utcnow())}"}
@@ -87,15 +77,7 @@ def test_the_api_shows_citizens_no_more_names_than_the_pages(
 def test_a_held_contribution_refused_stays_private(client, make_demarche, people, citizen):
     d = make_demarche("consultation", hold_for_review=True)
     author = participant_for_user(db.session, citizen, as_of=utcnow())
-    held = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Hors charte",
-        author=author,
-        actor=citizen,
-        as_of=utcnow(),
-    )
+    held = factories.contribution(d, citizen, body="Hors charte", author=author)
     db.session.commit()
     with pytest.raises(Conflict):
         contributions.moderate(
@@ -127,24 +109,20 @@ def test_an_ambiguous_postal_code_in_my_choices_gets_a_message(client, citizen):
 def test_registrations_cannot_be_cancelled_once_the_event_started(make_demarche, people):
     d = make_demarche("consultation")
     start = utcnow() + timedelta(days=1)
-    event = events.create_event(
-        db.session,
-        people.mission,
+    event = factories.event(
         d,
-        {
-            "kind": "meeting",
-            "title": "Rencontre",
-            "starts_at": start,
-            "ends_at": start + timedelta(hours=2),
-            "place": "Revel",
-            "capacity": 5,
-        },
-        as_of=utcnow(),
+        people.mission,
+        starts_at=start,
+        lasts=timedelta(hours=2),
+        kind="meeting",
+        title="Rencontre",
+        place="Revel",
+        capacity=5,
     )
     taken = events.register(
         db.session,
         event.id,
-        participant_for_email(db.session, "a@exemple.fr", as_of=utcnow()),
+        factories.participant("a@exemple.fr"),
         as_of=utcnow(),
     )
     with pytest.raises(Conflict, match="has started"):
@@ -337,16 +315,7 @@ def test_the_timeline_names_staff_and_keeps_citizens_anonymous(
     client, make_demarche, people, citizen
 ):
     d = make_demarche("consultation")
-    c = contributions.contribute(
-        db.session,
-        d,
-        item_id=d.items[0].id,
-        body="Avis",
-        author=None,
-        actor=people.mission,
-        channel="mail",
-        as_of=utcnow(),
-    )
+    c = factories.contribution(d, people.mission, body="Avis")
     contributions.report(db.session, c, reporter=citizen, reason="x", as_of=utcnow())
     db.session.commit()
     login(client, people.elected)
