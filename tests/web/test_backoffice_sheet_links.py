@@ -3,13 +3,14 @@ refuses them (issue 12, « Broken »)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from tests import factories
 from tests.support import csrf_from, login
 from workflows.models import Event, Item
 
@@ -136,3 +137,33 @@ def test_a_demarche_not_one_s_own_cannot_be_fixed(client, people, make_demarche)
     assert client.get(f"/admin/item/new/?demarche_id={d.id}").status_code == 404
     assert client.get(f"/admin/event/new/?demarche_id={d.id}").status_code == 404
     assert client.get("/admin/item/new/?demarche_id=abc").status_code == 404
+
+
+def _admin_links(page: str, base: str) -> set[str]:
+    soup = BeautifulSoup(page, "html.parser")
+    found = set()
+    for link in soup.find_all("a", href=True):
+        target = urljoin(base, link["href"]).split("#")[0]
+        parts = urlsplit(target)
+        if parts.netloc in ("", "localhost") and parts.path.startswith("/admin/"):
+            found.add(parts._replace(scheme="", netloc="").geturl())
+    return found
+
+
+@pytest.mark.parametrize("stage", ["consultation", "synthesis"])
+@pytest.mark.parametrize("who", ["mission", "agent", "elected"])
+def test_no_link_of_the_sheet_or_home_refuses_its_user(client, people, make_demarche, stage, who):
+    d = make_demarche(stage)
+    factories.event(d, people.mission)
+    factories.contribution(d, people.mission, body="Un avis")
+    db.session.commit()
+    user = getattr(people, who)
+    login(client, user)
+    sheet = f"/admin/demarche/details/?id={d.id}"
+    links = _admin_links(client.get(sheet).text, sheet) | _admin_links(
+        client.get("/admin/").text, "/admin/"
+    )
+    # The sheet's own consultation links are there for those who may open them.
+    assert any("/admin/item/" in link for link in links) == (who != "elected")
+    refused = [link for link in sorted(links) if client.get(link).status_code == 403]
+    assert not refused, (who, refused)
