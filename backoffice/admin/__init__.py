@@ -90,4 +90,12 @@ def init_app(app: Flask) -> Admin:
         from ..devmail import DevMailView
 
         admin.add_view(DevMailView(name=_L("Emails (dev)"), endpoint="devmail", url="mail"))
+
+    def may_open(endpoint: str) -> bool:
+        """Whether the current user may open the back-office view ``endpoint`` (pages show
+        a link only to those it will not refuse)."""
+        view = next((v for v in admin._views if v.endpoint == endpoint), None)
+        return view is not None and view.is_accessible()
+
+    app.context_processor(lambda: {"may_open": may_open})
     return admin

@@ -56,6 +56,7 @@ from ..extensions import db
 from ..i18n import local_datetime, tr
 from .base import ProtectedModelView
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
+from .from_demarche import FromDemarche
 from .perform import perform
 
 _L = lazy_gettext
@@ -99,7 +100,7 @@ class ScopedToDemarches:
 # -- items --------------------------------------------------------------------------------
 
 
-class ItemView(ScopedToDemarches, ProtectedModelView):
+class ItemView(FromDemarche, ScopedToDemarches, ProtectedModelView):
     roles = WRITERS
     can_delete = True
     column_list = ("demarche", "position", "title", "contributions")
@@ -140,7 +141,7 @@ class ItemView(ScopedToDemarches, ProtectedModelView):
             lambda: item_domain.add_item(
                 db.session(),
                 current_user,
-                form.demarche.data,
+                self._demarche_of(form),
                 title=form.title.data,
                 text=form.text.data,
                 position=form.position.data,
@@ -410,7 +411,7 @@ def _event_fields(form: EventForm) -> dict:
     }
 
 
-class EventView(ScopedToDemarches, ProtectedModelView):
+class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
     roles = WRITERS
     form = EventForm
     details_template = "admin/event/details.html"
@@ -472,7 +473,11 @@ class EventView(ScopedToDemarches, ProtectedModelView):
     def create_model(self, form):
         done = perform(
             lambda: event_domain.create_event(
-                db.session(), current_user, form.demarche.data, _event_fields(form), as_of=utcnow()
+                db.session(),
+                current_user,
+                self._demarche_of(form),
+                _event_fields(form),
+                as_of=utcnow(),
             )
         )
         return done.value if done else False
@@ -487,6 +492,8 @@ class EventView(ScopedToDemarches, ProtectedModelView):
         )
 
     def get_save_return_url(self, model, is_created=False):
+        if is_created and self.fixed_demarche() is not None:
+            return super().get_save_return_url(model, is_created)
         return self.get_url(".details_view", id=model.id)
 
     @expose("/details/")

@@ -33,8 +33,9 @@ from workflows import demarches as domain
 from workflows.access import get_visible, may_act_on, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
+from workflows.events import EVENT_STAGES
 from workflows.i18n import Msg
-from workflows.items import item_counts
+from workflows.items import ITEM_STAGES, item_counts
 from workflows.models import (
     AuditEntry,
     Contribution,
@@ -482,6 +483,8 @@ class DemarcheView(ProtectedModelView):
             contribution_counts=counts,
             item_counts=item_counts(db.session(), model),
             may_prepare=may_act_on(current_user, model),
+            may_add_items=model.stage in ITEM_STAGES and may_act_on(current_user, model),
+            may_add_events=model.stage in EVENT_STAGES and may_act_on(current_user, model),
             may_decide=model.stage in decisions.DECISION_STAGES and may_act_on(current_user, model),
             outcomes=list(DecisionOutcome),
             mailings=[

@@ -7,8 +7,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from tests.browser.conftest import assert_accessible
 from tests.conftest import PASSWORD
-from workflows.models import Demarche, StageTransition
+from workflows.models import Demarche, Item, StageTransition
 from workflows.stages import Stage
 
 pytestmark = pytest.mark.browser
@@ -66,3 +67,23 @@ def test_a_reason_is_required_to_return_a_saisine(page, people, make_demarche):
     back.get_by_role("button", name="Renvoyer au service").click()
     page.wait_for_load_state()
     assert page.locator(".badge").first.inner_text() == "Renvoyée au service"
+
+
+def test_an_item_added_from_the_sheet_stays_on_its_demarche(page, people, make_demarche):
+    make_demarche("launch", title="Aaa — une autre démarche")
+    d = make_demarche("launch", title="Zzz — la démarche de la fiche")
+    db.session.commit()
+    log_in(page, people.agent)
+    page.goto(f"/admin/demarche/details/?id={d.id}")
+    page.get_by_role("link", name="Ajouter un élément").click()
+    page.wait_for_load_state()
+    assert page.locator("#fixed-demarche").inner_text() == d.title
+    assert page.locator("select[name=demarche]").count() == 0
+    assert_accessible(page)
+    page.get_by_label("Titre").fill("Option du nord")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    page.wait_for_url(f"**/admin/demarche/details/?id={d.id}")
+    expect(page.locator("body")).to_contain_text("Option du nord")
+    db.session.expire_all()
+    item = db.session.scalar(select(Item).where(Item.title == "Option du nord"))
+    assert item.demarche_id == d.id
