@@ -6,13 +6,16 @@ A rolled-back transaction publishes nothing; a SAVEPOINT released publishes noth
 outer commit. If publishing fails (broker away), the work waits in its rows and the periodic
 sweeps hand it out. ``OUTBOX_DISPATCH`` other than ``celery`` (the tests): nothing is published.
 
-(The public page cache bumps its generations in a listener of its own, ``public/cache.py``: it
-is no job for the workers but a write to the page store by whichever process committed.)
+A job whose task has a *local* handler (``handle_here``) is not sent to the workers but done
+at once by the process that committed, whatever ``OUTBOX_DISPATCH``: the public page cache
+moves its generations on so (``public/cache.py``), so that no stale page is served after the
+commit.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -22,12 +25,23 @@ from workflows import after_commit as jobs
 
 log = logging.getLogger(__name__)
 
+#: Tasks done in the committing process rather than by the workers: name → handler.
+LOCAL: dict[str, Callable[..., None]] = {}
+
+
+def handle_here(task: str, handler: Callable[..., None]) -> None:
+    """Do ``task``'s jobs in the process that commits them, with ``handler(*args)``."""
+    LOCAL[task] = handler
+
 
 def _after_commit(session: Session) -> None:
     committed = jobs.committed(session)  # none for a SAVEPOINT
     if committed and has_app_context():
         for job in committed:
-            publish(job.task, *job.args)
+            if job.task in LOCAL:
+                LOCAL[job.task](*job.args)
+            else:
+                publish(job.task, *job.args)
 
 
 def _after_rollback(session: Session) -> None:

@@ -53,12 +53,9 @@ WORKERS = int(os.environ.get("WORKERS", "2"))
 CONTRIBUTIONS = 10_000
 CITIZEN = ("bench-citoyen@exemple.fr", "un mot de passe pour la mesure")
 
-# wrk's report, as one JSON line: requests/s, latency percentiles (µs), errors and statuses.
+# wrk's report, as one JSON line: requests, latency percentiles (µs), and errors (answers
+# outside 2xx/3xx counted in ``errors.status``).
 REPORT_LUA = """
-local statuses = {}
-response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -69,8 +66,6 @@ done = function(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout + e.status))
 end
 """
-# ``response`` runs per thread; the statuses are not reported back, only wrk's own count of
-# answers outside 2xx/3xx (``errors.status``).
 
 POST_LUA = """
 wrk.method = "POST"
@@ -85,7 +80,7 @@ end
 """
 
 
-def prepare() -> tuple[str, str]:
+def prepare() -> tuple[str, dict]:
     """The demo data plus 10,000 contributions on one item; the database's URL and a token."""
     from backoffice import demo
     from backoffice.api.auth import issue_token
@@ -139,15 +134,14 @@ def prepare() -> tuple[str, str]:
             select(func.count()).select_from(Contribution).where(Contribution.item_id == item_id)
         )
         db.engine.dispose()
-    return url, json.dumps(
-        {
-            "slug": slug,
-            "item_id": item_id,
-            "demarche_id": demarche_id,
-            "token": token,
-            "contributions": total,
-        }
-    )
+    facts = {
+        "slug": slug,
+        "item_id": item_id,
+        "demarche_id": demarche_id,
+        "token": token,
+        "contributions": total,
+    }
+    return url, facts
 
 
 def free_port() -> int:
@@ -256,7 +250,6 @@ def main() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
     started = time.perf_counter()
     database_url, facts = prepare()
-    facts = json.loads(facts)
     print(
         f"data: the demo, and {facts['contributions']:,} contributions on one item "
         f"(built in {time.perf_counter() - started:.0f} s); gunicorn {WORKERS} workers, "

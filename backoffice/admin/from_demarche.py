@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 from flask_security import current_user
 from sqlalchemy import select
 
@@ -20,6 +20,13 @@ class FromDemarche:
     create_template = "admin/consultation/create.html"
 
     def fixed_demarche(self) -> Demarche | None:
+        """The démarche of ``?demarche_id=`` (404 unseen, 403 not to act on), read once a
+        request: the form, the save and the return address all ask for it."""
+        if "fixed_demarche" not in g:
+            g.fixed_demarche = self._read_fixed_demarche()
+        return g.fixed_demarche
+
+    def _read_fixed_demarche(self) -> Demarche | None:
         raw = request.args.get("demarche_id")
         if raw is None:
             return None

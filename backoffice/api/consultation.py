@@ -15,7 +15,7 @@ from workflows.clock import utcnow
 from workflows.errors import NotFound, PermissionDenied
 from workflows.i18n import N_
 from workflows.items import add_item
-from workflows.models import Channel, Contribution, ContributionStatus, Item
+from workflows.models import Channel, Contribution, Item
 from workflows.participants import participant_for_email, participant_for_user
 from workflows.roles import RoleName
 
@@ -108,9 +108,7 @@ def list_contributions(args, demarche_id):
         )
     query = select(Contribution).where(Contribution.demarche_id == d.id)
     if not staff:
-        query = query.where(
-            Contribution.status.in_((ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN))
-        )
+        query = query.where(Contribution.status.in_(domain.PUBLICLY_SHOWN))
     for name in ("item_id", "kind", "status", "channel"):
         if name in args:
             query = query.where(getattr(Contribution, name) == args[name])

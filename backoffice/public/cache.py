@@ -32,12 +32,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cachelib import BaseCache, FileSystemCache, RedisCache
-from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from workflows.after_commit import after_commit_each
 from workflows.models import (
     CharterRule,
     CharterVersion,
@@ -55,10 +56,12 @@ from workflows.models import (
     User,
 )
 
+from ..after_commit import handle_here
+
 log = logging.getLogger(__name__)
 
 EXTENSION = "public_cache"
-TOUCHED = "public_cache.touched"  # session.info: the generations a transaction moves on
+BUMP = "public_cache.bump"  # the after-commit job: the generations a transaction moves on
 CSRF_HOLE = "\x00csrf-token\x00"
 NONCE_HOLE = "\x00csp-nonce\x00"
 RETRY_AFTER = 5.0  # seconds without the store once it failed
@@ -254,7 +257,7 @@ def _demarche_of(obj: object, session: Session) -> int | None:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    touched: set[str] = session.info.setdefault(TOUCHED, set())
+    touched: set[str] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
         cls = type(obj)
         if cls in PER_DEMARCHE and _changed(obj, PER_DEMARCHE[cls], session):
@@ -262,6 +265,8 @@ def _after_flush(session: Session, _context: Any) -> None:
             touched.update({f"slug:{s}" for s in slugs} if slugs else {"shared"})
         elif cls in SHARED and _changed(obj, SHARED[cls], session):
             touched.add("shared")
+    if touched:
+        after_commit_each(session, BUMP, touched)
 
 
 def _statement(state: ORMExecuteState) -> Any:
@@ -275,32 +280,20 @@ def _statement(state: ORMExecuteState) -> Any:
     if state.is_insert or getattr(result, "rowcount", 1) != 0:
         rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
         ids = {row.get("demarche_id") for row in rows if isinstance(row, dict)}
-        touched: set[str] = state.session.info.setdefault(TOUCHED, set())
         if ids and None not in ids:
             slugs = state.session.scalars(select(Demarche.slug).where(Demarche.id.in_(ids)))
-            touched.update(f"slug:{s}" for s in slugs)
+            touched = [f"slug:{s}" for s in slugs]
         else:
-            touched.add("shared")
+            touched = ["shared"]
+        after_commit_each(state.session, BUMP, touched)
     return result
 
 
-# The one exception to ``workflows.after_commit`` (whose jobs go to the workers through
-# ``backoffice.after_commit``): a generation bump is no job for a worker but a write to the page
-# store, done at once by whichever process committed (web or worker) so that no stale page is
-# served after the commit; and it is not asked for by the domain, which knows nothing of pages,
-# but read from the flushes above. It follows the same rules: after the real commit only,
-# dropped on rollback, SAVEPOINTs ignored.
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    touched = session.info.pop(TOUCHED, None)
-    if touched and has_app_context() and (pages := store()) is not None:
-        pages.bump([*touched, "any"])
-
-
-def _after_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(TOUCHED, None)
+def _bump(scopes: list[str]) -> None:
+    """After the commit that changed them (``backoffice.after_commit`` runs it here, in the
+    process that committed): the pages of ``scopes`` and those listing every démarche."""
+    if (pages := store()) is not None:
+        pages.bump(sorted({*scopes, "any"}))
 
 
 def demarche_scopes(slug: str, **_: object) -> tuple[str, ...]:
@@ -313,8 +306,7 @@ def init_app(app: Flask) -> None:
     found = backend(app.config["PUBLIC_CACHE_URL"], seconds)
     if found is not None:
         app.extensions[EXTENSION] = PageStore(found, seconds)
+    handle_here(BUMP, _bump)
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _statement)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_security import current_user
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from workflows import charter
@@ -38,7 +38,7 @@ from .forms import ContributionForm, EventRegistrationForm, ReportForm
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
-VISIBLE = (ContributionStatus.PUBLISHED, ContributionStatus.HIDDEN)
+VISIBLE = domain.PUBLICLY_SHOWN
 
 
 def public_demarche(slug: str) -> Demarche:
@@ -79,38 +79,6 @@ def after_login():
     return redirect(url_for("public.espace"))
 
 
-def latest_threads(d: Demarche, per_item: int) -> dict[int, list[Contribution]]:
-    """The ``per_item`` newest visible threads of each item, in one query: a ``UNION ALL`` of
-    each item's newest (each read from the index on item, status and date)."""
-    latest: dict[int, list[Contribution]] = {item.id: [] for item in d.items}
-    if not latest:
-        return latest
-    newest = union_all(
-        *(
-            select(
-                select(Contribution.id)
-                .where(
-                    Contribution.item_id == item_id,
-                    Contribution.parent_id.is_(None),
-                    Contribution.status.in_(VISIBLE),
-                )
-                .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
-                .limit(per_item)
-                .subquery()
-            )
-            for item_id in latest
-        )
-    ).subquery()
-    for contribution in db.session.scalars(
-        select(Contribution)
-        .where(Contribution.id.in_(select(newest.c.id)))
-        .options(selectinload(Contribution.participant))
-        .order_by(Contribution.contributed_at.desc(), Contribution.id.desc())
-    ):
-        latest[contribution.item_id].append(contribution)
-    return latest
-
-
 def calendar(d: Demarche) -> list[dict]:
     """The stages of the démarche's life: done (with their day) or planned."""
     entered = {t.to_stage: t.at for t in d.transitions}
@@ -130,7 +98,7 @@ def calendar(d: Demarche) -> list[dict]:
 def demarche(slug: str):
     d = public_demarche(slug)
     counts = item_counts(db.session(), d)
-    latest = latest_threads(d, 3)
+    latest = domain.newest_threads(db.session(), d, 3)
     events = db.session.scalars(
         select(Event).where(Event.demarche_id == d.id).order_by(Event.starts_at)
     ).all()

@@ -7,24 +7,9 @@ import re
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from tests.conftest import PASSWORD
-from tests.support import csrf_from
+from tests.support import csrf_from, login
 from workflows.models import Demarche, StageTransition
 from workflows.stages import Stage
-
-
-def login(client, user):
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": PASSWORD,
-            "csrf_token": csrf_from(page.text),
-        },
-    )
-    assert response.status_code == 302, response.text
-    return response
 
 
 def test_every_back_office_page_wants_a_login(client, people):
