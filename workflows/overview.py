@@ -142,7 +142,8 @@ def official_home(session: Session, user: User, as_of: datetime) -> OfficialHome
     }
     if lines:
         _deadlines(session, lines, as_of)
-        _figures(session, lines, as_of)
+        for demarche_id, figures in figures_of(session, list(lines), as_of).items():
+            lines[demarche_id].figures = figures
     return OfficialHome(sorted(lines.values(), key=_order), mission_contacts(session))
 
 
@@ -243,8 +244,10 @@ def _deadlines(session: Session, lines: dict[int, DemarcheOverview], as_of: date
         lines[demarche_id].late.sort(key=lambda d: (d.due_date, d.deadline_id))
 
 
-def _figures(session: Session, lines: dict[int, DemarcheOverview], as_of: datetime) -> None:
-    ids = list(lines)
+def figures_of(session: Session, ids: list[int], as_of: datetime) -> dict[int, Figures]:
+    """The figures of the démarches ``ids``, in three queries (the home's and the weekly
+    digest's one source)."""
+    found = {demarche_id: Figures() for demarche_id in ids}
     published = (
         Contribution.status == ContributionStatus.PUBLISHED
     ) & Contribution.demarche_id.in_(ids)
@@ -262,7 +265,7 @@ def _figures(session: Session, lines: dict[int, DemarcheOverview], as_of: dateti
         .where(published)
         .group_by(Contribution.demarche_id)
     ):
-        figures = lines[demarche_id].figures
+        figures = found[demarche_id]
         figures.published, figures.published_week = total, week
         figures.questions, figures.answered = asked, answered
 
@@ -277,7 +280,7 @@ def _figures(session: Session, lines: dict[int, DemarcheOverview], as_of: dateti
         .where(Event.demarche_id.in_(ids), Event.starts_at > as_of)
         .group_by(Event.demarche_id)
     ):
-        figures = lines[demarche_id].figures
+        figures = found[demarche_id]
         figures.upcoming_events, figures.registrations = events, seats
 
     people = union_all(
@@ -293,7 +296,8 @@ def _figures(session: Session, lines: dict[int, DemarcheOverview], as_of: dateti
             people.c.demarche_id
         )
     ):
-        lines[demarche_id].figures.participants = count
+        found[demarche_id].participants = count
+    return found
 
 
 def mission_contacts(session: Session, limit: int = 5) -> list[Contact]:

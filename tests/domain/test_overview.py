@@ -11,7 +11,7 @@ from sqlalchemy import update
 from backoffice.extensions import db
 from tests import factories
 from tests.conftest import complete_saisine
-from workflows import charter, contributions, events, questions
+from workflows import charter, contributions, digests, events, questions
 from workflows import demarches as domain
 from workflows.items import add_item
 from workflows.models import Deadline, DeadlineStatus, Demarche
@@ -264,6 +264,11 @@ def test_the_figures_count_what_is_published_and_who_takes_part(people, citizen)
     assert (figures.upcoming_events, figures.registrations) == (1, 2)
     assert (figures.questions, figures.answered) == (1, 0)
     assert lines[other.title].figures.published == 0
+
+    # The weekly digest tells the official the same figures (one source).
+    [digest] = digests.compose(db.session, as_of=utc(2026, 4, 10), only=people.elected.id)
+    line = next(x for x in digest.demarches if x.demarche_id == d.id)
+    assert (line.contributions, line.contributions_week, line.participants) == (3, 2, 4)
 
 
 def test_an_official_without_demarche_gets_the_mission_to_contact(people):
