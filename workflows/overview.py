@@ -283,18 +283,22 @@ def figures_of(session: Session, ids: list[int], as_of: datetime) -> dict[int, F
         figures = found[demarche_id]
         figures.upcoming_events, figures.registrations = events, seats
 
+    # (the démarches' ids bound once per statement, as PostgreSQL takes at most 65,535)
     people = union_all(
         select(
             Contribution.demarche_id.label("demarche_id"), Contribution.participant_id.label("who")
-        ).where(published, Contribution.participant_id.is_not(None)),
+        ).where(
+            Contribution.status == ContributionStatus.PUBLISHED,
+            Contribution.participant_id.is_not(None),
+        ),
         select(Event.demarche_id.label("demarche_id"), Registration.participant_id.label("who"))
         .join(Registration, Registration.event_id == Event.id)
-        .where(Event.demarche_id.in_(ids), confirmed),
+        .where(confirmed),
     ).subquery()
     for demarche_id, count in session.execute(
-        select(people.c.demarche_id, func.count(func.distinct(people.c.who))).group_by(
-            people.c.demarche_id
-        )
+        select(people.c.demarche_id, func.count(func.distinct(people.c.who)))
+        .where(people.c.demarche_id.in_(ids))
+        .group_by(people.c.demarche_id)
     ):
         found[demarche_id].participants = count
     return found
