@@ -8,13 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .after_commit import DELIVER_OUTBOX, after_commit_each
 from .clock import local_date
 from .models import (
-    Contribution,
     Deadline,
     DeadlineStatus,
     Demarche,
@@ -22,6 +21,7 @@ from .models import (
     Role,
     User,
 )
+from .overview import figures_of
 from .roles import RoleName
 from .sql import insert_ignoring_duplicates
 from .stages import Stage
@@ -50,9 +50,9 @@ class DigestLine:
     demarche_id: int
     title: str
     stage: str
-    contributions: int = 0
-    contributions_week: int = 0
-    participants: int = 0
+    contributions: int = 0  # published (``overview.Figures``)
+    contributions_week: int = 0  # … in the 7 days before the digest
+    participants: int = 0  # who contributed (published) or registered to an event
 
 
 @dataclass
@@ -97,19 +97,11 @@ def compose(session: Session, *, as_of: datetime, only: int | None = None) -> li
         assert official_id is not None  # only the officials asked for
         digests[official_id].demarches.append(line)
     if lines:
-        week_start = as_of - timedelta(days=7)
-        for demarche_id, total, recent, people in session.execute(
-            select(
-                Contribution.demarche_id,
-                func.count(Contribution.id),
-                func.count(Contribution.id).filter(Contribution.created_at >= week_start),
-                func.count(func.distinct(Contribution.participant_id)),
-            )
-            .where(Contribution.demarche_id.in_(list(lines)))
-            .group_by(Contribution.demarche_id)
-        ):
+        # The same figures as the official's home (workflows.overview): one source.
+        for demarche_id, figures in figures_of(session, list(lines), as_of).items():
             line = lines[demarche_id]
-            line.contributions, line.contributions_week, line.participants = total, recent, people
+            line.contributions, line.contributions_week = figures.published, figures.published_week
+            line.participants = figures.participants
     owner = {line.demarche_id: official for official, d in digests.items() for line in d.demarches}
     for deadline_id, demarche_id, status in session.execute(
         select(Deadline.id, Deadline.demarche_id, Deadline.status)

@@ -1,6 +1,9 @@
 """The back-office home, a dashboard: the démarches the user sees per stage, what awaits
 them, the charter's deadlines due within 7 days and those missed, the questions waiting for
-an answer (oldest first), the mailings being sent."""
+an answer (oldest first), the mailings being sent.
+
+An elected official (who is neither of the mission nor of a department) reads instead the
+démarches they sponsor, as ``workflows.overview`` tells them."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ from flask_admin import expose
 from flask_security import current_user
 from sqlalchemy import func, select
 
-from workflows import charter, mailings
+from workflows import charter, mailings, overview
 from workflows.access import awaiting_stages, visible_clause
 from workflows.clock import utcnow
-from workflows.models import Demarche, Mailing, MailingStatus
+from workflows.models import Demarche, Mailing, MailingStatus, User
+from workflows.roles import RoleName
 from workflows.stages import STAGE_LABELS
 
 from ..extensions import db
@@ -24,6 +28,11 @@ from .charter import reads_contributions
 class HomeView(ProtectedIndexView):
     @expose("/")
     def index(self):
+        if official_only(current_user):
+            return self.render(
+                "admin/official_home.html",
+                home=overview.official_home(db.session(), current_user, utcnow()),
+            )
         visible = visible_clause(current_user)
         counts = dict(
             db.session.execute(
@@ -64,3 +73,12 @@ class HomeView(ProtectedIndexView):
             now=utcnow(),
             reads_contributions=reads_contributions(),
         )
+
+
+def official_only(user: User) -> bool:
+    """An elected official and nothing else of the staff: their home is their démarches."""
+    return (
+        user.has_any_role(RoleName.ELECTED)
+        and not user.is_mission
+        and not user.has_any_role(RoleName.DEPARTMENT)
+    )
