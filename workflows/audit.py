@@ -71,7 +71,7 @@ ACTION_LABELS = {
     "mailing.start": N_("started sending a mailing"),
     "mailing.sent": N_("finished sending a mailing"),
     "mailing.cancel": N_("cancelled a mailing"),
-    "mailing.unsubscribe": N_("unsubscribed from mailings"),
+    "mailing.unsubscribe": N_("unsubscribed an address from mailings"),
     # the charter
     "charter.draft": N_("drafted a new version of the charter"),
     "charter.rule": N_("changed a rule of the charter"),

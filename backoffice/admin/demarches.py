@@ -46,7 +46,7 @@ from workflows.transitions import transition
 from ..extensions import db
 from ..i18n import tr
 from .base import ProtectedModelView
-from .perform import flash_refusal, perform
+from .perform import flash_refusal, form_refusal, in_the_form, perform
 from .sheet import Refusal, sheet_context
 
 _L = lazy_gettext
@@ -104,6 +104,8 @@ def _participation_choices():
 
 class DemarcheView(ProtectedModelView):
     """One view for every staff role; what it shows and allows depends on the user."""
+
+    saved_message = _L("The démarche is saved.")
 
     roles = STAFF_ROLES
     details_template = "admin/demarche/details.html"
@@ -273,7 +275,7 @@ class DemarcheView(ProtectedModelView):
                 db.session(), current_user, _form_values(form), as_of=utcnow()
             ),
             gettext("Draft saved. Submit it to the mission when it is complete."),
-            refused=lambda exc: _flash_refusal(exc, form),
+            refused=form_refusal(form),
         )
         return done.value if done else False
 
@@ -287,7 +289,7 @@ class DemarcheView(ProtectedModelView):
                 db.session(), current_user, locked, _form_values(form), as_of=utcnow()
             )
 
-        done = perform(change, refused=lambda exc: _flash_refusal(exc, form))
+        done = perform(change, refused=form_refusal(form))
         if not done:
             return False
         if not done.value:
@@ -329,7 +331,7 @@ class DemarcheView(ProtectedModelView):
             lambda moved: gettext(
                 "The démarche is now at stage “%(stage)s”.", stage=tr(moved.to_stage.label)
             ),
-            refused=_shown_in_the_form,
+            refused=in_the_form,
         )
         if not done:
             refusal = Refusal.of(target, done.error, {"comment": comment}, {"comment"})
@@ -357,7 +359,7 @@ class DemarcheView(ProtectedModelView):
         done = perform(
             lambda: decisions.decide(db.session(), current_user, item, **values, as_of=utcnow()),
             gettext("Decision on “%(item)s” saved.", item=item.title),
-            refused=_shown_in_the_form,
+            refused=in_the_form,
         )
         if not done:
             refusal = Refusal.of(f"decision-{item.id}", done.error, values, set(values))
@@ -468,10 +470,6 @@ class DemarcheView(ProtectedModelView):
         )
 
 
-def _shown_in_the_form(exc: DomainError) -> None:
-    """A refusal the sheet shows inside the refused form (``Refusal``), not flashed above."""
-
-
 def _keep_only(form, names: set[str]) -> None:
     for name in list(domain.FIELDS):
         if name not in names and name in form:
@@ -480,20 +478,6 @@ def _keep_only(form, names: set[str]) -> None:
 
 def _form_values(form) -> dict:
     return {name: form[name].data for name in domain.FIELDS if name in form}
-
-
-def _flash_refusal(exc: DomainError, form) -> None:
-    """Field errors go under their field; the others are flashed above the form."""
-    shown = set()
-    for name, message in getattr(exc, "errors", {}).items():
-        if name in form:
-            form[name].errors = [*form[name].errors, tr(message)]
-            shown.add(message)
-    for message in exc.messages:
-        if message not in shown:
-            flash(tr(message), "error")
-    if shown:
-        flash(gettext("Please correct the fields marked below."), "error")
 
 
 def _short_date(value) -> str:

@@ -46,10 +46,23 @@ class Refusal:
     general: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, form: str, exc: DomainError, values: dict[str, str], fields: set[str]):
-        errors = getattr(exc, "errors", {}) if isinstance(exc, InvalidFields) else {}
-        by_field = {name: tr(message) for name, message in errors.items() if name in fields}
-        shown = {errors[name] for name in by_field}
+    def of(
+        cls,
+        form: str,
+        exc: DomainError,
+        values: dict[str, str],
+        fields: set[str],
+        aliases: dict[str, str] | None = None,
+    ) -> Refusal:
+        """``aliases`` maps the domain's field names to the form's."""
+        errors = exc.errors if isinstance(exc, InvalidFields) else {}
+        by_field: dict[str, str] = {}
+        shown = []
+        for name, message in errors.items():
+            name = (aliases or {}).get(name, name)
+            if name in fields:
+                by_field[name] = tr(message)
+                shown.append(message)
         general = [tr(message) for message in exc.messages if message not in shown]
         return cls(form, values, by_field, general)
 
