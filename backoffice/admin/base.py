@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import ngettext as admin_ngettext
@@ -99,15 +99,24 @@ class ProtectedModelView(RoleProtected, ModelView):
         return self._one_confirmation(super().delete_view)
 
     def _one_confirmation(self, view: Callable[[], Any]) -> Any:
-        """Run Flask-Admin's ``view``, then leave one message per outcome: its generic line
+        """Run Flask-Admin's ``view`` and leave one message per outcome: its generic line
         (« L'objet a bien été créé. », « A été enregistrée avec succès. ») goes when the
-        view said what happened in its own words, else it becomes the view's message."""
-        before = len(session.get("_flashes", []))
+        view said what happened in its own words, else it becomes the view's message. Tidied
+        before a page is rendered (a refused form) and after a redirect."""
+        g.flashes_before = len(session.get("_flashes", []))
         response = view()
-        flashes = list(session.get("_flashes", []))
-        if len(flashes) > before:
-            session["_flashes"] = flashes[:before] + self._tidy(flashes[before:])
+        self._tidy_flashes()
         return response
+
+    def render(self, template, **kwargs):
+        self._tidy_flashes()
+        return super().render(template, **kwargs)
+
+    def _tidy_flashes(self) -> None:
+        before = g.get("flashes_before")
+        flashes = list(session.get("_flashes", []))
+        if before is not None and len(flashes) > before:
+            session["_flashes"] = flashes[:before] + self._tidy(flashes[before:])
 
     def _tidy(self, new: list[tuple[str, str]]) -> list[tuple[str, str]]:
         nothing_saved = gettext("Nothing is saved: correct the fields marked below.")
