@@ -33,22 +33,37 @@ def record(
     return entry
 
 
-# How a démarche's timeline tells each audited action (fields, counts and choices from its data).
+# What the log and a démarche's timeline say of each audited action: every action that
+# ``record`` is called with has its line here (``tests/domain/test_audit_labels.py`` reads
+# the code for them). ``timeline.describe`` adds details from the data (fields, counts).
 ACTION_LABELS = {
+    # the démarche and its consultation
     "demarche.create": N_("created the draft"),
+    "demarche.update": N_("changed the démarche's sheet"),
     "item.create": N_("added an item to comment"),
     "item.update": N_("changed an item"),
     "item.delete": N_("deleted an item"),
+    "item.decide": N_("wrote the department's decision on an item"),
     "event.create": N_("organised an event"),
     "event.update": N_("changed an event"),
     "event.attendance": N_("recorded an event's attendance and minutes"),
+    # contributions and questions
     "contribution.hide": N_("hid a contribution"),
     "contribution.reject": N_("did not publish a held contribution"),
     "contribution.restore": N_("restored a contribution"),
     "contribution.publish": N_("published a held contribution"),
     "contribution.report": N_("reported a contribution"),
+    "contributions.import": N_("imported contributions"),
     "contributions.export": N_("exported the contributions"),
-    "item.decide": N_("wrote the department's decision on an item"),
+    "question.answer": N_("answered a citizen's question"),
+    # the synthesis
+    "synthesis.rebuild": N_("asked for a new version of the synthesis"),
+    "synthesis.build": N_("built a new version of the synthesis"),
+    "synthesis.edit": N_("edited the synthesis"),
+    "synthesis.merge_themes": N_("merged two themes of the synthesis"),
+    "synthesis.validate": N_("validated the synthesis"),
+    "synthesis.publish": N_("published the synthesis"),
+    # mailings
     "mailing.create": N_("wrote a mailing"),
     "mailing.update": N_("changed a mailing"),
     "mailing.test": N_("sent themselves a test of a mailing"),
@@ -56,5 +71,18 @@ ACTION_LABELS = {
     "mailing.start": N_("started sending a mailing"),
     "mailing.sent": N_("finished sending a mailing"),
     "mailing.cancel": N_("cancelled a mailing"),
-    "synthesis.rebuild": N_("asked for a new version of the synthesis"),
+    "mailing.unsubscribe": N_("unsubscribed an address from mailings"),
+    # the charter
+    "charter.draft": N_("drafted a new version of the charter"),
+    "charter.rule": N_("changed a rule of the charter"),
+    "charter.publish": N_("published a new version of the charter"),
+    "charter.install_default": N_("restored the default charter"),
+    "deadline.waive": N_("waived a deadline of the charter"),
+    # people and accounts
+    "participant.consents": N_("changed their consents"),
+    "user.create": N_("created an account"),
+    "user.update": N_("changed an account"),
+    "user.erase": N_("erased an account's personal data"),
+    "department.create": N_("created a department"),
+    "department.update": N_("renamed a department"),
 }

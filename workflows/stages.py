@@ -55,6 +55,11 @@ PUBLIC_STAGES = frozenset(
 )
 
 
+def reached(stage: Stage, milestone: Stage) -> bool:
+    """Whether an accepted démarche at ``stage`` is at ``milestone`` of its life or past it."""
+    return stage in LIFE and milestone in LIFE and LIFE.index(stage) >= LIFE.index(milestone)
+
+
 def next_stage(stage: Stage) -> Stage | None:
     """The stage that normally follows ``stage`` in an accepted démarche's life."""
     if stage in LIFE and stage != Stage.CLOSED:

@@ -22,4 +22,7 @@ def describe(entry: AuditEntry) -> Msg:
         )
     if entry.action == "contributions.export" and data.get("personal"):
         return N_("exported the contributions, with personal data")
-    return audit.ACTION_LABELS.get(entry.action, Msg(entry.action))
+    known = audit.ACTION_LABELS.get(entry.action)
+    return (
+        known if known is not None else N_("an action of the log (%(action)s)", action=entry.action)
+    )

@@ -136,6 +136,14 @@ def _charter_events(session: Session, d: Demarche, row: StageTransition, as_of: 
         request_build(session, d.id, row.id)
 
 
+def last_return(d: Demarche) -> StageTransition | None:
+    """The move that returned the saisine to its department, with the mission's reason, while
+    it is returned (the department changes what the reason asks, then submits it again)."""
+    if d.stage != Stage.RETURNED:
+        return None
+    return next((t for t in reversed(d.transitions) if t.to_stage == Stage.RETURNED), None)
+
+
 def clean_comment(comment: str | None) -> str:
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:

@@ -17,7 +17,6 @@ from wtforms.validators import Optional
 
 from workflows import charter
 from workflows.clock import utcnow
-from workflows.errors import DomainError, InvalidFields
 from workflows.models import CharterRule, CharterVersion, Deadline, DeadlineStatus, RuleKind
 from workflows.roles import MISSION_ROLES, RoleName
 
@@ -27,7 +26,7 @@ from ..params import id_arg
 from .base import ProtectedModelView, ProtectedView
 from .consultation import WRITERS, ScopedToDemarches, _demarche_options
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
-from .perform import flash_refusal, perform
+from .perform import form_refusal, perform
 
 _L = lazy_gettext
 
@@ -183,20 +182,12 @@ class CharterView(ProtectedView):
                 "warning",
             )
         elif form.validate_on_submit():
-
-            def refused(exc: DomainError) -> None:
-                if isinstance(exc, InvalidFields):  # under their fields
-                    for name, message in exc.errors.items():
-                        getattr(form, name).errors = [tr(message)]
-                else:
-                    flash_refusal(exc)
-
             if perform(
                 lambda: charter.update_rule(
                     db.session(), current_user, rule, form.values(), as_of=utcnow()
                 ),
                 gettext("The rule is saved in the draft."),
-                refused=refused,
+                refused=form_refusal(form),
             ):
                 return self._back(rule.version)
         shown = {

@@ -57,7 +57,8 @@ from ..i18n import local_datetime, tr
 from .base import ProtectedModelView
 from .demarches import ChoiceFilter, IdChoiceFilter, _per_request
 from .from_demarche import FromDemarche
-from .perform import perform
+from .perform import form_refusal, in_the_form, perform
+from .sheet import Refusal
 
 _L = lazy_gettext
 WRITERS = MISSION_ROLES | {RoleName.DEPARTMENT}
@@ -101,6 +102,9 @@ class ScopedToDemarches:
 
 
 class ItemView(FromDemarche, ScopedToDemarches, ProtectedModelView):
+    created_message = _L("The item is added to the consultation.")
+    saved_message = _L("The item is saved.")
+    deleted_message = _L("The item is deleted.")
     roles = WRITERS
     can_delete = True
     column_list = ("demarche", "position", "title", "contributions")
@@ -146,7 +150,8 @@ class ItemView(FromDemarche, ScopedToDemarches, ProtectedModelView):
                 text=form.text.data,
                 position=form.position.data,
                 as_of=utcnow(),
-            )
+            ),
+            refused=form_refusal(form),
         )
         return done.value if done else False
 
@@ -161,7 +166,8 @@ class ItemView(FromDemarche, ScopedToDemarches, ProtectedModelView):
                     text=form.text.data,
                     position=form.position.data,
                     as_of=utcnow(),
-                )
+                ),
+                refused=form_refusal(form),
             )
         )
 
@@ -412,6 +418,8 @@ def _event_fields(form: EventForm) -> dict:
 
 
 class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
+    created_message = _L("The event is created.")
+    saved_message = _L("The event is saved.")
     roles = WRITERS
     form = EventForm
     details_template = "admin/event/details.html"
@@ -478,7 +486,8 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
                 self._demarche_of(form),
                 _event_fields(form),
                 as_of=utcnow(),
-            )
+            ),
+            refused=form_refusal(form),
         )
         return done.value if done else False
 
@@ -487,7 +496,8 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
             perform(
                 lambda: event_domain.update_event(
                     db.session(), current_user, model.id, _event_fields(form), as_of=utcnow()
-                )
+                ),
+                refused=form_refusal(form),
             )
         )
 
@@ -501,6 +511,9 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
         event = self.get_one(request.args.get("id"))
         if event is None:
             abort(404)
+        return self._render_details(event)
+
+    def _render_details(self, event: Event, refusal: Refusal | None = None):
         collected = db.session.scalars(
             select(Contribution).where(Contribution.event_id == event.id).order_by(Contribution.id)
         ).all()
@@ -518,6 +531,7 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
             registrations=[
                 r for r in event.registrations if r.status != RegistrationStatus.PENDING
             ],
+            refusal=refusal,
         )
 
     @expose("/attendance/", methods=("POST",))
@@ -570,5 +584,14 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
                 event=event,
             )
 
-        perform(record, gettext("The contribution is recorded."))
+        done = perform(record, gettext("The contribution is recorded."), refused=in_the_form)
+        if not done:  # the form comes back as typed, the message beside its field
+            refusal = Refusal.of(
+                "collected", done.error, dict(form), COLLECTED_FIELDS, {"email": "author_email"}
+            )
+            return self._render_details(self.get_one(event.id), refusal), done.error.status
         return redirect(self.get_url(".details_view", id=event.id) + "#collected")
+
+
+#: The fields of the form recording a contribution collected at an event.
+COLLECTED_FIELDS = {"item_id", "kind", "body", "author_email", "author_name", "commune"}

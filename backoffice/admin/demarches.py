@@ -8,7 +8,6 @@ and ``transition`` for the moves, so the back office and the API obey the same r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from flask import (
     Response,
@@ -16,7 +15,6 @@ from flask import (
     current_app,
     flash,
     has_request_context,
-    make_response,
     redirect,
     request,
 )
@@ -25,37 +23,31 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext, lazy_gettext
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import SelectChoice, SelectField
 
-from workflows import charter, decisions, exports, imports, timeline
+from workflows import decisions, exports, imports
 from workflows import demarches as domain
 from workflows.access import get_visible, may_act_on, parse_id, visible_clause
 from workflows.clock import utcnow
 from workflows.errors import DomainError
-from workflows.events import EVENT_STAGES
 from workflows.i18n import Msg
-from workflows.items import ITEM_STAGES, item_counts
 from workflows.models import (
-    AuditEntry,
-    Contribution,
     ContributionImport,
-    DecisionOutcome,
     Demarche,
     Department,
-    Mailing,
 )
 from workflows.roles import STAFF_ROLES, RoleName
 from workflows.sheets import FileLimits
 from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
 from workflows.territory import territories
-from workflows.transitions import move_options, transition
+from workflows.transitions import transition
 
 from ..extensions import db
 from ..i18n import tr
-from ..outgoing.mailer import display_subject
 from .base import ProtectedModelView
-from .perform import flash_refusal, perform
+from .perform import flash_refusal, form_refusal, in_the_form, perform
+from .sheet import Refusal, sheet_context
 
 _L = lazy_gettext
 
@@ -112,6 +104,8 @@ def _participation_choices():
 
 class DemarcheView(ProtectedModelView):
     """One view for every staff role; what it shows and allows depends on the user."""
+
+    saved_message = _L("The démarche is saved.")
 
     roles = STAFF_ROLES
     details_template = "admin/demarche/details.html"
@@ -281,7 +275,7 @@ class DemarcheView(ProtectedModelView):
                 db.session(), current_user, _form_values(form), as_of=utcnow()
             ),
             gettext("Draft saved. Submit it to the mission when it is complete."),
-            refused=lambda exc: _flash_refusal(exc, form),
+            refused=form_refusal(form),
         )
         return done.value if done else False
 
@@ -295,7 +289,7 @@ class DemarcheView(ProtectedModelView):
                 db.session(), current_user, locked, _form_values(form), as_of=utcnow()
             )
 
-        done = perform(change, refused=lambda exc: _flash_refusal(exc, form))
+        done = perform(change, refused=form_refusal(form))
         if not done:
             return False
         if not done.value:
@@ -321,12 +315,13 @@ class DemarcheView(ProtectedModelView):
         if model is None:
             flash(gettext("This démarche does not exist or is not yours to see."), "error")
             return redirect(self.get_url(".index_view"))
+        target = request.form.get("to", "")
         comment = request.form.get("comment", "")
         done = perform(
             lambda: transition(
                 db.session(),
                 model.id,
-                request.form.get("to", ""),
+                target,
                 actor=current_user,
                 as_of=utcnow(),
                 comment=comment,
@@ -336,16 +331,18 @@ class DemarcheView(ProtectedModelView):
             lambda moved: gettext(
                 "The démarche is now at stage “%(stage)s”.", stage=tr(moved.to_stage.label)
             ),
+            refused=in_the_form,
         )
         if not done:
-            model = self.get_one(model.id)
-            page = self._render_sheet(model, comment=comment, failed_move=request.form.get("to"))
-            return make_response(page, done.error.status)
+            refusal = Refusal.of(target, done.error, {"comment": comment}, {"comment"})
+            return self._render_sheet(self.get_one(model.id), refusal), done.error.status
         return redirect(self.get_url(".details_view", id=model.id))
 
     @expose("/decide/", methods=("POST",))
     def decide_view(self):
-        """The department's decision on one item, with its justification (synthesis stage)."""
+        """The department's decision on one item, with its justification (synthesis stage).
+        Refused, the sheet comes back with the choice and the text kept in the item's form
+        and the message beside the field."""
         model = self.get_one(request.form.get("id"))
         item = (
             next((i for i in model.items if i.id == parse_id(request.form.get("item_id"))), None)
@@ -355,17 +352,18 @@ class DemarcheView(ProtectedModelView):
         if item is None:
             flash(gettext("This démarche does not exist or is not yours to see."), "error")
             return redirect(self.get_url(".index_view"))
-        perform(
-            lambda: decisions.decide(
-                db.session(),
-                current_user,
-                item,
-                outcome=request.form.get("outcome", ""),
-                justification=request.form.get("justification", ""),
-                as_of=utcnow(),
-            ),
+        values = {
+            "outcome": request.form.get("outcome", ""),
+            "justification": request.form.get("justification", ""),
+        }
+        done = perform(
+            lambda: decisions.decide(db.session(), current_user, item, **values, as_of=utcnow()),
             gettext("Decision on “%(item)s” saved.", item=item.title),
+            refused=in_the_form,
         )
+        if not done:
+            refusal = Refusal.of(f"decision-{item.id}", done.error, values, set(values))
+            return self._render_sheet(self.get_one(model.id), refusal), done.error.status
         return redirect(self.get_url(".details_view", id=model.id) + f"#decision-{item.id}")
 
     # -- contributions in and out: imports and exports -------------------------------------
@@ -463,74 +461,13 @@ class DemarcheView(ProtectedModelView):
             },
         )
 
-    def _render_sheet(self, model: Demarche, comment: str = "", failed_move: str | None = None):
-        as_of = utcnow()
-        options = (
-            move_options(db.session(), model, current_user, as_of)
-            if current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
-            else []
-        )
-        counts = dict(
-            db.session.execute(
-                select(Contribution.status, func.count())
-                .where(Contribution.demarche_id == model.id)
-                .group_by(Contribution.status)
-            ).all()
-        )
+    def _render_sheet(self, model: Demarche, refusal: Refusal | None = None):
         return self.render(
             self.details_template,
-            model=model,
-            contribution_counts=counts,
-            item_counts=item_counts(db.session(), model),
-            may_prepare=may_act_on(current_user, model),
-            may_add_items=model.stage in ITEM_STAGES and may_act_on(current_user, model),
-            may_add_events=model.stage in EVENT_STAGES and may_act_on(current_user, model),
-            may_decide=model.stage in decisions.DECISION_STAGES and may_act_on(current_user, model),
-            outcomes=list(DecisionOutcome),
-            mailings=[
-                (m, display_subject(m))
-                for m in db.session.scalars(
-                    select(Mailing)
-                    .where(Mailing.demarche_id == model.id)
-                    .order_by(Mailing.id.desc())
-                )
-            ]
-            if current_user.is_mission
-            else [],
-            options=options,
-            timeline=_timeline(model),
-            record=charter.record_of(db.session(), model),
-            answers=charter.questions_record(db.session(), model),
-            editable=bool(domain.editable_fields(current_user, model)) and self.can_edit,
-            comment=comment,
-            failed_move=failed_move,
+            **sheet_context(model, refusal),
             labels=self.column_labels,
             return_url=self.get_url(".index_view"),
         )
-
-
-def _timeline(model: Demarche) -> list[dict]:
-    """Transitions and edits of the démarche, oldest first."""
-    entries: list[dict[str, Any]] = [
-        {
-            "at": t.at,
-            "actor": t.actor,
-            "kind": "transition",
-            "from": t.from_stage,
-            "to": t.to_stage,
-            "comment": t.comment,
-            "source": t.source,
-        }
-        for t in model.transitions
-    ]
-    audits = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.demarche_id == model.id).order_by(AuditEntry.id)
-    )
-    entries += [
-        {"at": a.at, "actor": a.actor, "kind": a.action, "summary": timeline.describe(a)}
-        for a in audits
-    ]
-    return sorted(entries, key=lambda e: e["at"])
 
 
 def _keep_only(form, names: set[str]) -> None:
@@ -541,20 +478,6 @@ def _keep_only(form, names: set[str]) -> None:
 
 def _form_values(form) -> dict:
     return {name: form[name].data for name in domain.FIELDS if name in form}
-
-
-def _flash_refusal(exc: DomainError, form) -> None:
-    """Field errors go under their field; the others are flashed above the form."""
-    shown = set()
-    for name, message in getattr(exc, "errors", {}).items():
-        if name in form:
-            form[name].errors = [*form[name].errors, tr(message)]
-            shown.add(message)
-    for message in exc.messages:
-        if message not in shown:
-            flash(tr(message), "error")
-    if shown:
-        flash(gettext("Please correct the fields marked below."), "error")
 
 
 def _short_date(value) -> str:

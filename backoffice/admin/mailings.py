@@ -37,7 +37,7 @@ from ..i18n import local_datetime, tr
 from ..outgoing.mail import text_to_html
 from ..outgoing.mailer import budget, composer, display_subject, send_test
 from .base import ProtectedModelView
-from .perform import flash_refusal, perform
+from .perform import flash_refusal, form_refusal, perform
 
 _L = lazy_gettext
 
@@ -109,6 +109,8 @@ def _counts_line(view, context, model, name):
 
 
 class MailingView(ProtectedModelView):
+    created_message = _L("The mailing is saved as a draft.")
+    saved_message = _L("The mailing is saved.")
     form = MailingForm
     details_template = "admin/mailing/details.html"
     column_list = ("created_at", "demarche", "kind", "audience", "subject", "status", "counts")
@@ -168,7 +170,8 @@ class MailingView(ProtectedModelView):
         done = perform(
             lambda: domain.create_mailing(
                 db.session(), current_user, _fields(form), as_of=utcnow(), budget=budget()
-            )
+            ),
+            refused=form_refusal(form),
         )
         return done.value if done else False
 
@@ -182,7 +185,8 @@ class MailingView(ProtectedModelView):
                     _fields(form),
                     as_of=utcnow(),
                     budget=budget(),
-                )
+                ),
+                refused=form_refusal(form),
             )
         )
 

@@ -27,6 +27,8 @@ _L = lazy_gettext
 
 
 class UserView(ProtectedModelView):
+    created_message = _L("The account is created.")
+    saved_message = _L("The account is saved.")
     roles = frozenset({RoleName.ADMIN})
     column_list: tuple[str, ...] = ("email", "name", "roles", "department", "active", "created_at")
     column_labels = {
@@ -137,6 +139,8 @@ class ElectedOfficialView(UserView):
 
 
 class DepartmentView(ProtectedModelView):
+    created_message = _L("The department is created.")
+    saved_message = _L("The department is saved.")
     roles = frozenset({RoleName.ADMIN})
     column_list = ("name", "agents", "created_at")
     column_labels = {"name": _L("Name"), "agents": _L("Agents"), "created_at": _L("Created")}

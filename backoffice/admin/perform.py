@@ -5,7 +5,9 @@ the domain refuses (a ``DomainError``), roll back and show why, in the user's la
     if done: ...            # committed; done.value is what the action returned
     else: ...               # rolled back, refusal shown; done.error is the DomainError
 
-Errors other than the domain's (the database away…) are not caught: the app's handlers answer.
+A form's refusal goes under its fields (``refused=form_refusal(form)``): the typed values stay
+in the form, each message beside the field it names. Errors other than the domain's (the
+database away…) are not caught: the app's handlers answer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from flask import flash
+from flask_babel import gettext
 
 from workflows.errors import DomainError
 
@@ -39,6 +42,33 @@ def flash_refusal(exc: DomainError) -> None:
     """Each message of a refusal, translated, as an error above the page."""
     for message in exc.messages:
         flash(tr(message), "error")
+
+
+def in_the_form(exc: DomainError) -> None:
+    """``refused=in_the_form``: the view shows the refusal inside the refused form itself
+    (``sheet.Refusal``), not flashed above the page."""
+
+
+def form_refusal(form: Any, aliases: dict[str, str] | None = None) -> Callable[[DomainError], None]:
+    """A refusal for ``form``: each message naming one of its fields goes under that field
+    (``aliases`` maps the domain's field names to the form's), the others are flashed, and
+    one line above the form says where to look."""
+    aliases = aliases or {}
+
+    def refused(exc: DomainError) -> None:
+        shown = []
+        for name, message in getattr(exc, "errors", {}).items():
+            field = aliases.get(name, name)
+            if field in form:
+                form[field].errors = [*form[field].errors, tr(message)]
+                shown.append(message)
+        for message in exc.messages:
+            if message not in shown:
+                flash(tr(message), "error")
+        if shown:
+            flash(gettext("Please correct the fields marked below."), "error")
+
+    return refused
 
 
 def perform(

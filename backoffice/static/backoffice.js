@@ -1,6 +1,6 @@
 // Behaviour of the back office without inline scripts (the Content-Security-Policy allows
 // only scripts served by the site): confirmations, Flask-Admin's batch actions, links that
-// only open menus, the live counts of a mailing being sent.
+// only open menus, the live counts of a mailing being sent, a refused form brought into view.
 (function () {
   "use strict";
 
@@ -22,6 +22,26 @@
   document.querySelectorAll("input.action-checkbox, input.action-rowtoggle").forEach(function (box) {
     if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", box.title);
   });
+
+  // A form the domain refused: each message is tied to its field (Flask-Admin's forms print
+  // it under the field without saying so to assistive technologies), and the first field in
+  // error — else the form's message — is focused and brought into view.
+  document.querySelectorAll(".is-invalid").forEach(function (control, index) {
+    var group = control.closest(".form-group");
+    var feedback = group && group.querySelector(".invalid-feedback");
+    if (!feedback) return;
+    if (!feedback.id) feedback.id = (control.id || "field-" + index) + "-error";
+    var described = (control.getAttribute("aria-describedby") || "").split(" ");
+    if (described.indexOf(feedback.id) < 0) {
+      control.setAttribute("aria-describedby", described.concat(feedback.id).join(" ").trim());
+    }
+    control.setAttribute("aria-invalid", "true");
+  });
+  var refused = document.querySelector("main .is-invalid, main [data-refused]");
+  if (refused) {
+    refused.scrollIntoView({ block: "center" });
+    refused.focus({ preventScroll: true });
+  }
 
   // A mailing being sent: its counts refresh every 2 seconds, the page reloads when it ends.
   var counts = document.querySelector("[data-counts-url]");

@@ -23,7 +23,15 @@ from .deadlines import (
     settle_by_key,
     waive,
 )
-from .record import kept, overdue_or_due, questions_record, record_of, unanswered_questions
+from .record import (
+    Submission,
+    kept,
+    overdue_or_due,
+    questions_record,
+    record_of,
+    submissions_of,
+    unanswered_questions,
+)
 from .sweep import MISSED, REMINDER, ScanReport, reminder_moment, scan
 from .versions import (
     ALERTED,
@@ -50,6 +58,7 @@ __all__ = [
     "RESPONSIBLES",
     "RULE_COLUMNS",
     "ScanReport",
+    "Submission",
     "current_version",
     "deadline_of_question",
     "deadlines_of",
@@ -71,6 +80,7 @@ __all__ = [
     "rule_for",
     "scan",
     "settle_by_key",
+    "submissions_of",
     "unanswered_questions",
     "update_rule",
     "waive",

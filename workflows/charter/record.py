@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, contains_eager
 
+from ..clock import local_date
+from ..i18n import N_, Msg
 from ..models import (
     CharterRule,
     Contribution,
@@ -18,8 +20,9 @@ from ..models import (
     DeadlineStatus,
     Demarche,
     Department,
+    StageTransition,
 )
-from ..stages import PUBLIC_STAGES
+from ..stages import PUBLIC_STAGES, Stage
 
 # -- the record -------------------------------------------------------------------------------
 
@@ -33,6 +36,44 @@ def record_of(session: Session, d: Demarche) -> list[Deadline]:
             .order_by(Deadline.started_at, Deadline.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submission of a saisine to the mission: the first, or one after a return."""
+
+    number: int
+    at: datetime
+
+    @property
+    def label(self) -> Msg:
+        if self.number == 1:
+            return N_("first submission, on %(date)s", date=local_date(self.at))
+        return N_(
+            "submission no. %(number)s, on %(date)s", number=self.number, date=local_date(self.at)
+        )
+
+
+def submissions_of(session: Session, d: Demarche) -> dict[int, Submission]:
+    """For each deadline that a submission started (acknowledgement, review: one set per
+    submission, keyed ``…:r<move id>`` by ``event``), which submission it belongs to — only
+    once the saisine was submitted more than once (returned, then submitted again)."""
+    moves = session.scalars(
+        select(StageTransition)
+        .where(StageTransition.demarche_id == d.id, StageTransition.to_stage == Stage.SUBMITTED)
+        .order_by(StageTransition.id)
+    ).all()
+    if len(moves) < 2:
+        return {}
+    rounds = {f":r{m.id}": Submission(n, m.at) for n, m in enumerate(moves, start=1)}
+    found = {}
+    for deadline in record_of(session, d):
+        if deadline.rule.start_event != "submitted":
+            continue
+        suffix = deadline.key[deadline.key.rfind(":r") :] if ":r" in deadline.key else ""
+        if suffix in rounds:
+            found[deadline.id] = rounds[suffix]
+    return found
 
 
 #: Met before the end of its last day.
