@@ -282,7 +282,9 @@ class SaisineView(ProtectedView):
                 key, d = d.id, db.session.get(Demarche, d.id)
                 if d is None or d.stage not in WRITING:  # submitted meanwhile
                     return self._to_sheet(key)
-            page = self._render_step(d, step, typed=request.form, errors=errors)
+            order = {name: n for n, name in enumerate(step.fields)}
+            ordered = dict(sorted(errors.items(), key=lambda e: order.get(e[0], len(order))))
+            page = self._render_step(d, step, typed=request.form, errors=ordered)
             return make_response(page, done.error.status if done.error else 422)
         saved = done.value
         assert saved is not None
