@@ -13,7 +13,8 @@ from workflows.stages import Stage
 
 
 def test_every_back_office_page_wants_a_login(client, people):
-    for url in ("/admin/", "/admin/demarche/", "/admin/user/", "/admin/demarche/new/"):
+    urls = ("/admin/", "/admin/demarche/", "/admin/user/", "/admin/demarche/new/")
+    for url in (*urls, "/admin/saisine/new/", "/admin/saisine/1/review/"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
