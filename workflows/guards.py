@@ -49,11 +49,26 @@ SAISINE_REQUIRED = (
 )
 
 
+#: The same fields by the names the forms and the API give them (``department``, not
+#: ``department_id``), for forms that mark what submitting needs.
+SAISINE_REQUIRED_FIELDS = {attr.removesuffix("_id"): missing for attr, missing in SAISINE_REQUIRED}
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def saisine_missing(d: Demarche) -> dict[str, Msg]:
+    """The fields ``d`` still lacks to be submitted, by field name, with their message."""
+    return {
+        attr.removesuffix("_id"): missing
+        for attr, missing in SAISINE_REQUIRED
+        if _blank(getattr(d, attr))
+    }
+
+
 def saisine_complete(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
-    for attr, missing in SAISINE_REQUIRED:
-        value = getattr(d, attr)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            yield missing
+    yield from saisine_missing(d).values()
 
 
 def _add(day: date, amount: int, unit: str) -> date:

@@ -28,6 +28,7 @@ from .demarches import DemarcheView
 from .home import HomeView
 from .mailings import MailingView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
+from .saisine import SaisineView
 from .syntheses import SynthesisView
 
 
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     admin.add_view(DemarcheView(Demarche, db, name=_L("Démarches"), endpoint="demarche"))
+    admin.add_view(SaisineView(name=_L("Saisine"), endpoint="saisine", url="saisine"))
     consultation = _L("Consultation")
     admin.add_view(ItemView(Item, db, name=_L("Items"), category=consultation, endpoint="item"))
     admin.add_view(

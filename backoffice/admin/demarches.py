@@ -17,6 +17,7 @@ from flask import (
     has_request_context,
     redirect,
     request,
+    url_for,
 )
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -28,7 +29,13 @@ from wtforms import SelectChoice, SelectField
 
 from workflows import decisions, exports, imports
 from workflows import demarches as domain
-from workflows.access import get_visible, may_act_on, parse_id, visible_clause
+from workflows.access import (
+    acts_for_department,
+    get_visible,
+    may_act_on,
+    parse_id,
+    visible_clause,
+)
 from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
@@ -39,7 +46,7 @@ from workflows.models import (
 )
 from workflows.roles import STAFF_ROLES, RoleName
 from workflows.sheets import FileLimits
-from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS
+from workflows.stages import PARTICIPATION_LABELS, STAGE_LABELS, Stage
 from workflows.territory import territories
 from workflows.transitions import transition
 
@@ -261,9 +268,22 @@ class DemarcheView(ProtectedModelView):
         _keep_only(form, domain.editable_fields(current_user, obj))
         return form
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not current_user.is_mission and current_user.has_any_role(RoleName.DEPARTMENT):
+            return redirect(url_for("saisine.new"))  # agents write a saisine step by step
+        return super().create_view()
+
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         model = self.get_one(request.args.get("id"))
+        if (
+            model is not None
+            and model.stage in (Stage.DRAFT, Stage.RETURNED)
+            and not current_user.is_mission
+            and acts_for_department(current_user, model)
+        ):
+            return redirect(url_for("saisine.resume", demarche_id=model.id))
         if model is not None and not domain.editable_fields(current_user, model):
             flash(gettext("Nothing can be changed at this stage."), "warning")
             return redirect(self.get_url(".details_view", id=model.id))

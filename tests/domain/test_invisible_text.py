@@ -113,26 +113,47 @@ def test_titles_stay_on_one_line(client, people, make_demarche):
     assert (event.title, event.place) == ("Réunion publique", "Salle des fêtes")
     assert mailing.subject == "Des nouvelles Bcc: tous@exemple.fr"
     assert mailing.body == "Bonjour,\n\nLa suite."  # a body keeps its lines
-    # A démarche's title from the back-office form (a textarea would let a newline in).
-    login(client, people.agent)
-    page = client.get("/admin/demarche/new/").text
-    response = client.post(
-        "/admin/demarche/new/",
-        data={"csrf_token": csrf_from(page), "title": "Sur\ndeux lignes\u202e"},
-    )
-    assert response.status_code == 302
-    assert db.session.scalar(select(Demarche.title).order_by(Demarche.id.desc())) == (
-        "Sur deux lignes"
-    )
+    # A démarche's title from the back-office forms (a textarea would let a newline in):
+    # the mission's, and the agent's guided saisine.
+    for user, url in (
+        (people.mission, "/admin/demarche/new/"),
+        (people.agent, "/admin/saisine/new/"),
+    ):
+        login(client, user)
+        page = client.get(url).text
+        response = client.post(
+            url,
+            data={
+                "csrf_token": csrf_from(page),
+                "title": "Sur\ndeux lignes\u202e",
+                "action": "save",
+            },
+        )
+        assert response.status_code == 302
+        assert db.session.scalar(select(Demarche.title).order_by(Demarche.id.desc())) == (
+            "Sur deux lignes"
+        )
+        client.post("/logout", data={"csrf_token": csrf_from(page)})
 
 
 def test_the_back_office_says_the_title_is_missing(client, people):
-    login(client, people.agent)
+    login(client, people.mission)
     page = client.get("/admin/demarche/new/").text
     response = client.post(
         "/admin/demarche/new/", data={"csrf_token": csrf_from(page), "title": "\u200b\ufeff\u202e"}
     )
     assert response.status_code == 200 and "titre manquant" in response.text
+    # The agent's guided form says it beside the field, for a draft as for « Continue ».
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    login(client, people.agent)
+    page = client.get("/admin/saisine/new/").text
+    for action in ("save", "next"):
+        response = client.post(
+            "/admin/saisine/new/",
+            data={"csrf_token": csrf_from(page), "title": "\u200b\ufeff\u202e", "action": action},
+        )
+        assert response.status_code == 422 and 'id="error-title"' in response.text
+        assert "titre manquant" in response.text
     assert db.session.scalar(select(func.count(Demarche.id))) == 0
 
 

@@ -13,7 +13,8 @@ from workflows.stages import Stage
 
 
 def test_every_back_office_page_wants_a_login(client, people):
-    for url in ("/admin/", "/admin/demarche/", "/admin/user/", "/admin/demarche/new/"):
+    urls = ("/admin/", "/admin/demarche/", "/admin/user/", "/admin/demarche/new/")
+    for url in (*urls, "/admin/saisine/new/", "/admin/saisine/1/review/"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
@@ -34,30 +35,24 @@ def test_only_administrators_manage_accounts(client, people):
     assert people.agent.email in page and "Agent de service" in page
 
 
-def test_an_agent_creates_a_draft_from_the_form(client, people):
+def test_an_agent_creates_a_draft_from_the_guided_form(client, people):
     login(client, people.agent)
-    form = client.get("/admin/demarche/new/").text
+    assert client.get("/admin/demarche/new/").headers["Location"] == "/admin/saisine/new/"
+    form = client.get("/admin/saisine/new/").text
     assert 'name="department"' not in form  # an agent writes for their own department
     assert 'name="synthesis_text"' not in form
     response = client.post(
-        "/admin/demarche/new/",
-        data={
-            "csrf_token": csrf_from(form),
-            "title": "Voie verte du canal",
-            "territory": "Blagnac",
-            "participation_level": "consultation",
-            "elected_official": str(people.elected.id),
-        },
+        "/admin/saisine/new/",
+        data={"csrf_token": csrf_from(form), "action": "save", "title": "Voie verte du canal"},
     )
     assert response.status_code == 302
     d = db.session.scalar(select(Demarche))
-    assert (d.title, d.department, d.territory, d.stage) == (
+    assert (d.title, d.department, d.stage) == (
         "Voie verte du canal",
         people.agent.department,
-        "Blagnac",
         Stage.DRAFT,
     )
-    sheet = client.get(response.headers["Location"]).text
+    sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
     assert "Déposer la saisine" in sheet
     # The move is shown, disabled, with what is missing, in French.
     assert "objectifs manquants" in sheet and "calendrier souhaité manquant" in sheet
@@ -65,9 +60,10 @@ def test_an_agent_creates_a_draft_from_the_form(client, people):
 
 def test_a_form_without_csrf_token_is_refused(client, people):
     login(client, people.agent)
-    response = client.post("/admin/demarche/new/", data={"title": "Sans jeton"})
-    assert response.status_code == 400
-    assert "Le formulaire a expiré" in response.text
+    for url in ("/admin/demarche/new/", "/admin/saisine/new/"):
+        response = client.post(url, data={"title": "Sans jeton", "action": "save"})
+        assert response.status_code == 400, url
+        assert "Le formulaire a expiré" in response.text
     assert db.session.scalar(select(Demarche)) is None
 
 

@@ -65,7 +65,7 @@ def test_login_does_not_tell_whether_an_account_exists(client, people):
     ],
 )
 def test_form_errors_are_shown_in_french_not_500(client, people, fields, message):
-    login(client, people.agent)
+    login(client, people.mission)  # the mission's form has every field (agents: the guided one)
     form = client.get("/admin/demarche/new/").text
     response = client.post("/admin/demarche/new/", data={"csrf_token": csrf_from(form), **fields})
     assert response.status_code == 200
@@ -547,7 +547,7 @@ def test_field_errors_are_french(client, people, make_demarche, body, field, mes
 def test_form_posts_cannot_carry_a_lone_surrogate(client, people, multipart):
     """The bytes of an encoded surrogate (ED A0 80) are not UTF-8: werkzeug reads them as
     U+FFFD, so a form never brings a lone surrogate to the database."""
-    login(client, people.agent)
+    login(client, people.mission)
     token = csrf_from(client.get("/admin/demarche/new/").text)
     if multipart:
         boundary = "x1x2x3"
