@@ -323,21 +323,23 @@ SAISINE = {
 
 
 def test_creating_and_changing_a_demarche_says_so_once(client, people):
-    login(client, people.agent)
+    # The mission's generic form (agents write theirs in the guided form).
+    login(client, people.mission)
     page = client.get("/admin/demarche/new/").text
-    created = client.post("/admin/demarche/new/", data={"csrf_token": csrf_from(page), **SAISINE})
+    saisine = {**SAISINE, "department": str(people.agent.department_id)}
+    created = client.post("/admin/demarche/new/", data={"csrf_token": csrf_from(page), **saisine})
     assert flashes(follow(client, created)) == [
         "Brouillon enregistré. Déposez la saisine auprès de la mission quand elle est complète."
     ]
     edit_url = urlsplit(created.location)._replace(path="/admin/demarche/edit/").geturl()
     page = client.get(edit_url).text
     changed = client.post(
-        edit_url, data={"csrf_token": csrf_from(page), **SAISINE, "public": "Tout le monde"}
+        edit_url, data={"csrf_token": csrf_from(page), **saisine, "public": "Tout le monde"}
     )
     assert flashes(follow(client, changed)) == ["La démarche est enregistrée."]
     page = client.get(edit_url).text
     same = client.post(
-        edit_url, data={"csrf_token": csrf_from(page), **SAISINE, "public": "Tout le monde"}
+        edit_url, data={"csrf_token": csrf_from(page), **saisine, "public": "Tout le monde"}
     )
     assert flashes(follow(client, same)) == ["Aucune modification."]
 
