@@ -147,9 +147,7 @@ def test_the_message_after_commenting_or_asking_is_next_to_it(page, scene, citiz
     assert_accessible(page)
 
 
-def test_a_contribution_held_for_the_moderation_says_so_at_the_form(
-    page, make_demarche, citizen
-):
+def test_a_contribution_held_for_the_moderation_says_so_at_the_form(page, make_demarche, citizen):
     d = make_demarche("consultation", hold_for_review=True)
     page.set_viewport_size(PHONE)
     log_in(page, citizen.email)
