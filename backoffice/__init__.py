@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .extensions import babel, csrf, db, limiter, mail, migrate
     from .json_input import JSONProvider
     from .public import cache as public_cache
+    from .public import notices as public_notices
 
     app.json_provider_class = JSONProvider  # Flask-Security subclasses it
     app.json = JSONProvider(app)
@@ -58,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     app.register_blueprint(public.bp)
     public_cache.init_app(app)
+    public_notices.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     celery_app.init_app(app)

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from .security_words import SUBJECTS as SECURITY_SUBJECTS
+
 DEV_SECRET = "dev-only-secret-never-use-in-production"
 
 
@@ -165,6 +167,12 @@ DEFAULTS: dict[str, Any] = {
     "SECURITY_CHANGEABLE": True,
     "SECURITY_POST_REGISTER_VIEW": "/espace/bienvenue",
     "SECURITY_POST_CONFIRM_VIEW": "/espace/",
+    # Its words in this site's French: its own catalogue, then ours over it (security_words).
+    "SECURITY_I18N_DIRNAME": ["builtin", str(Path(__file__).parent / "translations")],
+    "SECURITY_I18N_DOMAIN": "flask_security;messages",
+    **SECURITY_SUBJECTS,
+    # Its emails' HTML part is made from their text, as for every email (security_mail.py).
+    "SECURITY_EMAIL_HTML": False,
     # Syntax only: no DNS lookups (closed networks, and a slow resolver must not block login);
     # ASCII local parts, which every SMTP relay accepts.
     "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False, "allow_smtputf8": False},

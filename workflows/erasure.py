@@ -28,7 +28,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
     The account row stays as an empty shell so that the append-only history keeps pointing at
     something; nothing in it, its participant or the audit log names the person any more.
     Their live registrations are cancelled (which promotes the waiting list); messages not yet
-    sent to them are dropped.
+    sent to them are dropped, and the text of those sent (kept for their espace) is forgotten.
     """
     participant = session.scalar(select(Participant).where(Participant.user_id == user.id))
     old_participant_email = participant.email if participant is not None else None
@@ -58,6 +58,7 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
         # An SMTP answer may quote the address, a Flask-Security email its links.
         message.error = "recipient erased" if message.status != OutboxStatus.SENT else ""
         message.context = {k: v for k, v in message.context.items() if k.endswith("_id")}
+        message.body = ""  # the text as sent greets them by name and may quote them
     imports.forget_files_of(session, user.email, user.name or old_participant_name)
     # What they wrote to the moderation about others' contributions is theirs too.
     for report in session.scalars(

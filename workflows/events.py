@@ -9,6 +9,8 @@ registration's emails go through the outbox, keyed so that none is sent twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,6 +180,49 @@ def confirmed_count(session: Session, event: Event) -> int:
 
 def seats_left(session: Session, event: Event) -> int:
     return max(event.capacity - confirmed_count(session, event), 0)
+
+
+@dataclass(frozen=True)
+class Seats:
+    """What the public reads of an event's room: seats left, or full with a waiting list."""
+
+    capacity: int
+    confirmed: int
+    waiting: int
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.confirmed, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.left == 0
+
+
+def seats(session: Session, events: Sequence[Event]) -> dict[int, Seats]:
+    """The seats of each event, by its id (one query for all)."""
+    found = {
+        e.id: dict.fromkeys((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING), 0)
+        for e in events
+    }
+    if found:
+        for event_id, status, number in session.execute(
+            select(Registration.event_id, Registration.status, func.count(Registration.id))
+            .where(
+                Registration.event_id.in_(found),
+                Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING)),
+            )
+            .group_by(Registration.event_id, Registration.status)
+        ):
+            found[event_id][status] = number
+    return {
+        e.id: Seats(
+            e.capacity,
+            found[e.id][RegistrationStatus.CONFIRMED],
+            found[e.id][RegistrationStatus.WAITING],
+        )
+        for e in events
+    }
 
 
 def counts(session: Session, event: Event, *, as_of: datetime) -> dict[RegistrationStatus, int]:

@@ -167,8 +167,8 @@ def set_consents(
 
 
 def messages_received(session: Session, participant: Participant) -> list[OutboxMessage | Delivery]:
-    """The notifications and mailings sent to this person (each has ``subject``, ``sent_at``),
-    latest first."""
+    """The notifications and mailings sent to this person (each has ``subject``, ``body``, the
+    text as sent, and ``sent_at``), latest first."""
     clauses = [OutboxMessage.participant_id == participant.id]
     if participant.user_id is not None:
         clauses.append(OutboxMessage.recipient_id == participant.user_id)
@@ -296,7 +296,7 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
             )
         ],
         "messages": [
-            {"subject": m.subject, "sent_at": _iso(m.sent_at)}
+            {"subject": m.subject, "sent_at": _iso(m.sent_at), "body": m.body}
             for m in (messages_received(session, participant) if participant else [])
         ],
         # What they did that the audit log keeps (consent changes included), by date.

@@ -55,7 +55,7 @@ def connection() -> flask_mail.Connection:
     return _Connection(current_app.extensions["mail"])
 
 
-_URL = re.compile(r"https?://[^\s<>\"]+")
+URL = re.compile(r"https?://[^\s<>\"]+")
 
 
 def text_to_html(text: str, links: Collection[str] | None = None) -> Markup:
@@ -74,7 +74,7 @@ def text_to_html(text: str, links: Collection[str] | None = None) -> Markup:
 
     parts = []
     for paragraph in paragraphs:
-        linked = _URL.sub(link, str(escape(paragraph)))
+        linked = URL.sub(link, str(escape(paragraph)))
         parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
     return Markup("\n".join(parts))
 
@@ -87,7 +87,7 @@ def render_email(template: str, **context: Any) -> tuple[str, str, str]:
     """
     env = current_app.jinja_env
     tpl = env.get_template(f"emails/{template}.txt")
-    ours = {v for v in context.values() if isinstance(v, str) and _URL.fullmatch(v)}
+    ours = {v for v in context.values() if isinstance(v, str) and URL.fullmatch(v)}
     current_app.update_template_context(context)
     ctx = tpl.new_context(context)
     subject = " ".join("".join(tpl.blocks["subject"](ctx)).split())

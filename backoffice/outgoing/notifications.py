@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import flask_mail
+from flask_babel import gettext
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from ..extensions import db
 from ..i18n import tr
 from ..tokens import registration_token
 from . import links
-from .mail import build_message, render_email, send
+from .mail import URL, build_message, render_email, send
 
 
 @dataclass
@@ -255,7 +256,9 @@ def send_notification(message: OutboxMessage) -> str:
         built.attach(filename, mimetype, data)
     message_id = send(built)
     message.subject = email.subject[:300]
+    message.body = email.text  # what its recipient may read again in their espace citoyen
     if "subject" in message.context:
         # Flask-Security's emails carry one-time links: keep nothing of them once sent.
         message.context = {"kind": message.context.get("kind")}
+        message.body = URL.sub(gettext("[link removed]"), email.text)
     return message_id

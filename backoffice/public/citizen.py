@@ -29,6 +29,7 @@ from ..extensions import db
 from ..i18n import tr
 from . import bp
 from .forms import CancelForm, ConsentForm, DeleteAccountForm
+from .notices import notify
 
 
 def citizen_required(view):
@@ -106,9 +107,9 @@ def consents():
     except DomainError as exc:
         db.session.rollback()
         for message in exc.messages:
-            flash(tr(message), "error")
+            notify(tr(message), "error", at="consentements")
         return redirect(url_for("public.espace") + "#consentements")
-    flash(gettext("Your choices are saved."), "success")
+    notify(gettext("Your choices are saved."), "success", at="consentements")
     return redirect(url_for("public.espace") + "#consentements")
 
 
@@ -128,10 +129,12 @@ def cancel_mine(registration_id: int):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(tr(exc.messages[0]), "error")
+        notify(tr(exc.messages[0]), "error", at="inscriptions")
     else:
-        flash(
-            gettext("Your registration is cancelled. Thank you for freeing your seat."), "success"
+        notify(
+            gettext("Your registration is cancelled. Thank you for freeing your seat."),
+            "success",
+            at="inscriptions",
         )
     return redirect(url_for("public.espace") + "#inscriptions")
 
@@ -154,9 +157,9 @@ def confirm_mine(registration_id: int):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(tr(exc.messages[0]), "error")
+        notify(tr(exc.messages[0]), "error", at="inscriptions")
     else:
-        flash(gettext("Your registration is confirmed."), "success")
+        notify(gettext("Your registration is confirmed."), "success", at="inscriptions")
     return redirect(url_for("public.espace") + "#inscriptions")
 
 
@@ -179,9 +182,10 @@ def my_data():
 def delete_account():
     form = DeleteAccountForm()
     if not form.validate() or not verify_password(form.password.data, current_user.password):
-        flash(
+        notify(
             gettext("Your account was not deleted: confirm with your password and tick the box."),
             "error",
+            at="supprimer",
         )
         return redirect(url_for("public.espace") + "#supprimer")
     user = current_user._get_current_object()

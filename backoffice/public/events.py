@@ -22,6 +22,7 @@ from ..i18n import tr
 from ..tokens import registration_from_token
 from . import bp
 from .forms import CancelForm, ConfirmRegistrationForm, EventRegistrationForm
+from .notices import notify
 from .pages import is_citizen, public_demarche, public_post_limit
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,15 @@ def register(event_id: int):
     if event is None:
         abort(404)
     d = public_demarche(event.demarche.slug)
-    back = url_for("public.demarche", slug=d.slug) + f"#evenement-{event.id}"
+    place = f"evenement-{event.id}"  # the event's card: the message is shown there
+    back = url_for("public.demarche", slug=d.slug) + f"#{place}"
     form = EventRegistrationForm()
     if form.is_bot():
         log.info("honeypot filled on a registration form; nothing saved")
-        flash(_sent(), "success")
+        notify(_sent(), "success", at=place)
         return redirect(back)
     if not form.validate():
-        flash(gettext("Give a valid email address."), "error")
+        notify(gettext("Give a valid email address."), "error", at=place)
         return redirect(back)
     now = utcnow()
     try:
@@ -64,32 +66,38 @@ def register(event_id: int):
             # by email (or gets their link again), and confirms there.
             domain.request_registration(db.session(), event.id, form.email.data, as_of=now)
             db.session.commit()
-            flash(_sent(), "success")
+            notify(_sent(), "success", at=place)
             return redirect(back)
         else:
-            flash(gettext("Give your email address, or log in to your espace citoyen."), "error")
+            notify(
+                gettext("Give your email address, or log in to your espace citoyen."),
+                "error",
+                at=place,
+            )
             return redirect(back)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         for message in exc.messages:
-            flash(tr(message), "error")
+            notify(tr(message), "error", at=place)
         return redirect(back)
     if registration.status == RegistrationStatus.CONFIRMED:
-        flash(
+        notify(
             gettext(
                 "You are registered: a confirmation with the invitation is on its way to "
                 "your mailbox, with the link to cancel if need be."
             ),
             "success",
+            at=place,
         )
     else:
-        flash(
+        notify(
             gettext(
                 "The event is full: you are on the waiting list and will be told by "
                 "email if a seat is freed."
             ),
             "info",
+            at=place,
         )
     return redirect(back)
 

@@ -10,11 +10,12 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_security import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from workflows import charter
 from workflows import contributions as domain
+from workflows import events as event_domain
 from workflows.access import parse_id
 from workflows.clock import local_date, utcnow
 from workflows.errors import DomainError
@@ -25,6 +26,9 @@ from workflows.models import (
     Demarche,
     Event,
     Item,
+    Participant,
+    Registration,
+    RegistrationStatus,
 )
 from workflows.participants import participant_for_user
 from workflows.roles import RoleName
@@ -35,6 +39,7 @@ from ..i18n import tr
 from . import bp
 from .cache import cached, demarche_scopes, uncacheable
 from .forms import ContributionForm, EventRegistrationForm, ReportForm
+from .notices import notify
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 20
@@ -114,7 +119,31 @@ def demarche(slug: str):
         answers=charter.questions_record(db.session(), d),
         now=utcnow(),
         registration_form=EventRegistrationForm(),
+        seats=event_domain.seats(db.session(), events),
+        mine=_my_registrations(events),
     )
+
+
+def _my_registrations(events: Sequence[Event]) -> dict[int, Registration]:
+    """A signed-in citizen's live registrations to these events, by event (their page is
+    never kept in the cache)."""
+    if not events or not is_citizen():
+        return {}
+    participant = db.session.scalar(
+        select(Participant).where(Participant.user_id == current_user.id)
+    )
+    if participant is None:
+        return {}
+    return {
+        r.event_id: r
+        for r in db.session.scalars(
+            select(Registration).where(
+                Registration.participant_id == participant.id,
+                Registration.event_id.in_([e.id for e in events]),
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+        )
+    }
 
 
 def _published_synthesis(d: Demarche):
@@ -243,6 +272,48 @@ def public_post_limit() -> str:
     return current_app.config["PUBLIC_POST_LIMIT"]
 
 
+def _page_of(contribution: Contribution) -> int:
+    """The page of its item where ``contribution``'s thread is (threads newest first)."""
+    root = contribution
+    while root.parent_id is not None:
+        parent = db.session.get(Contribution, root.parent_id)
+        if parent is None:
+            break
+        root = parent
+    newer = db.session.scalar(
+        select(func.count(Contribution.id)).where(
+            Contribution.item_id == root.item_id,
+            Contribution.parent_id.is_(None),
+            Contribution.status.in_(VISIBLE),
+            or_(
+                Contribution.contributed_at > root.contributed_at,
+                and_(
+                    Contribution.contributed_at == root.contributed_at,
+                    Contribution.id > root.id,
+                ),
+            ),
+        )
+    )
+    return (newer or 0) // PAGE_SIZE + 1
+
+
+def _at(contribution: Contribution) -> str:
+    """The address of a contribution on its item's page (the page its thread is on)."""
+    page = _page_of(contribution)
+    values: dict[str, Any] = {"page": page} if page > 1 else {}
+    return url_for(
+        "public.item",
+        slug=contribution.demarche.slug,
+        item_id=contribution.item_id,
+        _anchor=f"contribution-{contribution.id}",
+        **values,
+    )
+
+
+#: The card of an item's page that holds its form: messages about what was sent go there.
+FORM_PLACE = "participer"
+
+
 @bp.route("/demarches/<slug>/elements/<int:item_id>/contribuer", methods=["POST"])
 @limiter.limit(public_post_limit)
 def contribute(slug: str, item_id: int):
@@ -255,12 +326,12 @@ def contribute(slug: str, item_id: int):
     form = ContributionForm()
     if form.is_bot():
         log.info("honeypot filled on a contribution form; nothing saved")
-        flash(gettext("Thank you: your contribution is recorded."), "success")
-        return redirect(back)
+        notify(gettext("Thank you: your contribution is recorded."), "success", at=FORM_PLACE)
+        return redirect(f"{back}#{FORM_PLACE}")
     if not form.validate():
         for errors in form.errors.values():
             for error in errors:
-                flash(str(error), "error")
+                notify(str(error), "error", at=FORM_PLACE)
         return item_page(d, found, page=1, form=form), 422
     parent = parse_id(form.parent_id.data) if form.parent_id.data else None
     if form.parent_id.data and parent is None:
@@ -283,18 +354,26 @@ def contribute(slug: str, item_id: int):
     except DomainError as exc:
         db.session.rollback()
         for message in exc.messages:
-            flash(tr(message), "error")
+            notify(tr(message), "error", at=FORM_PLACE)
         return item_page(d, found, page=1, form=form), exc.status
     if contribution.status == ContributionStatus.PENDING:
-        flash(
-            gettext(
-                "Thank you: your contribution will be published once the moderation has read it."
-            ),
-            "success",
+        # Not shown until the moderation has read it: the message goes where it was written,
+        # the form (or the contribution it answers).
+        thanks = gettext(
+            "Thank you: your contribution will be published once the moderation has read it."
         )
-    else:
-        flash(gettext("Thank you: your contribution is published."), "success")
-    return redirect(f"{back}#contribution-{contribution.id}")
+        answered = db.session.get(Contribution, parent) if parent else None
+        if answered is not None:
+            notify(thanks, "success", at=f"contribution-{answered.id}")
+            return redirect(_at(answered))
+        notify(thanks, "success", at=FORM_PLACE)
+        return redirect(f"{back}#{FORM_PLACE}")
+    notify(
+        gettext("Thank you: your contribution is published."),
+        "success",
+        at=f"contribution-{contribution.id}",
+    )
+    return redirect(_at(contribution))
 
 
 @bp.route("/contributions/<int:contribution_id>/signaler", methods=["POST"])
@@ -310,7 +389,7 @@ def report(contribution_id: int):
     form = ReportForm()
     if not form.validate():
         abort(400)
-    back = url_for("public.item", slug=contribution.demarche.slug, item_id=contribution.item_id)
+    place = f"contribution-{contribution.id}"
     try:
         domain.report(
             db.session(),
@@ -322,10 +401,12 @@ def report(contribution_id: int):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        flash(tr(exc.messages[0]), "error")
-        return redirect(back)
-    flash(gettext("Thank you: the moderation will look at this contribution."), "success")
-    return redirect(f"{back}#contribution-{contribution.id}")
+        notify(tr(exc.messages[0]), "error", at=place)
+        return redirect(_at(contribution))
+    notify(
+        gettext("Thank you: the moderation will look at this contribution."), "success", at=place
+    )
+    return redirect(_at(contribution))
 
 
 @bp.route("/favicon.ico")

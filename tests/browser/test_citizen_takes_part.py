@@ -40,7 +40,7 @@ def test_a_citizen_takes_part_from_registration_to_espace(
 
     page.goto("/")
     page.get_by_role("link", name="Créer mon espace citoyen").click()
-    page.get_by_label("Adresse email").fill("lea@exemple.fr")
+    page.get_by_label("Adresse électronique").fill("lea@exemple.fr")
     page.get_by_label("Votre nom (facultatif)").fill("Léa Martin")
     page.get_by_label("Mot de passe", exact=True).fill("un mot de passe solide")
     page.get_by_label("Confirmer le mot de passe").fill("un mot de passe solide")
@@ -65,9 +65,9 @@ def test_a_citizen_takes_part_from_registration_to_espace(
     expect(page.locator("body")).to_contain_text("Vous êtes inscrit·e")
 
     page.get_by_role("link", name="Mon espace citoyen").click()
-    contributions = page.locator("#contributions + table").inner_text()
+    contributions = page.locator("#contributions .records").inner_text()
     assert "Des rencontres le soir, pour les actifs." in contributions
-    registrations = page.locator("#inscriptions + table").inner_text()
+    registrations = page.locator("#inscriptions .records").inner_text()
     assert "Atelier citoyen du 3 décembre" in registrations and "Inscrit·e" in registrations
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 def log_in(page, user):
     page.goto("/admin/")
     assert page.locator("h1").inner_text() == "Connexion"
-    page.get_by_label("Adresse email").fill(user.email)
+    page.get_by_label("Adresse électronique").fill(user.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
     page.wait_for_url("**/admin/")

@@ -25,7 +25,7 @@ def demo_data(ctx):
 
 def log_in(page, email):
     page.goto("/login")
-    page.get_by_label("Adresse email").fill(email)
+    page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe").fill(demo.PASSWORD)
     page.get_by_role("button", name="Connexion").click()
     page.wait_for_load_state()

@@ -44,9 +44,9 @@ def test_login_does_not_tell_whether_an_account_exists(client, people):
         ).text
 
     unknown, known = attempt("nobody@cd31.fr"), attempt(people.agent.email)
-    generic = "Échec de l&#39;authentification - identité ou mot de passe"
+    generic = "Adresse électronique ou mot de passe incorrect."
     assert generic in unknown and generic in known
-    assert "n&#39;existe pas" not in unknown
+    assert "Aucun compte" not in unknown and "Mot de passe incorrect" not in known
 
 
 @pytest.mark.parametrize(

@@ -235,6 +235,7 @@ def _send_rows(
                             "status": DeliveryStatus.SENT,
                             "message_id": message_id,
                             "subject": letter.subject[:300],
+                            "body": letter.text,
                             "sent_at": now(),
                             "error": "",
                             "chunk": None,

@@ -96,7 +96,8 @@ def forget_address(session: Session, addresses: set[str]) -> None:
         if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED):
             delivery.status, delivery.skip_reason = DeliveryStatus.SKIPPED, "erased"
         delivery.address = f"erased-{delivery.id}@invalid.invalid"
-        delivery.error = delivery.subject = ""  # an answer may quote it, a subject name them
+        # An answer may quote the address, a subject or a text name them.
+        delivery.error = delivery.subject = delivery.body = ""
         delivery.participant_id = delivery.user_id = None
     session.execute(delete(Suppression).where(Suppression.address.in_(addresses)))
     session.flush()

@@ -149,6 +149,7 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(300), default="")  # as sent (the espace lists it)
+    body: Mapped[str] = mapped_column(Text, default="")  # the text as sent (the espace shows it)
     smtp_code: Mapped[int | None] = mapped_column(SmallInteger)
     error: Mapped[str] = mapped_column(Text, default="")
 

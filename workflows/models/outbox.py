@@ -48,6 +48,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(300), default="")  # as sent, for the history
+    # The text as sent (one-time links taken out): the espace citoyen shows it again.
+    body: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
 
     recipient: Mapped[User | None] = relationship(lazy="joined")
