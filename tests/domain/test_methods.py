@@ -131,7 +131,7 @@ def test_a_load_never_brings_a_retired_method_back(ctx, people):
         ({"cost_min": -100}, "cost_min", "un coût ne peut pas être négatif"),
         ({"levels": ["vote"]}, "levels", "valeur inconnue « vote »"),
         ({"format": "papier"}, "format", "valeur inconnue « papier »"),
-        ({"name": "  "}, "name", "un nom d’au plus 120 caractères"),
+        ({"name": "  "}, "name", "un nom de 120 caractères au plus"),
         ({"slug": "Pas Une Adresse"}, "slug", "lettres minuscules"),
     ],
 )
