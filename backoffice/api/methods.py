@@ -81,30 +81,42 @@ class MethodQuery(StrictSchema):
     )
 
 
+class Choices(fields.List):
+    """A list of values, whose bad items are one message on the field (the error shape maps a
+    field to a list of messages, not to a message per item)."""
+
+    def __init__(self, values: list[str]) -> None:
+        super().__init__(fields.String(metadata={"enum": values}), metadata={"minItems": 1})
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ma.ValidationError:
+            raise ma.ValidationError(["Invalid value."]) from None
+
+
 def _text(most: int, **kwargs) -> fields.String:
     return fields.String(validate=MaxLength(most), **kwargs)
 
 
 class MethodPatch(StrictSchema):
-    """The values of a method (every one optional in a PATCH)."""
+    """The values of a method (every one optional in a PATCH; the 2019 ratings taken from
+    consultation.gouv.fr are read-only)."""
 
     slug = fields.String(
         metadata={"pattern": method_fields.SLUG.pattern, "maxLength": method_fields.MAX_SLUG}
     )
     name = _text(method_fields.MAX_NAME, metadata=NOT_BLANK)
-    levels = fields.List(fields.String(metadata={"enum": LEVELS}), metadata={"minItems": 1})
+    levels = Choices(LEVELS)
     size_min = fields.Integer(metadata={"minimum": 1})
     size_max = fields.Integer(allow_none=True, metadata={"description": "null: no upper limit"})
     format = fields.String(metadata={"enum": FORMATS})
-    recruitment = fields.List(
-        fields.String(metadata={"enum": RECRUITMENTS}), metadata={"minItems": 1}
-    )
+    recruitment = Choices(RECRUITMENTS)
     preparation_weeks = fields.Integer(metadata={"minimum": 0})
     duration_days = fields.Integer(metadata={"minimum": 1})
     cost_min = fields.Integer(metadata={"minimum": 0, "description": "Euros, VAT included"})
     cost_max = fields.Integer(metadata={"minimum": 0})
     cost_year = fields.Integer(metadata={"description": "The year of the cost figures"})
-    ratings = fields.Dict(keys=fields.String(), values=fields.String())
     retired = fields.Boolean(metadata={"description": "Hidden from the toolbox's list"})
     summary = _text(method_fields.MAX_TEXT)
     objectives = _text(method_fields.MAX_TEXT)
@@ -221,12 +233,13 @@ def create_method(body):
 
 
 @blp.route("/<slug>", methods=["PATCH"])
-@blp.arguments(MethodPatch)
+@blp.arguments(MethodPatch, required=False)
 @blp.response(200, MethodOut)
 @blp.errors(403, 404, 422)
 def update_method(body, slug):
     """The mission changes a method (the fields sent), retires it or brings it back."""
     method = methods.get_method(db.session(), slug)
+    body = dict(body or {})
     retired = body.pop("retired", None)
     now = utcnow()
     methods.update_method(db.session(), api_user(), method, body, as_of=now)

@@ -291,3 +291,18 @@ def test_the_api_writes_as_the_back_office_does(api, catalogue, people):
         )
     ]
     assert actions == ["method.create", "method.retire", "method.delete"]
+
+
+def test_the_api_says_a_bad_list_in_one_message_per_field(api, catalogue, people):
+    refused = api(
+        people.mission,
+        "patch",
+        "/api/v1/methods/world-cafe",
+        json={"recruitment": [{}], "levels": ["vote"]},
+    )
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"recruitment": ["Valeur invalide."]}
+    unknown = api(people.mission, "patch", "/api/v1/methods/world-cafe", json={"levels": ["vote"]})
+    assert unknown.status_code == 422
+    assert unknown.json["errors"]["levels"][0].startswith("valeur inconnue « vote »")
+    assert api(people.mission, "patch", "/api/v1/methods/world-cafe").status_code == 200
