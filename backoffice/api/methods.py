@@ -220,7 +220,7 @@ def get_method(slug):
 @blp.route("", methods=["POST"])
 @blp.arguments(MethodIn)
 @blp.response(201, MethodOut)
-@blp.errors(403, 422)
+@blp.errors(400, 403, 422)
 def create_method(body):
     """The mission adds a method (a load of the catalogue file never touches it)."""
     retired = body.pop("retired", False)
@@ -235,7 +235,7 @@ def create_method(body):
 @blp.route("/<slug>", methods=["PATCH"])
 @blp.arguments(MethodPatch, required=False)
 @blp.response(200, MethodOut)
-@blp.errors(403, 404, 422)
+@blp.errors(400, 403, 404, 422)
 def update_method(body, slug):
     """The mission changes a method (the fields sent), retires it or brings it back."""
     method = methods.get_method(db.session(), slug)
