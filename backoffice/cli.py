@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from workflows import calendar, charter, digests, imports
+from workflows import calendar, charter, digests, imports, methods
 from workflows.accounts import find_user
 from workflows.clock import utcnow
 from workflows.errors import DomainError
@@ -102,16 +102,19 @@ def users_revoke_tokens(email):
 
 @demo.command("load")
 def demo_load():
-    """Load demonstration accounts and démarches (development only; safe to run twice)."""
+    """Load demonstration accounts and démarches, and the toolbox's methods (development
+    only; safe to run twice)."""
     from . import demo as demo_data
 
     if current_app.config["DIALOGUE_ENV"] != "development":
         raise click.ClickException(
             "demo data holds known passwords: it loads only with DIALOGUE_ENV=development"
         )
+    toolbox = methods.load_catalogue(db.session(), as_of=utcnow())
     created = demo_data.load(db.session(), as_of=utcnow())
     db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present.")
+    click.echo("Toolbox: " + toolbox.lines()[0] + ".")
     click.echo(demo_data.accounts_table())
 
 
@@ -244,6 +247,32 @@ def synthesis_build(demarche_id):
     )
 
 
+methods_cli = AppGroup("methods", help="The toolbox's catalogue of methods.")
+
+
+@methods_cli.command("load")
+@click.option(
+    "--force", is_flag=True, help="Put the shipped text back over the mission's own changes too."
+)
+def methods_load(force):
+    """Load the methods shipped with the project (workflows/data/methods/catalogue.json):
+    new ones are created, unchanged ones updated to the file; a method the mission edited is
+    kept unless --force. Safe to run twice; never retires nor deletes."""
+    report = methods.load_catalogue(db.session(), as_of=utcnow(), force=force)
+    db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+
+
 def init_app(app: Flask) -> None:
-    for group in (users, demo, demarches, dev, contributions, charter_cli, synthesis_cli):
+    for group in (
+        users,
+        demo,
+        demarches,
+        dev,
+        contributions,
+        charter_cli,
+        synthesis_cli,
+        methods_cli,
+    ):
         app.cli.add_command(group)

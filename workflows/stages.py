@@ -68,10 +68,14 @@ def next_stage(stage: Stage) -> Stage | None:
 
 
 class ParticipationLevel(enum.StrEnum):
+    """The rungs of the participation ladder (DESIGN §6), lowest first: a démarche's level,
+    and the levels a method of the toolbox serves."""
+
     INFORMATION = "information"
     CONSULTATION = "consultation"
     CONCERTATION = "concertation"
     CO_CONSTRUCTION = "co-construction"
+    CODECISION = "codecision"
 
     @property
     def label(self) -> Msg:
@@ -83,6 +87,7 @@ PARTICIPATION_LABELS = {
     ParticipationLevel.CONSULTATION: N_("Consultation"),
     ParticipationLevel.CONCERTATION: N_("Concertation"),
     ParticipationLevel.CO_CONSTRUCTION: N_("Co-construction"),
+    ParticipationLevel.CODECISION: N_("Co-decision"),
 }
 
 

@@ -16,6 +16,7 @@ from workflows.models import (
     Event,
     Item,
     Mailing,
+    Method,
     Role,
     User,
 )
@@ -27,6 +28,7 @@ from .consultation import ContributionView, EventView, ItemView
 from .demarches import DemarcheView
 from .home import HomeView
 from .mailings import MailingView
+from .methods import MethodView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
 from .saisine import SaisineView
 from .syntheses import SynthesisView
@@ -66,6 +68,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(EventView(Event, db, name=_L("Events"), category=consultation, endpoint="event"))
     admin.add_view(MailingView(Mailing, db, name=_L("Mailings"), endpoint="mailing"))
     admin.add_view(SynthesisView(name=_L("Synthesis"), endpoint="synthesis", url="synthesis"))
+    admin.add_view(MethodView(Method, db, name=_L("Toolbox"), endpoint="method"))
     promises = _L("Charter")
     admin.add_view(
         DeadlineView(Deadline, db, name=_L("Deadlines"), category=promises, endpoint="deadline")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import charter, consultation, demarches, mailings, syntheses
+from . import charter, consultation, demarches, mailings, methods, syntheses
 from .errors import Api
 
 
@@ -12,6 +12,13 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs={"info": {"description": "Dialogue citoyen — API du back office"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (demarches.blp, consultation.blp, mailings.blp, charter.blp, syntheses.blp):
+    for blueprint in (
+        demarches.blp,
+        consultation.blp,
+        mailings.blp,
+        charter.blp,
+        syntheses.blp,
+        methods.blp,
+    ):
         api.register_blueprint(blueprint)
     return api

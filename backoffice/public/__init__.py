@@ -1,4 +1,5 @@
-"""The public side: démarche pages, contributions, event registrations, espace citoyen."""
+"""The public side: démarche pages, contributions, event registrations, espace citoyen, the
+toolbox of methods."""
 
 from __future__ import annotations
 
@@ -6,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import citizen, events, pages, unsubscribe  # noqa: E402,F401 - routes register on bp
+from . import citizen, events, pages, toolbox, unsubscribe  # noqa: E402,F401 - routes register on bp

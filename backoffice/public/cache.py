@@ -8,7 +8,7 @@ its address and the *generations* of what it shows:
   démarche, its items, contributions, decisions, events and registrations, deadlines, syntheses,
   stages) — by its address, so that serving a page asks nothing of the database;
 - ``shared``, bumped when something every page may show changed (a department, an elected
-  official's name, a participant's name or erasure, the charter);
+  official's name, a participant's name or erasure, the charter, a method of the toolbox);
 - ``any``, bumped with either, for the pages that list every démarche.
 
 A changed record thus never shows an old page: the generation moves on right after the commit,
@@ -49,6 +49,7 @@ from workflows.models import (
     Event,
     Item,
     ItemDecision,
+    Method,
     Participant,
     Registration,
     StageTransition,
@@ -86,6 +87,7 @@ SHARED: dict[type, tuple[str, ...] | None] = {
     Participant: ("name", "erased_at"),
     CharterVersion: None,
     CharterRule: None,
+    Method: None,  # the toolbox's pages (and, later, the methods a démarche names)
 }
 TABLES = {cls.__tablename__: cls for cls in chain(PER_DEMARCHE, SHARED)}  # type: ignore[attr-defined]
 

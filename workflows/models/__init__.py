@@ -36,6 +36,7 @@ from .mailings import (
     MailingStatus,
     Suppression,
 )
+from .methods import Method, MethodFormat, PlannedMethod, Recruitment, UsedMethod
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, LoginSession, Role, User, roles_users
 from .syntheses import Synthesis, SynthesisStatus
@@ -43,6 +44,11 @@ from .syntheses import Synthesis, SynthesisStatus
 __all__ = [
     "Synthesis",
     "SynthesisStatus",
+    "Method",
+    "MethodFormat",
+    "PlannedMethod",
+    "Recruitment",
+    "UsedMethod",
     "CharterRule",
     "CharterVersion",
     "Deadline",

@@ -17,6 +17,7 @@ as a failure.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -32,7 +33,7 @@ from backoffice.auth import create_user
 from backoffice.extensions import db
 from tests import factories
 from tests.support import PASSWORD, publish_synthesis
-from workflows import charter
+from workflows import charter, methods
 from workflows import demarches as domain
 from workflows.clock import local_date, utcnow
 from workflows.contributions import contribute
@@ -112,6 +113,7 @@ def world(app):
         transition(db.session, d.id, "synthesis", actor=mission, as_of=now, comment="Clos")
         db.session.commit()
         publish_synthesis(d, mission, as_of=now)
+        methods.load_catalogue(db.session, as_of=now)
         token = issue_token(mission, now)
         db.session.commit()
         ids = {
@@ -120,6 +122,7 @@ def world(app):
             "mailing_id": mailing.id,
             "question_id": question.id,
             "deadline_id": charter.deadline_of_question(db.session, question).id,
+            "slug": "world-cafe",
         }
         db.session.remove()
     return {"token": token, "ids": ids}
@@ -145,7 +148,8 @@ def served(app):
 def test_the_api_keeps_its_openapi_contract(world, served, tmp_path):
     config = tmp_path / "schemathesis.toml"
     config.write_text(
-        "[parameters]\n" + "".join(f'"path.{k}" = {v}\n' for k, v in world["ids"].items())
+        "[parameters]\n"
+        + "".join(f'"path.{k}" = {json.dumps(v)}\n' for k, v in world["ids"].items())
     )
     command = [
         sys.executable,
