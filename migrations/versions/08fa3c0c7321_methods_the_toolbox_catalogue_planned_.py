@@ -5,7 +5,7 @@ The catalogue itself is data (workflows/data/methods/catalogue.json), loaded by
 ``flask methods load`` (and the demo), not by this migration.
 
 Revision ID: 08fa3c0c7321
-Revises: f5d2b8c4a611
+Revises: a7c3e91b2d45
 Create Date: 2026-12-07 02:32:06.559655
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '08fa3c0c7321'
-down_revision = 'f5d2b8c4a611'
+down_revision = 'a7c3e91b2d45'
 branch_labels = None
 depends_on = None
 
