@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_security import current_user
 
 from workflows import mailings as domain
@@ -26,6 +27,16 @@ from ..outgoing.mailer import budget, links
 #: The template of the creation and edition pages.
 EDITOR = "admin/mailing/edit.html"
 
+#: What the skip reasons mean, in the counts of a mailing.
+SKIP_LABELS = {
+    "no_consent": lazy_gettext("without the consent this kind of mailing needs"),
+    "suppressed": lazy_gettext("on the suppression list (the address bounced)"),
+    "unsubscribed": lazy_gettext("unsubscribed"),
+    "erased": lazy_gettext("account deleted"),
+    "registration_cancelled": lazy_gettext("registration cancelled"),
+    "event_moved": lazy_gettext("the event moved"),
+}
+
 
 def fields_from(values: Any) -> dict[str, Any]:
     """A mailing's fields from a posted form (the editor's, or its live preview's)."""
@@ -41,10 +52,7 @@ def fields_from(values: Any) -> dict[str, Any]:
 
 
 def _kind(value: object) -> MailingKind | None:
-    try:
-        return MailingKind(value)
-    except ValueError:
-        return None
+    return next((k for k in MailingKind if k.value == value), None)
 
 
 def placeholders(fields: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,7 +73,12 @@ def placeholders(fields: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def recipient_label(recipient: Recipient) -> str:
-    return f"{recipient.name} <{recipient.address}>" if recipient.name else recipient.address
+    """« Name <address> », and why they will not receive the mailing if they will not."""
+    label = f"{recipient.name} <{recipient.address}>" if recipient.name else recipient.address
+    if recipient.skip:
+        why = SKIP_LABELS.get(recipient.skip, recipient.skip)
+        label += " — " + gettext("will not receive it: %(why)s", why=why)
+    return label
 
 
 def preview(fields: dict[str, Any], address: str | None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from ..i18n import local_datetime, tr
 from ..outgoing.mail import text_to_html
 from ..outgoing.mailer import budget, composer, display_subject, send_test
 from .base import ProtectedModelView
-from .mailing_editor import EDITOR, editor, fields_from, preview
+from .mailing_editor import EDITOR, SKIP_LABELS, editor, fields_from, preview
 from .perform import flash_refusal, perform
 
 _L = lazy_gettext
@@ -47,15 +47,6 @@ PLACEHOLDER_HINT = _L(
     "Placeholders, between square brackets, become each recipient's own words: insert them "
     "from the list below the text."
 )
-#: What the skip reasons mean, in the counts of a mailing.
-SKIP_LABELS = {
-    "no_consent": _L("without the consent this kind of mailing needs"),
-    "suppressed": _L("on the suppression list (the address bounced)"),
-    "unsubscribed": _L("unsubscribed"),
-    "erased": _L("account deleted"),
-    "registration_cancelled": _L("registration cancelled"),
-    "event_moved": _L("the event moved"),
-}
 PROBLEMS = (
     DeliveryStatus.REFUSED,
     DeliveryStatus.FAILED,

@@ -64,7 +64,9 @@ def test_placeholders_become_the_recipients_own_words(app, consulted, people):
     )
     shown = look(people, consulted, address(2), body=body)
     assert shown.subject == "Merci Citoyen 2"
-    assert shown.text.startswith("Bonjour Citoyen 2,\n« Routes du Lauragais » (Portet-sur-Garonne) : ")
+    assert shown.text.startswith(
+        "Bonjour Citoyen 2,\n« Routes du Lauragais » (Portet-sur-Garonne) : "
+    )
     assert f"http://dialogue.test/demarches/{consulted.slug}\n" in shown.text
     assert "Vos contributions, et ce qui a été décidé à leur sujet :\n\nLe " in shown.text
     # Brackets that name no placeholder, and the templates of before, read as they did.
@@ -98,9 +100,7 @@ def test_each_kind_has_its_list_of_placeholders(app):
         assert re.fullmatch(r"\[[A-ZÉ][\w’ ]+\]", placeholder.token), placeholder
 
 
-def test_a_placeholder_the_mailing_has_no_value_for_is_refused_when_written(
-    app, consulted, people
-):
+def test_a_placeholder_the_mailing_has_no_value_for_is_refused_when_written(app, consulted, people):
     cases = [
         ({"body": "Rendez-vous à [Lieu de l’événement]."}, "body", "needs an event"),
         (
@@ -157,9 +157,7 @@ def test_the_preview_renders_unsaved_text_for_the_recipient_chosen(app, consulte
     assert misspelt.near_misses == [("[Titre de la démarhce]", "[Titre de la démarche]")]
 
 
-def test_the_preview_shows_nobody_to_whoever_may_not_see_the_participants(
-    app, consulted, people
-):
+def test_the_preview_shows_nobody_to_whoever_may_not_see_the_participants(app, consulted, people):
     with pytest.raises(PermissionDenied):
         look(people, consulted, address(2), actor=people.agent)
     shown = mailings.preview(  # the system itself sees no personal data

@@ -103,6 +103,10 @@ def test_the_live_preview_answers_json_for_the_mission_only(client, consulted, p
     assert answer.json["subject"] == "Merci Citoyen 2"
     assert "<p>Bonjour Citoyen 2,</p>" in answer.json["html"]
     assert [c["address"] for c in answer.json["choices"]] == [address(n) for n in (1, 2, 3)]
+    assert answer.json["recipient_label"] == (  # a newsletter needs the news consent
+        f"Citoyen 2 <{address(2)}> — ne le recevra pas : "
+        "sans le consentement qu’exige ce type d’envoi"
+    )
     assert "unsubscribe_url" in answer.json["placeholders"]
     refused = client.post(
         "/admin/mailing/preview/",
