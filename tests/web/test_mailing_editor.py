@@ -90,6 +90,18 @@ def test_previewing_without_javascript_shows_the_page_again_unsaved(client, cons
     assert mailing.subject == SUBJECT  # kept as written, placeholders and all
     edit = client.get(f"/admin/mailing/edit/?id={mailing.id}").text
     assert "Merci Citoyen 1" in edit and f'value="{SUBJECT}"' in edit
+    changed = client.post(
+        f"/admin/mailing/edit/?id={mailing.id}",
+        data={
+            **form_of(consulted, subject="Au revoir [Prénom et nom du destinataire]"),
+            "csrf_token": token,
+            "preview": "1",
+            "preview_address": address(2),
+        },
+    )
+    assert "Au revoir Citoyen 2" in changed.text
+    db.session.refresh(mailing)
+    assert mailing.subject == SUBJECT  # previewed, not saved
 
 
 def test_the_live_preview_answers_json_for_the_mission_only(client, consulted, people):

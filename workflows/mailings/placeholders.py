@@ -18,6 +18,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import islice
 
 from ..i18n import N_, Msg
 from ..models import MailingKind
@@ -162,6 +163,8 @@ def _folded(text: str) -> str:
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
+#: How many bracketed words :func:`near_misses` compares with the placeholders, at most.
+NEAR_MISSES_LOOKED_AT = 50
 _BY_NAME = {_folded(p.token[1:-1]): p for p in PLACEHOLDERS}
 _BRACKETS = re.compile(r"\[([^\[\]\n]{1,80})\]")
 
@@ -223,14 +226,16 @@ def misuse(source: str, field_name: str, kind: MailingKind, *, with_event: bool)
 
 def near_misses(source: str) -> list[tuple[str, str]]:
     """Bracketed words that look like a placeholder misspelt — (as written, the placeholder)
-    — which will be sent as they are."""
+    — which will be sent as they are (each once, among the first ``NEAR_MISSES_LOOKED_AT``
+    different ones: a preview runs at every pause in the writing)."""
     names = list(_BY_NAME)
     found = []
-    for match in _BRACKETS.finditer(source):
-        name = _folded(match.group(1))
+    written = dict.fromkeys(match.group(0) for match in _BRACKETS.finditer(source))
+    for bracketed in islice(written, NEAR_MISSES_LOOKED_AT):
+        name = _folded(bracketed[1:-1])
         if name in _BY_NAME:
             continue
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
         if close:
-            found.append((match.group(0), _BY_NAME[close[0]].token))
+            found.append((bracketed, _BY_NAME[close[0]].token))
     return found
