@@ -21,6 +21,7 @@ from workflows import mailings as domain
 from workflows.access import parse_id
 from workflows.clock import PARIS, utcnow
 from workflows.errors import DomainError
+from workflows.mailings.policy import AUDIENCES
 from workflows.models import (
     Audience,
     Delivery,
@@ -37,26 +38,15 @@ from ..i18n import local_datetime, tr
 from ..outgoing.mail import text_to_html
 from ..outgoing.mailer import budget, composer, display_subject, send_test
 from .base import ProtectedModelView
+from .mailing_editor import EDITOR, SKIP_LABELS, editor, fields_from, preview
 from .perform import flash_refusal, form_refusal, perform
 
 _L = lazy_gettext
 
-VARIABLES = _L(
-    "Variables: {{ name }}, {{ demarche.title }}, {{ demarche.url }}, {{ synthesis_url }}, "
-    "{% for d in decisions %}{{ d.item }} {{ d.outcome }} {{ d.justification }}{% endfor %}, "
-    "{% for c in contributions %}{{ c.item }} {{ c.date }} {{ c.text }} {{ c.outcome }} "
-    "{{ c.justification }}{% endfor %}, {{ event.title }} {{ event.when }} {{ event.place }} "
-    "(a mailing to one event's registrants). The HTML part is made from the same text."
+PLACEHOLDER_HINT = _L(
+    "Placeholders, between square brackets, become each recipient's own words: insert them "
+    "from the list below the text."
 )
-#: What the skip reasons mean, in the counts of a mailing.
-SKIP_LABELS = {
-    "no_consent": _L("without the consent this kind of mailing needs"),
-    "suppressed": _L("on the suppression list (the address bounced)"),
-    "unsubscribed": _L("unsubscribed"),
-    "erased": _L("account deleted"),
-    "registration_cancelled": _L("registration cancelled"),
-    "event_moved": _L("the event moved"),
-}
 PROBLEMS = (
     DeliveryStatus.REFUSED,
     DeliveryStatus.FAILED,
@@ -71,9 +61,12 @@ class MailingForm(FlaskForm):
     kind = SelectField(_L("Kind"))
     audience = SelectField(_L("Audience"))
     event_id = SelectField(_L("Event (registrants of one event only)"))
-    subject = StringField(_L("Subject"), validators=[DataRequired()], description=VARIABLES)
+    subject = StringField(_L("Subject"), validators=[DataRequired()])
     body = TextAreaField(
-        _L("Text"), validators=[DataRequired()], render_kw={"rows": 16}, description=VARIABLES
+        _L("Text"),
+        validators=[DataRequired()],
+        render_kw={"rows": 18},
+        description=PLACEHOLDER_HINT,
     )
 
 
@@ -113,6 +106,7 @@ class MailingView(ProtectedModelView):
     saved_message = _L("The mailing is saved.")
     form = MailingForm
     details_template = "admin/mailing/details.html"
+    create_template = edit_template = EDITOR
     column_list = ("created_at", "demarche", "kind", "audience", "subject", "status", "counts")
     column_labels = {
         "created_at": _L("Written"),
@@ -141,14 +135,35 @@ class MailingView(ProtectedModelView):
         return db.session.get(Mailing, key) if key else None
 
     def create_form(self, obj=None):
+        """A new mailing starts from the default text of ``?kind=`` (the feedback's by
+        default), for ``?demarche_id=`` (else the first démarche of the list)."""
         form = _choose(super().create_form(obj))
         if request.method == "GET":
             form.demarche_id.data = parse_id(request.args.get("demarche_id"))
+            if form.demarche_id.data is None and form.demarche_id.choices:
+                form.demarche_id.data = form.demarche_id.choices[0].value
             if not form.body.data:
-                form.kind.data = MailingKind.FEEDBACK.value
-                form.audience.data = Audience.CONTRIBUTORS.value
-                form.subject.data, form.body.data = domain.default_feedback()
+                asked = request.args.get("kind", "")
+                kind = next((k for k in MailingKind if k.value == asked), MailingKind.FEEDBACK)
+                form.kind.data = kind.value
+                form.audience.data = next(a for a in Audience if a in AUDIENCES[kind]).value
+                form.subject.data, form.body.data = domain.default_text(kind)
         return form
+
+    def render(self, template, **kwargs):
+        """The editor's page shows the placeholders and the preview beside the form."""
+        if template == EDITOR and "form" in kwargs:
+            kwargs["editor"] = editor(kwargs["form"])
+        return super().render(template, **kwargs)
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """« Prévisualiser » (without JavaScript) shows the page again, previewed, unsaved."""
+        if request.method == "POST" and "preview" in request.form:
+            return self.render(
+                EDITOR, form=self.create_form(), return_url=self.get_url(".index_view")
+            )
+        return super().create_view()
 
     def edit_form(self, obj=None):
         form = _choose(super().edit_form(obj))
@@ -164,7 +179,21 @@ class MailingView(ProtectedModelView):
         if mailing is not None and mailing.status != MailingStatus.DRAFT:
             flash(gettext("Only a draft can be changed."), "error")
             return redirect(self.get_url(".details_view", id=mailing.id))
+        if mailing is not None and request.method == "POST" and "preview" in request.form:
+            return self.render(
+                EDITOR,
+                form=self.edit_form(mailing),
+                model=mailing,
+                return_url=self.get_url(".index_view"),
+            )
         return super().edit_view()
+
+    @expose("/preview/", methods=("POST",))
+    def preview_view(self):
+        """The live preview of the editor: the posted fields (and ``preview_address``) as
+        JSON — 200, or 422 with the errors by field. CSRF-protected like every form."""
+        shown = preview(fields_from(request.form), request.form.get("preview_address"))
+        return jsonify(shown), 200 if shown["ok"] else 422
 
     def create_model(self, form):
         done = perform(

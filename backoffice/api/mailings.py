@@ -9,18 +9,23 @@ from workflows import mailings as domain
 from workflows.clock import utcnow
 from workflows.errors import NotFound, PermissionDenied
 from workflows.i18n import N_
-from workflows.models import Mailing
+from workflows.models import Mailing, MailingKind
 
 from ..extensions import db
-from ..outgoing.mailer import budget, composer
+from ..i18n import tr
+from ..outgoing.mailer import budget, composer, links
 from .auth import api_user
 from .blueprints import api_blueprint
 from .schemas import (
+    DraftPreviewIn,
+    DraftPreviewOut,
     MailingIn,
     MailingList,
     MailingOut,
     MailingPatch,
     MailingQuery,
+    PlaceholderList,
+    PlaceholderQuery,
     PreviewOut,
     PreviewQuery,
     SendIn,
@@ -71,6 +76,50 @@ def create_mailing(fields):
     )
     db.session.commit()
     return _out(mailing)
+
+
+@blp.route("/placeholders")
+@blp.arguments(PlaceholderQuery, location="query")
+@blp.response(200, PlaceholderList)
+@blp.errors(403)
+def placeholders(args):
+    """What a subject or a text may name between square brackets — each recipient reads
+    their own words instead —, for a kind of mailing (to one event's registrants or not)."""
+    kind = MailingKind(args["kind"]) if "kind" in args else None
+    found = domain.available(kind, with_event=args.get("with_event", False))
+    items = [
+        {"key": p.key, "token": p.token, "help": tr(p.help), "block": p.block, "needs": p.needs}
+        for p in found
+    ]
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/preview", methods=["POST"])
+@blp.arguments(DraftPreviewIn)
+@blp.response(200, DraftPreviewOut)
+@blp.errors(400, 403)
+def preview_draft(fields):
+    """A mailing being written — the fields of ``POST /api/v1/mailings``, not saved — as one
+    recipient of its audience will read it (``address``, else the first); rendered as the
+    sending renders it, and refused (422) as saving would refuse it."""
+    address = fields.pop("address", None)
+    shown = domain.preview(
+        db.session(),
+        api_user(),
+        fields,
+        links=links(),
+        address=address,
+        label=tr,
+        budget=budget(),
+    )
+    return {
+        "recipient": shown.recipient,
+        "subject": shown.subject,
+        "text": shown.text,
+        "choices": shown.choices,
+        "placeholders": [p.key for p in shown.placeholders],
+        "near_misses": [list(pair) for pair in shown.near_misses],
+    }
 
 
 def _get(mailing_id: int) -> Mailing:

@@ -344,9 +344,13 @@ class DecisionOut(OutSchema):
 
 
 TEMPLATE_HELP = (
-    "A Jinja template; variables: name, demarche (title, url, territory), decisions (item, "
-    "outcome, justification), contributions (item, outcome, justification, text, date), "
-    "synthesis_url, event (title, place, when), unsubscribe_url"
+    "Plain text in which placeholders between square brackets become each recipient's own "
+    "words: "
+    + ", ".join(p.token for p in mailings.PLACEHOLDERS)
+    + " (GET /api/v1/mailings/placeholders says what each becomes and which mailings may use "
+    "it). The Jinja templates of before still read: variables name, demarche (title, url, "
+    "territory), decisions (item, outcome, justification), contributions (item, outcome, "
+    "justification, text, date), synthesis_url, event (title, place, when), unsubscribe_url"
 )
 
 
@@ -442,6 +446,70 @@ class PreviewOut(OutSchema):
     address = fields.String()
     subject = fields.String()
     text = fields.String()
+
+
+class DraftPreviewIn(MailingIn):
+    address = Text(
+        320,
+        metadata={
+            "description": "Render for this recipient of the audience (default, or not in "
+            "it: the first one who will receive it)"
+        },
+    )
+
+
+class RecipientOut(OutSchema):
+    address = fields.String()
+    name = fields.String()
+
+
+class DraftPreviewOut(OutSchema):
+    recipient = fields.Nested(
+        RecipientOut,
+        allow_none=True,
+        metadata={"description": "null: a fictional recipient (nobody in the audience yet)"},
+    )
+    subject = fields.String()
+    text = fields.String()
+    choices = fields.List(
+        fields.Nested(RecipientOut),
+        metadata={"description": "The first 100 recipients who will receive it"},
+    )
+    placeholders = fields.List(
+        fields.String(), metadata={"description": "The keys of the placeholders it may use"}
+    )
+    near_misses = fields.List(
+        fields.List(fields.String()),
+        metadata={"description": "[as written, the placeholder meant]: sent as written"},
+    )
+
+
+class PlaceholderQuery(StrictSchema):
+    kind = fields.String(
+        validate=one_of(MAILING_KINDS),
+        metadata={"description": "Only those of this kind of mailing (default: all)"},
+    )
+    with_event = fields.Boolean(
+        metadata={"description": "A mailing to one event's registrants (default false)"}
+    )
+
+
+class PlaceholderOut(OutSchema):
+    key = fields.String()
+    token = fields.String(metadata={"description": "What to write in the subject or text"})
+    help = fields.String(metadata={"description": "What it becomes (French)"})
+    block = fields.Boolean(metadata={"description": "Several lines: the text only"})
+    needs = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "citizens: mailings to citizens only; event: to one event's registrants",
+        },
+    )
+
+
+class PlaceholderList(OutSchema):
+    items = fields.List(fields.Nested(PlaceholderOut))
+    total = fields.Integer()
 
 
 class DeadlineOut(OutSchema):

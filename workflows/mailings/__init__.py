@@ -1,4 +1,5 @@
-"""Mailings: audiences and consents, templates, and the delivery engine.
+"""Mailings: audiences and consents, templates and their placeholders, previews, and the
+delivery engine.
 
 A mailing's deliveries are written first, one row per (mailing, address), unique; workers then
 claim rows in chunks and send them over one SMTP connection per chunk. Each send is recorded
@@ -15,10 +16,12 @@ from .delivery import Spacer, claim, send_chunk
 from .editing import cancel, create_mailing, get_mailing, schedule, update_mailing
 from .feedback import feedback_progress, send_feedback
 from .letters import Composer, Letter, Links, sample_recipient, subject_line
+from .placeholders import PLACEHOLDERS, Placeholder, available
 from .policy import MAX_BODY, MAX_SUBJECT, SCOPES, STALE
+from .previewing import SAMPLE_NAME, Preview, draft, preview
 from .reminders import schedule_reminders
 from .sending import chunks_wanted, counts, deliver_chunk, skip_reasons, start, sweep
-from .templates import check_template, default_feedback
+from .templates import check_template, default_feedback, default_text
 from .unsubscribing import forget_address, resubscribe, suppress, unsubscribe
 
 __all__ = [
@@ -28,9 +31,14 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_BODY",
     "MAX_SUBJECT",
+    "PLACEHOLDERS",
+    "Placeholder",
+    "Preview",
+    "SAMPLE_NAME",
     "SCOPES",
     "STALE",
     "Spacer",
+    "available",
     "cancel",
     "check_template",
     "chunks_wanted",
@@ -38,10 +46,13 @@ __all__ = [
     "counts",
     "create_mailing",
     "default_feedback",
+    "default_text",
+    "draft",
     "deliver_chunk",
     "feedback_progress",
     "forget_address",
     "get_mailing",
+    "preview",
     "recipients",
     "resubscribe",
     "sample_recipient",

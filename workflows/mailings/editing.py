@@ -93,7 +93,11 @@ def mailing_values(
         if name not in errors:
             try:
                 check_template(
-                    source, name, with_event=values["event_id"] is not None, budget=budget
+                    source,
+                    name,
+                    with_event=values["event_id"] is not None,
+                    budget=budget,
+                    kind=values.get("kind"),
                 )
             except InvalidFields as exc:
                 errors.update(exc.errors)

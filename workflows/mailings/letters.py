@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from ..sandbox import Budget, render
 from .audiences import Recipient, recipients
 from .policy import EXCERPT, MAX_SUBJECT, SCOPES
 from .reminders import reminder_key
-from .templates import TEMPLATE_ERRORS, THIS, compile_template, env, template_error
+from .templates import TEMPLATE_ERRORS, THIS, compile_template, template_error
 
 # -- what each recipient reads ---------------------------------------------------------------
 
@@ -64,6 +65,8 @@ class Letter:
     delivery_id: int | None = None
 
 
+#: Blank lines in a row (an empty placeholder's — a recipient without contributions) read as one.
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
 #: A chunk that has spent this many render budgets rendering gives the rest of its rows back
 #: and hands the mailing on (to the back of the queue): the other tasks get their turn.
 SLICE_BUDGETS = 4
@@ -98,7 +101,11 @@ def subject_line(mailing: Mailing, links: Links, budget: Budget | None = None) -
             "contributions": [],
             "unsubscribe_url": "",
         }
-        text = render(env.from_string(mailing.subject), context, (budget or Budget()).for_subject())
+        text = render(
+            compile_template(mailing.subject, "subject"),
+            context,
+            (budget or Budget()).for_subject(),
+        )
     except Exception:  # noqa: BLE001 - a list shows what it can
         return mailing.subject
     return _one_line(text)
@@ -197,7 +204,7 @@ class Composer:
         try:
             subject = _one_line(render(self.subject, context, self.budget.for_subject()))
             field_name = "body"
-            text = render(self.body, context, self.budget)
+            text = _BLANK_LINES.sub("\n\n", render(self.body, context, self.budget))
         except TEMPLATE_ERRORS as exc:  # whatever the template does wrong, budgets included
             raise InvalidFields({field_name: template_error(exc, THIS)}) from None
         finally:

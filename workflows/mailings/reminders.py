@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from importlib import resources
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from ..charter import rule_for
 from ..clock import PARIS
 from ..models import Audience, CharterRule, Demarche, Event, Mailing, MailingKind
 from .editing import create_mailing, schedule
+from .templates import default_text
 
 # -- event reminders ---------------------------------------------------------------------------
 
@@ -42,18 +42,12 @@ def reminder_key(event: Event) -> str:
     return f"reminder:event:{event.id}:{event.starts_at.astimezone(PARIS).isoformat()}"
 
 
-def default_reminder() -> tuple[str, str]:
-    text = resources.files("workflows").joinpath("data/mailings/reminder.txt").read_text("utf-8")
-    subject, _, body = text.partition("\n")
-    return subject.strip(), body.lstrip("\n")
-
-
 def schedule_reminders(session: Session, *, as_of: datetime) -> list[int]:
     """Make and schedule the reminder of every event starting within the charter's delay
     (two days by default), once per event and date (the unique key decides between two
     sweeps running together)."""
     made = []
-    subject, body = default_reminder()
+    subject, body = default_text(MailingKind.REMINDER)
     for event in session.scalars(
         select(Event)
         .where(Event.starts_at > as_of, Event.starts_at <= as_of + _longest_reminder(session))

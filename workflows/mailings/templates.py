@@ -10,7 +10,9 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from ..decisions import MAX_JUSTIFICATION
 from ..errors import InvalidFields
 from ..i18n import N_, Msg
+from ..models import MailingKind
 from ..sandbox import Budget, BudgetedEnvironment, OverBudget, render
+from .placeholders import expand, misuse
 from .policy import EXCERPT
 
 # -- templates ------------------------------------------------------------------------------
@@ -124,8 +126,9 @@ def template_error(exc: BaseException, case: Msg) -> Msg:
 
 
 def compile_template(source: str, field_name: str) -> Template:
+    """The template of a subject or a text, its placeholders expanded (:mod:`.placeholders`)."""
     try:
-        return env.from_string(source)
+        return env.from_string(expand(source))
     except Exception as exc:  # noqa: BLE001 - a syntax error, a template nested too deeply
         raise InvalidFields(
             {field_name: N_("the template does not read: %(error)s", error=str(exc))}
@@ -133,11 +136,21 @@ def compile_template(source: str, field_name: str) -> Template:
 
 
 def check_template(
-    source: str, field_name: str, *, with_event: bool = False, budget: Budget | None = None
+    source: str,
+    field_name: str,
+    *,
+    with_event: bool = False,
+    budget: Budget | None = None,
+    kind: MailingKind | None = None,
 ) -> None:
-    """Refuse a template that does not parse, uses a variable that does not exist, fails or
-    goes past its budget (``budget``; a subject gets a subject's) for any of the recipients
-    of :func:`_check_contexts`."""
+    """Refuse a template that uses a placeholder its mailing (of ``kind``) has no value for,
+    does not parse, uses a variable that does not exist, fails or goes past its budget
+    (``budget``; a subject gets a subject's) for any of the recipients of
+    :func:`_check_contexts`."""
+    if kind is not None:
+        wrong = misuse(source, field_name, kind, with_event=with_event)
+        if wrong is not None:
+            raise InvalidFields({field_name: wrong})
     budget = budget or Budget()
     if field_name == "subject":
         budget = budget.for_subject()
@@ -149,8 +162,16 @@ def check_template(
             raise InvalidFields({field_name: template_error(exc, case)}) from None
 
 
-def default_feedback() -> tuple[str, str]:
-    """The feedback's subject and body templates, the mission's to change."""
-    text = resources.files("workflows").joinpath("data/mailings/feedback.txt").read_text("utf-8")
+def default_text(kind: MailingKind) -> tuple[str, str]:
+    """The subject and the text a mailing of ``kind`` starts from (the mission's to change;
+    the feedback and the reminders go out with theirs when nobody wrote one), in plain French
+    with placeholders: ``workflows/data/mailings/<kind>.txt``, its first line the subject."""
+    path = f"data/mailings/{kind.value}.txt"
+    text = resources.files("workflows").joinpath(path).read_text("utf-8")
     subject, _, body = text.partition("\n")
     return subject.strip(), body.lstrip("\n")
+
+
+def default_feedback() -> tuple[str, str]:
+    """The feedback's subject and text, the mission's to change."""
+    return default_text(MailingKind.FEEDBACK)
