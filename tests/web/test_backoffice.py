@@ -38,7 +38,6 @@ def test_an_agent_creates_a_draft_from_the_form(client, people):
     login(client, people.agent)
     form = client.get("/admin/demarche/new/").text
     assert 'name="department"' not in form  # an agent writes for their own department
-    assert 'name="synthesis_text"' not in form
     response = client.post(
         "/admin/demarche/new/",
         data={
