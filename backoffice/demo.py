@@ -428,7 +428,7 @@ def load(session: Session, *, as_of: datetime) -> bool:
         social,
         colleges_items[2],
         outcome="under_study",
-        justification="Deux services décalés à l'essai dans trois collèges ; la durée du "
+        justification="Deux services décalés à l’essai dans trois collèges ; la durée du "
         "repas sera revue avec les équipes à la fin du trimestre.",
         as_of=ago(10),
     )
