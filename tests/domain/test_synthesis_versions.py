@@ -16,7 +16,6 @@ from workflows.models import Synthesis
 from workflows.syntheses import build, versions
 from workflows.syntheses.requests import missing_builds
 
-
 SAID = [
     f"{start} {end}"
     for start in (
