@@ -18,11 +18,12 @@ from workflows.contributions import contribute
 from workflows.decisions import decide
 from workflows.events import create_event, register
 from workflows.items import add_item
-from workflows.models import Deadline, DeadlineStatus, Demarche, User
+from workflows.models import Deadline, DeadlineStatus, Demarche, StageTransition, User
 from workflows.participants import participant_for_email, participant_for_user
 from workflows.questions import answer
 from workflows.syntheses import versions
 from workflows.syntheses.build import build as build_synthesis
+from workflows.syntheses.requests import trigger_of
 from workflows.transitions import transition
 
 from .auth import create_user
@@ -97,8 +98,10 @@ def load(session: Session, *, as_of: datetime) -> bool:
         d = domain.create_draft(session, actor, fields, as_of=ago(days_ago))
         return d.id
 
-    def move(demarche_id: int, to: str, actor: User, days_ago: float, comment: str = "") -> None:
-        transition(
+    def move(
+        demarche_id: int, to: str, actor: User, days_ago: float, comment: str = ""
+    ) -> StageTransition:
+        return transition(
             session,
             demarche_id,
             to,
@@ -385,9 +388,12 @@ def load(session: Session, *, as_of: datetime) -> bool:
             as_of=ago(60),
             commune="Toulouse",
         )
-    move(colleges, "synthesis", mission, 39)
-    # The synthesis built from what was said, introduced, validated and published.
-    synthesis = build_synthesis(session, colleges_d, actor=mission, as_of=ago(20))
+    closed = move(colleges, "synthesis", mission, 39)
+    # The synthesis that entering the stage asked for (its trigger: the workers' sweep finds
+    # it built and builds no other), introduced, validated and published.
+    synthesis = build_synthesis(
+        session, colleges_d, actor=None, as_of=ago(38), trigger=trigger_of(closed.id)
+    )
     versions.edit(
         session,
         mission,
@@ -398,7 +404,8 @@ def load(session: Session, *, as_of: datetime) -> bool:
     )
     versions.validate(session, mission, synthesis, as_of=ago(20))
     versions.publish(session, mission, synthesis, as_of=ago(20))
-    # The department decided on two items; the third waits (the feedback cannot start yet).
+    # The department decided on every item: the mission can move the démarche to its
+    # feedback (the guard of that stage is met).
     decide(
         session,
         social,
@@ -414,6 +421,15 @@ def load(session: Session, *, as_of: datetime) -> bool:
         outcome="partly_retained",
         justification="Le pain en libre service dans dix collèges pilotes, puis partout si "
         "le gaspillage baisse.",
+        as_of=ago(10),
+    )
+    decide(
+        session,
+        social,
+        colleges_items[2],
+        outcome="under_study",
+        justification="Deux services décalés à l’essai dans trois collèges ; la durée du "
+        "repas sera revue avec les équipes à la fin du trimestre.",
         as_of=ago(10),
     )
     # The acknowledgements of receipt went out when each saisine was submitted (the demo

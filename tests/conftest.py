@@ -348,13 +348,6 @@ def make_demarche(people):
                 )
             if target == "feedback":
                 publish_synthesis(d, people.mission, as_of=now)
-                domain.update_demarche(
-                    db.session,
-                    people.mission,
-                    d,
-                    {"decision_text": "Ce que le service décide."},
-                    as_of=now,
-                )
                 for item in d.items:
                     decide(
                         db.session,

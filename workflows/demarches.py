@@ -231,13 +231,6 @@ FIELDS: dict[str, Field] = {
         frozenset({*_DEPARTMENT_SAISINE, _S.LAUNCH}),
     ),
     "hold_for_review": Field(N_("Hold contributions for review"), _boolean, _ALL_BEFORE_CLOSE),
-    "synthesis_text": Field(N_("Synthesis"), _text(MAX_TEXT), frozenset({_S.SYNTHESIS})),
-    "decision_text": Field(
-        N_("Department's decision"),
-        _text(MAX_TEXT),
-        frozenset({_S.SYNTHESIS}),
-        frozenset({_S.SYNTHESIS}),
-    ),
 }
 
 #: Fields holding a related object, set through their ``*_id`` column.
@@ -420,10 +413,6 @@ def update_demarche(
     _check_dates(d, as_of, changed)
     if "consultation_opens" in changed:
         announce(d, as_of)
-    if "synthesis_text" in changed and d.stage == Stage.SYNTHESIS and d.synthesis_text.strip():
-        # Until syntheses are built (issue 6), the mission's written synthesis is published
-        # with the démarche; the feedback clock starts from it (once).
-        charter.event(session, d, "synthesis_published", at=as_of, round_=1)
     if "title" in changed and d.stage in SAISINE_STAGES:
         d.slug = _unique_slug(session, d.title, d.id)
     d.updated_at = as_of

@@ -142,8 +142,6 @@ class DemarcheView(ProtectedModelView):
         "desired_calendar": _L("Desired calendar"),
         "budget": _L("Budget (€)"),
         "presentation": _L("Public presentation"),
-        "synthesis_text": _L("Synthesis"),
-        "decision_text": _L("Department's decision"),
     }
     column_sortable_list = (
         "title",
@@ -207,8 +205,6 @@ class DemarcheView(ProtectedModelView):
         },
         "consultation_opens": {"label": _L("Consultation opens on")},
         "consultation_closes": {"label": _L("Consultation closes on")},
-        "synthesis_text": {"label": _L("Synthesis")},
-        "decision_text": {"label": _L("Department's decision")},
         "hold_for_review": {
             "label": _L("Hold contributions for review"),
             "description": _L(
@@ -224,8 +220,6 @@ class DemarcheView(ProtectedModelView):
             "public",
             "desired_calendar",
             "presentation",
-            "synthesis_text",
-            "decision_text",
         )
     }
 

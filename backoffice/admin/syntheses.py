@@ -18,7 +18,7 @@ from workflows.syntheses import versions
 from workflows.syntheses.requests import request_rebuild
 
 from ..extensions import db
-from ..outgoing.syntheses import context, stored_document
+from ..outgoing.syntheses import context, method_labels, stored_document
 from .base import ProtectedView
 from .perform import perform
 
@@ -52,13 +52,19 @@ class SynthesisView(ProtectedView):
         synthesis = (
             versions.get_version(db.session(), d, number)
             if number
-            else versions.latest(db.session(), d)
+            else versions.version_that_matters(db.session(), d)
         )
+        # Opened on the published version, the sheet says where the mission's next one is.
+        in_progress = versions.being_edited(db.session(), d)
+        if synthesis is None or in_progress is None or in_progress.id == synthesis.id:
+            in_progress = None
         return self.render(
             "admin/synthesis/sheet.html",
             d=d,
             versions=rows,
             s=context(synthesis) if synthesis else None,
+            in_progress=in_progress,
+            method=method_labels(synthesis) if synthesis else [],
             editable=synthesis is not None
             and current_user.is_mission
             and synthesis.status in versions.EDITABLE,

@@ -147,8 +147,6 @@ class DemarchePatch(SaisineFields):
     hold_for_review = fields.Boolean()
     consultation_opens = fields.Date(allow_none=True)
     consultation_closes = fields.Date(allow_none=True)
-    synthesis_text = Text(MAX_TEXT, allow_none=True)
-    decision_text = Text(MAX_TEXT, allow_none=True)
 
 
 class TransitionIn(StrictSchema):
@@ -190,8 +188,6 @@ class DemarcheOut(OutSchema):
     presentation = fields.String()
     consultation_opens = fields.Date(allow_none=True)
     consultation_closes = fields.Date(allow_none=True)
-    synthesis_text = fields.String()
-    decision_text = fields.String()
     hold_for_review = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -75,6 +75,19 @@ def step_labels() -> dict[str, str]:
     }
 
 
+def method_labels(synthesis: Synthesis) -> list[tuple[str, str]]:
+    """How the version was made, step by step, in French: the step's name and the method
+    its inputs recorded (a method the catalog no longer knows is shown as recorded)."""
+    names = {
+        "lemmas": gettext("Words"),
+        "themes": gettext("Themes"),
+        "duplicates": gettext("Copies"),
+        "pseudonymisation": gettext("Quotes"),
+    }
+    recorded = (synthesis.inputs or {}).get("method") or {}
+    return [(names.get(key, key), tr(str(how))) for key, how in recorded.items()]
+
+
 def context(synthesis: Synthesis) -> dict[str, Any]:
     """Everything the shared template needs."""
     themes = synthesis.themes
@@ -83,6 +96,12 @@ def context(synthesis: Synthesis) -> dict[str, Any]:
         "steps": step_labels(),
         "pictures": pictures(synthesis),
         "kinds": kinds(synthesis),
+        # Whether anything was said (themes, a summary, copies): a heading never stands empty.
+        "said": bool(
+            themes
+            or synthesis.duplicates
+            or any(text.strip() for text in (synthesis.summaries or {}).values())
+        ),
         "overall": [t for t in themes if t["item_id"] is None],
         "per_item": {
             row["item_id"]: [t for t in themes if t["item_id"] == row["item_id"]]
@@ -103,6 +122,7 @@ def to_pdf(synthesis: Synthesis) -> bytes:
         d=d,
         s=context(synthesis),
         decided=[item for item in d.items if item.decision is not None],
+        method=method_labels(synthesis),
     )
     screen = Path(__file__).parent.parent / "static" / "synthesis.css"  # the pages' own styles
     return weasyprint.HTML(string=html).write_pdf(

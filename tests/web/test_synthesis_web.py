@@ -12,7 +12,7 @@ from tests.support import csrf_from, csrf_token, login, logout
 from workflows import imports
 from workflows.clock import utcnow
 from workflows.models import Synthesis, SynthesisStatus
-from workflows.syntheses import build
+from workflows.syntheses import build, versions
 
 DATA = Path(__file__).parent.parent / "data" / "reference"
 
@@ -84,3 +84,52 @@ def test_nothing_is_public_before_it_is_published(client, make_demarche, people)
     d, _ = built(make_demarche, people)
     assert 'id="synthese"' not in client.get(f"/demarches/{d.slug}").text
     assert db.session.scalars(select(Synthesis)).all()
+
+
+def badge_line(sheet: str) -> str:
+    """The sheet's line under its title: which version it shows, and its status."""
+    return sheet.split("← La démarche</a>")[1].split("</p>")[0]
+
+
+def test_the_sheet_opens_on_the_published_version_not_a_later_stray_build(
+    client, make_demarche, people
+):
+    d, first = built(make_demarche, people)
+    mission, now = people.mission, utcnow()
+    versions.edit(db.session, mission, first, introduction="Ce que nous avons lu.", as_of=now)
+    db.session.commit()
+    build.build(db.session, d, actor=None, as_of=now)  # a task redelivered after the edit
+    url = f"/admin/synthesis/{d.id}/"
+    login(client, mission)
+    sheet = client.get(url).text
+    assert "Version 1" in badge_line(sheet) and "Brouillon" in badge_line(sheet)
+    assert "Ce que nous avons lu." in sheet  # the draft being written, in its form
+
+    versions.validate(db.session, mission, first, as_of=now)
+    versions.publish(db.session, mission, first, as_of=now)
+    rebuilt = build.build(db.session, d, actor=None, as_of=now)
+    versions.edit(db.session, mission, rebuilt, introduction="Deuxième lecture.", as_of=now)
+    db.session.commit()
+    build.build(db.session, d, actor=None, as_of=now)  # version 4: nobody asked for it
+    sheet = client.get(url).text
+    assert "Version 1" in badge_line(sheet) and "Publiée" in badge_line(sheet)
+    assert "Enregistrer le brouillon" not in sheet  # a published version no longer changes
+    assert "La version 3 est en préparation (brouillon)." in sheet
+    assert f'href="/admin/synthesis/{d.id}/?version=3"' in sheet
+    # Asked for by number, any version opens.
+    assert "Version 4" in badge_line(client.get(f"{url}?version=4").text)
+
+
+def test_the_sheet_tells_its_method_in_french_and_shows_no_empty_heading(
+    client, make_demarche, people
+):
+    d = make_demarche("synthesis")  # closed without a single contribution
+    build.build(db.session, d, actor=None, as_of=utcnow())
+    login(client, people.mission)
+    sheet = client.get(f"/admin/synthesis/{d.id}/").text
+    assert "Méthode" in sheet and "factorisation en matrices non négatives" in sheet
+    assert "adresses électroniques, numéros de téléphone" in sheet
+    assert "NMF on TF-IDF" not in sheet and "stop words" not in sheet
+    # Nothing was said: no item heading, no theme names, no empty pictures.
+    assert f"{d.items[0].position}. {d.items[0].title}</h3>" not in sheet
+    assert "Noms des thèmes" not in sheet and "<svg" not in sheet

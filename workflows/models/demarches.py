@@ -46,12 +46,10 @@ class Demarche(Base):
     consultation_closes: Mapped[date | None] = mapped_column(Date)
     # Contributions wait for the mission's review before they are published (a priori).
     hold_for_review: Mapped[bool] = mapped_column(default=False)
-    synthesis_text: Mapped[str] = mapped_column(Text, default="")
     # The charter version the démarche started with (DESIGN §3), and when its opening date
     # was last made public (the public notice runs from then).
     charter_version_id: Mapped[int | None] = mapped_column(ForeignKey("charter_versions.id"))
     announced_at: Mapped[datetime | None]
-    decision_text: Mapped[str] = mapped_column(Text, default="")
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]

