@@ -4,7 +4,7 @@ démarche's free-text « Synthèse » and « Décision du service » are gone (t
 versions and the decisions per item replaced them).
 
 Revision ID: 75154105aa42
-Revises: f5d2b8c4a611
+Revises: 08fa3c0c7321
 Create Date: 2026-12-01 09:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '75154105aa42'
-down_revision = 'f5d2b8c4a611'
+down_revision = '08fa3c0c7321'
 branch_labels = None
 depends_on = None
 
