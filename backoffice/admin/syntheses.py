@@ -143,7 +143,10 @@ class SynthesisView(ProtectedView):
         )  # audited; built after commit
         db.session.commit()
         flash(
-            gettext("A new version is being built by the workers: it appears here in a moment."),
+            gettext(
+                "A new version is being built by the workers: it appears in the list of "
+                "versions in a moment."
+            ),
             "success",
         )
         return self._back(d)
