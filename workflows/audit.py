@@ -78,6 +78,13 @@ ACTION_LABELS = {
     "charter.publish": N_("published a new version of the charter"),
     "charter.install_default": N_("restored the default charter"),
     "deadline.waive": N_("waived a deadline of the charter"),
+    # the toolbox
+    "method.create": N_("added a method to the toolbox"),
+    "method.update": N_("changed a method of the toolbox"),
+    "method.retire": N_("retired a method of the toolbox"),
+    "method.restore": N_("brought a method of the toolbox back"),
+    "method.delete": N_("deleted a method of the toolbox"),
+    "methods.load": N_("loaded the toolbox's shipped methods"),
     # people and accounts
     "participant.consents": N_("changed their consents"),
     "user.create": N_("created an account"),
