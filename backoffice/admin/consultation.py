@@ -171,6 +171,12 @@ class ItemView(FromDemarche, ScopedToDemarches, ProtectedModelView):
             )
         )
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method != "POST":
+            form.position.data = None  # the model's default (1) would contradict the hint
+        return form
+
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         del form.demarche  # an item stays in its démarche

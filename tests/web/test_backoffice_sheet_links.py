@@ -3,6 +3,7 @@ refuses them (issue 12, « Broken »)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -167,3 +168,18 @@ def test_no_link_of_the_sheet_or_home_refuses_its_user(client, people, make_dema
     assert any("/admin/item/" in link for link in links) == (who != "elected")
     refused = [link for link in sorted(links) if client.get(link).status_code == 403]
     assert not refused, (who, refused)
+
+
+def test_the_item_form_leaves_the_order_empty_so_the_item_goes_last(client, people, make_demarche):
+    d = make_demarche("launch")
+    login(client, people.mission)
+    href = f"/admin/item/new/?demarche_id={d.id}"
+    first = client.post(href, data={"csrf_token": csrf_from(client.get(href).text), "title": "A"})
+    assert first.status_code == 302
+    form = client.get(href).text
+    position = re.search(r'<input[^>]*name="position"[^>]*>', form).group(0)
+    assert 'value="1"' not in position  # « Vide : après le dernier élément » is true
+    client.post(href, data={"csrf_token": csrf_from(form), "title": "B"})
+    db.session.expire_all()
+    positions = {i.title: i.position for i in d.items}
+    assert positions["B"] == positions["A"] + 1 == max(positions.values())
