@@ -174,12 +174,14 @@ def test_the_item_form_leaves_the_order_empty_so_the_item_goes_last(client, peop
     d = make_demarche("launch")
     login(client, people.mission)
     href = f"/admin/item/new/?demarche_id={d.id}"
-    first = client.post(href, data={"csrf_token": csrf_from(client.get(href).text), "title": "A"})
+    first = client.post(
+        href, data={"csrf_token": csrf_from(client.get(href).text), "title": "A", "position": ""}
+    )
     assert first.status_code == 302
     form = client.get(href).text
     position = re.search(r'<input[^>]*name="position"[^>]*>', form).group(0)
     assert 'value="1"' not in position  # « Vide : après le dernier élément » is true
-    client.post(href, data={"csrf_token": csrf_from(form), "title": "B"})
+    client.post(href, data={"csrf_token": csrf_from(form), "title": "B", "position": ""})
     db.session.expire_all()
     positions = {i.title: i.position for i in d.items}
     assert positions["B"] == positions["A"] + 1 == max(positions.values())
