@@ -278,7 +278,7 @@ def check_workbook(raw: bytes, limits: FileLimits) -> None:
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
         raise ImportFileError(N_("the file is not an XLSX workbook")) from None
     with archive:
         parts = archive.infolist()

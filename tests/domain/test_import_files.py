@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -389,3 +390,17 @@ def test_a_workbook_jumping_to_its_last_row_is_refused_whole(make_demarche):
     raw = workbooks.zip_of(workbooks.package(sheet, strings.replace("B2", "B1048576")))
     with pytest.raises(ImportFileError, match="the file has more than 1020 lines"):
         Importer(db.session, d, "xlsx", limits=FileLimits(rows=1)).preview(raw)
+
+
+def test_a_zip_of_an_unknown_version_is_told_not_an_xlsx():
+    """A central directory claiming a zip version newer than Python reads (found by
+    Hypothesis): a French refusal, not a crash."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    raw = bytearray(out.getvalue())
+    entry = raw.find(b"PK\x01\x02")
+    raw[entry + 6] = 173  # "version needed to extract": 17.3
+    with pytest.raises(ImportFileError) as refused:
+        check_workbook(bytes(raw), FileLimits())
+    assert "XLSX" in str(refused.value.errors["file"])
