@@ -112,7 +112,7 @@ def demo_load():
     created = demo_data.load(db.session(), as_of=utcnow())
     db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present.")
-    click.echo(demo_data.accounts_table())
+    click.echo(demo_data.accounts_table(current_app.config["BASE_URL"]))
 
 
 @demarches.command("advance")
