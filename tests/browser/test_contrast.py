@@ -80,6 +80,9 @@ def test_back_office_pages_are_contrasted(page, demo_data):
             "/admin/charter/",
         ],
     )
+    page.locator("nav").get_by_role("link", name="Consultation", exact=True).click()  # a menu
+    assert page.locator(".dropdown-menu.show a").count() > 1
+    assert_contrasted(page, keyboard=False)
     page.context.clear_cookies()
     log_in(page, "routes@demo.cd31.fr")  # its draft: the submission is disabled until complete
     check(page, [f"/admin/demarche/details/?id={stages[Stage.DRAFT].id}"])
