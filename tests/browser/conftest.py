@@ -72,36 +72,37 @@ def page(browser, live_server):
         ),
     )
     loads = _Loads()
-    page.on("load", loads.loaded)
+    page.on("load", loads.on_load)
     page._dialogue_loads = loads  # type: ignore[attr-defined]
     yield page
     context.close()
     assert not violations, violations
-    unchecked = loads.unchecked + ([loads.current] if loads.current else [])
+    unchecked = loads.unchecked
     assert not unchecked, f"pages loaded but not given to assert_accessible: {unchecked}"
 
 
 class _Loads:
-    """The HTML documents a page loaded, and whether each was checked while it was shown."""
+    """The HTML documents a page loaded, each known by its ``performance.timeOrigin`` (so the
+    order in which the load event and the check arrive does not matter), and those checked."""
 
     def __init__(self) -> None:
-        self.unchecked: list[str] = []
-        self.current: str | None = None
+        self.loaded: dict[float, str] = {}
+        self.checked: set[float] = set()
 
-    def loaded(self, page) -> None:
-        if self.current is not None:
-            self.unchecked.append(self.current)
-        self.current = page.url if _is_html(page) else None
+    def on_load(self, page) -> None:
+        try:
+            origin, html = page.evaluate("[performance.timeOrigin, document.contentType]")
+        except Exception:  # gone already: a document nobody could see
+            return
+        if html == "text/html":
+            self.loaded.setdefault(origin, page.url)
 
-    def checked(self) -> None:
-        self.current = None
+    def check(self, page) -> None:
+        self.checked.add(page.evaluate("performance.timeOrigin"))
 
-
-def _is_html(page) -> bool:
-    try:
-        return bool(page.evaluate("document.contentType === 'text/html'"))
-    except Exception:  # a document gone already: the next load tells
-        return True
+    @property
+    def unchecked(self) -> list[str]:
+        return [url for origin, url in self.loaded.items() if origin not in self.checked]
 
 
 # axe-core rules that must run: a check that disabled them would pass for the wrong reason.
@@ -124,7 +125,7 @@ def assert_accessible(page) -> None:
     assert not grave, f"{page.url}: {grave}"
     loads = getattr(page, "_dialogue_loads", None)
     if loads is not None:
-        loads.checked()
+        loads.check(page)
 
 
 CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text()
