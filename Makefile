@@ -3,17 +3,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# make run's ports: the web (PORT) and the local mail sink (MAIL_PORT, where the app sends);
+# links in emails follow PORT unless BASE_URL is given.
+PORT      ?= 5000
+MAIL_PORT ?= 1025
+BASE_URL  ?= http://127.0.0.1:$(PORT)
 DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
+RUN    := $(DEV) PORT=$(PORT) MAIL_PORT=$(MAIL_PORT) BASE_URL=$(BASE_URL)
 
 .PHONY: run test test-faults test-api-schema install translations messages lint lock clean bench \
 	bench-import bench-mailing bench-charter bench-synthesis bench-load
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
-	$(DEV) flask --app wsgi db upgrade
-	$(DEV) flask --app wsgi demo load
-	@echo "Dialogue citoyen on http://127.0.0.1:5000/admin/ — emails at http://127.0.0.1:5000/admin/mail/ (Ctrl-C stops everything)"
-	$(DEV) honcho start -f Procfile.dev
+	$(RUN) flask --app wsgi db upgrade
+	$(RUN) flask --app wsgi demo load
+	@echo "Dialogue citoyen on $(BASE_URL)/admin/ — emails at $(BASE_URL)/admin/mail/ (Ctrl-C stops everything)"
+	$(RUN) honcho start -f Procfile.dev
 
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite)
 test: install translations

@@ -115,7 +115,7 @@ def demo_load():
     db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present.")
     click.echo("Toolbox: " + toolbox.lines()[0] + ".")
-    click.echo(demo_data.accounts_table())
+    click.echo(demo_data.accounts_table(current_app.config["BASE_URL"]))
 
 
 @demarches.command("advance")

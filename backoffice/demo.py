@@ -66,12 +66,12 @@ ACCOUNTS = (
 )
 
 
-def accounts_table() -> str:
+def accounts_table(base_url: str = "http://127.0.0.1:5000") -> str:
     lines = [f"Demo accounts (password for all: {PASSWORD}):"]
     lines += [f"  {role:<10} {email:<24} {name}" for email, role, _, name, _ in ACCOUNTS]
     lines.append(
-        "Public site: http://127.0.0.1:5000/  ·  back office: http://127.0.0.1:5000/admin/  ·  "
-        "emails: http://127.0.0.1:5000/admin/mail/"
+        f"Public site: {base_url}/  ·  back office: {base_url}/admin/  ·  "
+        f"emails: {base_url}/admin/mail/"
     )
     return "\n".join(lines)
 

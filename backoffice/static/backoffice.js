@@ -1,6 +1,7 @@
 // Behaviour of the back office without inline scripts (the Content-Security-Policy allows
 // only scripts served by the site): confirmations, Flask-Admin's batch actions, links that
-// only open menus, the live counts of a mailing being sent, a refused form brought into view.
+// only open menus, Select2's nameless links, the live counts of a mailing being sent, a refused
+// form brought into view.
 (function () {
   "use strict";
 
@@ -41,6 +42,18 @@
   if (refused) {
     refused.scrollIntoView({ block: "center" });
     refused.focus({ preventScroll: true });
+  }
+
+  // Select2's little "×" that removes a chosen value is a nameless link out of the tab
+  // order (the keyboard removes with Backspace): hide it from assistive technologies too.
+  var hideRemovers = function () {
+    document.querySelectorAll("a.select2-search-choice-close:not([aria-hidden])").forEach(function (link) {
+      link.setAttribute("aria-hidden", "true");
+    });
+  };
+  hideRemovers();
+  if (document.querySelector(".select2-container, select[data-role=select2]")) {
+    new MutationObserver(hideRemovers).observe(document.body, { childList: true, subtree: true });
   }
 
   // A mailing being sent: its counts refresh every 2 seconds, the page reloads when it ends.

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.outgoing import mailer
+from tests.browser.conftest import assert_accessible
 from tests.browser.test_mission_moves_a_demarche import log_in
 from tests.seed import seed_contributors
 from tests.support import publish_synthesis
@@ -28,22 +29,26 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
 
     log_in(page, people.agent)
     page.goto(f"/admin/demarche/details/?id={d.id}")
+    assert_accessible(page)
     card = page.locator(f"#decision-{d.items[0].id}")
     card.get_by_label("Retenu en partie").check()
     card.get_by_label("Justification (obligatoire)").fill("Dans dix collèges d'abord.")
     card.get_by_role("button", name="Enregistrer la décision").click()
     page.wait_for_load_state()
     expect(page.locator("body")).to_contain_text("Décision sur « Engagement n°1 » enregistrée.")
+    assert_accessible(page)
     page.context.clear_cookies()
 
     log_in(page, people.mission)
     page.goto(f"/admin/demarche/details/?id={d.id}")
+    assert_accessible(page)
     start = page.get_by_role("button", name="Lancer le retour aux citoyens")
     start.click()
     page.wait_for_load_state()
     expect(page.locator("body")).to_contain_text(
         "La démarche est maintenant à l’étape « Retour aux citoyens »"
     )
+    assert_accessible(page)
 
     # What the worker does after the commit, here in the test's process.
     mailing = db.session.scalar(select(Mailing))
@@ -60,3 +65,4 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     assert page.locator('[data-count="sent"]').inner_text() == "3"
     assert "Retenu en partie." in page.locator(".card-body").inner_text()
     assert len(smtp.received) >= 3
+    assert_accessible(page)

@@ -18,10 +18,12 @@ pytestmark = pytest.mark.browser
 def log_in(page, user):
     page.goto("/admin/")
     assert page.locator("h1").inner_text() == "Connexion"
+    assert_accessible(page)
     page.get_by_label("Adresse électronique").fill(user.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
     page.wait_for_url("**/admin/")
+    assert_accessible(page)
 
 
 def test_the_mission_accepts_a_saisine(page, people, make_demarche):
@@ -31,6 +33,7 @@ def test_the_mission_accepts_a_saisine(page, people, make_demarche):
 
     page.get_by_role("link", name="Piste cyclable de la RD 820").first.click()
     assert page.locator(".badge").first.inner_text() == "Saisine déposée"
+    assert_accessible(page)
     accept = page.locator("form", has=page.get_by_role("button", name="Accepter la saisine"))
     accept.get_by_label("Commentaire (facultatif)").fill("Démarche bienvenue.")
     accept.get_by_role("button", name="Accepter la saisine").click()
@@ -40,6 +43,7 @@ def test_the_mission_accepts_a_saisine(page, people, make_demarche):
         "La démarche est maintenant à l’étape « Lancement »"
     )
     assert page.locator(".badge").first.inner_text() == "Lancement"
+    assert_accessible(page)
     assert "Démarche bienvenue." in page.locator(".timeline").inner_text()
     # Now only the launch's move is offered, disabled until the sheet is complete.
     open_button = page.get_by_role("button", name="Ouvrir la consultation")
@@ -60,6 +64,8 @@ def test_a_reason_is_required_to_return_a_saisine(page, people, make_demarche):
     make_demarche("submitted", title="Saisine incomplète")
     log_in(page, people.mission)
     page.get_by_role("link", name="Saisine incomplète").first.click()
+    page.wait_for_load_state()
+    assert_accessible(page)
     back = page.locator("form", has=page.get_by_role("button", name="Renvoyer au service"))
     reason = back.get_by_label("Motif (obligatoire)")
     assert reason.get_attribute("required") is not None  # the browser asks before sending
@@ -67,6 +73,7 @@ def test_a_reason_is_required_to_return_a_saisine(page, people, make_demarche):
     back.get_by_role("button", name="Renvoyer au service").click()
     page.wait_for_load_state()
     assert page.locator(".badge").first.inner_text() == "Renvoyée au service"
+    assert_accessible(page)
 
 
 def test_an_item_added_from_the_sheet_stays_on_its_demarche(page, people, make_demarche):
@@ -75,6 +82,7 @@ def test_an_item_added_from_the_sheet_stays_on_its_demarche(page, people, make_d
     db.session.commit()
     log_in(page, people.agent)
     page.goto(f"/admin/demarche/details/?id={d.id}")
+    assert_accessible(page)
     page.get_by_role("link", name="Ajouter un élément").click()
     page.wait_for_load_state()
     assert page.locator("#fixed-demarche").inner_text() == d.title
@@ -84,6 +92,7 @@ def test_an_item_added_from_the_sheet_stays_on_its_demarche(page, people, make_d
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     page.wait_for_url(f"**/admin/demarche/details/?id={d.id}")
     expect(page.locator("body")).to_contain_text("Option du nord")
+    assert_accessible(page)
     db.session.expire_all()
     item = db.session.scalar(select(Item).where(Item.title == "Option du nord"))
     assert item.demarche_id == d.id
