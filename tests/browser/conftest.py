@@ -169,3 +169,14 @@ def assert_contrasted(page, *, keyboard: bool = True) -> None:
     assert not unseen, f"{page.url}: focus indicator below {FOCUS_CONTRAST}:1: {unseen[:10]}"
     faint = [(m["element"], m["text"]) for m in measured if m["text"]["ratio"] < TEXT_CONTRAST]
     assert not faint, f"{page.url}: focused text below {TEXT_CONTRAST}:1: {faint[:10]}"
+
+
+def log_in(page, email: str, password: str) -> None:
+    """Sign in from the sign-in page, each page it shows checked by axe-core."""
+    page.goto("/login")
+    assert_accessible(page)
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Connexion").click()
+    page.wait_for_load_state()
+    assert_accessible(page)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backoffice import demo
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from workflows.clock import utcnow
 from workflows.models import Demarche, StageTransition
 from workflows.stages import Stage
@@ -25,14 +25,6 @@ def demo_data(ctx):
     db.session.commit()
 
 
-def log_in(page, email):
-    page.goto("/login")
-    page.get_by_label("Adresse email").fill(email)
-    page.get_by_label("Mot de passe").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url("**/admin/")
-
-
 def go_on(page, heading: str):
     page.get_by_role("button", name="Continuer").click()
     expect(page.locator("h1")).to_have_text(heading)
@@ -40,7 +32,7 @@ def go_on(page, heading: str):
 
 
 def test_an_agent_writes_a_saisine_and_submits_it(page, demo_data):
-    log_in(page, "routes@demo.cd31.fr")
+    log_in(page, "routes@demo.cd31.fr", demo.PASSWORD)
     page.get_by_role("link", name="Nouvelle saisine").click()
     expect(page.locator("h1")).to_have_text("Le projet")
     assert_accessible(page)
@@ -64,6 +56,7 @@ def test_an_agent_writes_a_saisine_and_submits_it(page, demo_data):
     page.get_by_label("Public concerné").fill("Habitants et salariés qui covoiturent")
     page.get_by_role("button", name="Enregistrer le brouillon et reprendre plus tard").click()
     expect(page.locator("body")).to_contain_text("Brouillon enregistré")
+    assert_accessible(page)
     expect(page.get_by_label("Public concerné")).to_have_value(
         "Habitants et salariés qui covoiturent"
     )

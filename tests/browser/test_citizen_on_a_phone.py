@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from backoffice.extensions import db
 from backoffice.tokens import registration_token
 from tests import factories
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from tests.support import PASSWORD
 from workflows import events, questions
 from workflows.clock import utcnow
@@ -33,14 +33,6 @@ def fits(page) -> None:
     header = page.locator("header.site").bounding_box()
     assert header["height"] < PHONE["height"] / 4, f"{page.url}: header {header['height']} px"
     assert_accessible(page)
-
-
-def log_in(page, email) -> None:
-    page.goto("/login")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -72,7 +64,7 @@ def test_every_public_page_fits_a_phone_signed_out_and_in(page, scene, citizen, 
         page.goto(url)
         fits(page)
 
-    log_in(page, citizen.email)
+    log_in(page, citizen.email, PASSWORD)
     assert page.locator("h1").inner_text() == "Mon espace citoyen"
     for url in ["/espace/", "/change", *everyone]:
         page.goto(url)
@@ -95,8 +87,9 @@ def in_view(page, locator) -> bool:
 def test_the_message_after_registering_is_next_to_the_event(page, scene, citizen):
     d, _, _ = scene
     page.set_viewport_size(PHONE)
-    log_in(page, citizen.email)
+    log_in(page, citizen.email, PASSWORD)
     page.goto(f"/demarches/{d.slug}")
+    assert_accessible(page)
     meeting = page.locator("section.card", has_text="Rencontre territoriale de Revel")
     expect(meeting).to_contain_text("40 places restantes")
     meeting.get_by_role("button", name="S’inscrire").click()
@@ -114,8 +107,9 @@ def test_the_message_after_registering_is_next_to_the_event(page, scene, citizen
 def test_the_message_after_commenting_or_asking_is_next_to_it(page, scene, citizen):
     d, _, _ = scene
     page.set_viewport_size(PHONE)
-    log_in(page, citizen.email)
+    log_in(page, citizen.email, PASSWORD)
     page.goto(f"/demarches/{d.slug}/elements/{d.items[0].id}")
+    assert_accessible(page)
     page.get_by_label("Votre texte").fill("Des navettes le samedi matin.")
     page.get_by_role("button", name="Envoyer", exact=True).click()
     page.wait_for_load_state()
@@ -135,6 +129,7 @@ def test_the_message_after_commenting_or_asking_is_next_to_it(page, scene, citiz
     answer = page.locator("article", has_text="Le soir aussi, oui.").last
     expect(answer.locator("[data-notice]")).to_be_focused()
     assert re.search(r"#contribution-\d+$", page.url)
+    assert_accessible(page)
 
     # A question: its message too is next to it.
     page.get_by_label("Votre contribution est").select_option("question")
@@ -150,8 +145,9 @@ def test_the_message_after_commenting_or_asking_is_next_to_it(page, scene, citiz
 def test_a_contribution_held_for_the_moderation_says_so_at_the_form(page, make_demarche, citizen):
     d = make_demarche("consultation", hold_for_review=True)
     page.set_viewport_size(PHONE)
-    log_in(page, citizen.email)
+    log_in(page, citizen.email, PASSWORD)
     page.goto(f"/demarches/{d.slug}/elements/{d.items[0].id}")
+    assert_accessible(page)
     page.get_by_label("Votre texte").fill("À lire d’abord.")
     page.get_by_role("button", name="Envoyer", exact=True).click()
     page.wait_for_load_state()
@@ -177,6 +173,7 @@ def test_security_pages_speak_french_in_the_site_layout(page, citizen):
         fits(page)
 
     page.goto("/login")
+    assert_accessible(page)
     page.get_by_label("Adresse électronique").fill(citizen.email)
     page.get_by_label("Mot de passe", exact=True).fill("pas le bon mot de passe")
     page.get_by_role("button", name="Connexion").click()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 def log_in(page, email: str) -> None:
     page.goto("/login")
     assert_accessible(page)
-    page.get_by_label("Adresse email").fill(email)
+    page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe").fill(demo.PASSWORD)
     page.get_by_role("button", name="Connexion").click()
     page.wait_for_load_state()

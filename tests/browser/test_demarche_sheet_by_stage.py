@@ -45,8 +45,11 @@ def test_the_sheet_at_each_stage_is_accessible_and_shows_what_fits(page, people,
     reason = page.locator("#returned")
     expect(reason).to_contain_text("Encore.")
     reason.get_by_role("link", name="Modifier la saisine").click()
-    page.wait_for_url("**/admin/demarche/edit/**")
+    page.wait_for_url("**/admin/saisine/**")  # an agent edits in the guided form
+    assert_accessible(page)
     page.go_back()
+    page.wait_for_load_state()
+    assert_accessible(page)
     rows = page.locator("#charter-title + table tbody")
     expect(rows).to_contain_text("1re transmission, le")
     expect(rows).to_contain_text("2e transmission, le")
@@ -67,6 +70,7 @@ def test_a_refused_decision_is_brought_into_view_with_its_message(page, people, 
     item = d.items[0]
     log_in(page, people.agent)
     page.goto(f"/admin/demarche/details/?id={d.id}")
+    assert_accessible(page)
     card = page.locator(f"#decision-{item.id}")
     card.get_by_label("Retenu en partie").check()
     # A text of spaces passes the browser's « required » but not the domain.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from tests import factories
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from tests.conftest import PASSWORD
 from workflows import charter
 from workflows.clock import local_date, utcnow
@@ -19,14 +19,6 @@ from workflows.models import Deadline, DeadlineStatus
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}
-
-
-def log_in(page, user):
-    page.goto("/admin/")
-    page.get_by_label("Adresse email").fill(user.email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url("**/admin/")
 
 
 def fits_the_width(page) -> bool:
@@ -50,7 +42,7 @@ def test_an_elected_official_reads_their_demarches(page, people, make_demarche):
     review.status = DeadlineStatus.MISSED
     db.session.commit()
 
-    log_in(page, people.elected)
+    log_in(page, people.elected.email, PASSWORD)
     assert "Bonjour Élodie Élue" in page.locator("h1").inner_text()
     cards = page.locator("article.card")
     expect(cards).to_have_count(2)
@@ -76,7 +68,7 @@ def test_an_elected_official_reads_their_demarches(page, people, make_demarche):
 
 def test_an_official_without_demarche_is_told_whom_to_ask(page, people):
     page.set_viewport_size(PHONE)
-    log_in(page, people.elected)
+    log_in(page, people.elected.email, PASSWORD)
     expect(page.locator("main")).to_contain_text(
         "Aucune démarche participative ne vous a encore été confiée."
     )

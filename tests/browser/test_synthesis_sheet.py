@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backoffice import demo
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from workflows.clock import utcnow
 from workflows.models import Demarche
 from workflows.stages import Stage
@@ -21,11 +21,7 @@ def test_the_mission_opens_the_published_synthesis_from_the_demarche(page, ctx):
     demo.load(db.session, as_of=utcnow())
     db.session.commit()
     d = db.session.scalars(select(Demarche).where(Demarche.stage == Stage.SYNTHESIS)).one()
-    page.goto("/login")
-    page.get_by_label("Adresse email").fill("mission@demo.cd31.fr")
-    page.get_by_label("Mot de passe").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
+    log_in(page, "mission@demo.cd31.fr", demo.PASSWORD)
 
     page.goto(f"/admin/demarche/details/?id={d.id}")
     assert_accessible(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from workflows import methods
 from workflows.clock import utcnow
 
@@ -73,11 +73,7 @@ def test_the_toolbox_pages_are_accessible_and_fit_a_phone(page, catalogue):
 def test_the_missions_toolbox_pages_are_accessible(page, catalogue, people):
     from tests.support import PASSWORD
 
-    page.goto("/login")
-    page.get_by_label("Adresse email").fill(people.mission.email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
+    log_in(page, people.mission.email, PASSWORD)
     cafe = methods.get_method(db.session, "world-cafe")
     for url in (
         "/admin/method/",
