@@ -134,4 +134,4 @@ def test_every_back_office_form_posts_without_a_server_error(client, demo_data, 
     # The crawl really went through the back office (not stopped at a login page).
     assert pages > 10
     if user.has_role("mission") or user.has_role("department"):
-        assert forms > 5
+        assert forms >= 5  # an agent: the sheet's moves, decisions, the guided saisine…
