@@ -18,7 +18,8 @@ from workflows.contributions import contribute
 from workflows.decisions import decide
 from workflows.events import create_event, register
 from workflows.items import add_item
-from workflows.models import Deadline, DeadlineStatus, Demarche, StageTransition, User
+from workflows.methods import planning
+from workflows.models import Deadline, DeadlineStatus, Demarche, Method, StageTransition, User
 from workflows.participants import participant_for_email, participant_for_user
 from workflows.questions import answer
 from workflows.syntheses import versions
@@ -98,6 +99,13 @@ def load(session: Session, *, as_of: datetime) -> bool:
         d = domain.create_draft(session, actor, fields, as_of=ago(days_ago))
         return d.id
 
+    def plan(demarche_id: int, actor: User, days_ago: float, *slugs: str) -> None:
+        """The methods planned (the restitution is added last); none if the toolbox is empty."""
+        if session.scalar(select(Method.id).limit(1)) is not None:
+            planning.plan(
+                session, actor, session.get_one(Demarche, demarche_id), slugs, as_of=ago(days_ago)
+            )
+
     def move(
         demarche_id: int, to: str, actor: User, days_ago: float, comment: str = ""
     ) -> StageTransition:
@@ -127,7 +135,9 @@ def load(session: Session, *, as_of: datetime) -> bool:
         desired_calendar="Consultation en ligne à l'automne, un atelier citoyen début décembre, "
         "adoption de la charte au printemps.",
         budget="45000",
+        expected_participants="1500",
     )
+    plan(charter, mission, 60, "consultation-en-ligne", "atelier-citoyen", "rencontre-territoriale")
     move(charter, "submitted", mission, 59)
     move(charter, "launch", mission, 55, "Démarche portée par la mission elle-même.")
     domain.update_demarche(
@@ -282,7 +292,10 @@ def load(session: Session, *, as_of: datetime) -> bool:
         elected_official=elu,
         desired_calendar="Concertation au premier trimestre, travaux à l'été.",
         budget="1 200 000",
+        expected_participants="300",
+        participation_ends_by=(today + timedelta(weeks=14)).isoformat(),
     )
+    plan(mobility, routes, 4, "diagnostic-en-marchant", "atelier-citoyen", "comite-de-suivi")
     move(mobility, "submitted", routes, 3)
 
     # 3. A saisine returned to its department, with the mission's remarks.
@@ -329,6 +342,15 @@ def load(session: Session, *, as_of: datetime) -> bool:
         elected_official=elu,
         desired_calendar="Ateliers au printemps, décisions avant la rentrée.",
         budget="30000",
+        expected_participants="400",
+    )
+    plan(
+        colleges,
+        social,
+        119,
+        "questionnaire",
+        "atelier-citoyen",
+        "groupe-de-travail-co-construction",
     )
     move(colleges, "submitted", social, 118)
     move(colleges, "launch", mission, 110)

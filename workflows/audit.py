@@ -85,6 +85,8 @@ ACTION_LABELS = {
     "method.restore": N_("brought a method of the toolbox back"),
     "method.delete": N_("deleted a method of the toolbox"),
     "methods.load": N_("loaded the toolbox's shipped methods"),
+    "methods.plan": N_("changed the methods planned"),
+    "methods.channel": N_("named the method of a channel of contributions"),
     # people and accounts
     "participant.consents": N_("changed their consents"),
     "user.create": N_("created an account"),

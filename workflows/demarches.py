@@ -33,6 +33,7 @@ from .text import clean_text
 MAX_TEXT = 20_000
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_BUDGET = Decimal("9999999999.99")  # the column is Numeric(12, 2)
+MAX_PARTICIPANTS = 10_000_000  # more than the département's inhabitants
 
 _S = Stage
 _BEFORE_CONSULTATION = frozenset({_S.DRAFT, _S.SUBMITTED, _S.RETURNED, _S.LAUNCH})
@@ -100,7 +101,7 @@ def _participation_level(session: Session, value: Any) -> ParticipationLevel | N
         raise Invalid(
             N_(
                 "unknown participation level “%(value)s”: choose information, consultation, "
-                "concertation or co-construction",
+                "concertation, co-construction or codecision",
                 value=value,
             )
         ) from None
@@ -153,6 +154,24 @@ def _budget(session: Session, value: Any) -> Decimal | None:
     if amount < 0 or amount > MAX_BUDGET:
         raise Invalid(N_("an amount in euros expected, at most %(max)s", max=MAX_BUDGET))
     return amount
+
+
+def _participants(session: Session, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        value = value.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise Invalid(N_("a whole number of people expected"))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(N_("a whole number of people expected")) from None
+    if not 1 <= number <= MAX_PARTICIPANTS:
+        raise Invalid(
+            N_("a whole number of people between 1 and %(max)s expected", max=MAX_PARTICIPANTS)
+        )
+    return number
 
 
 def _boolean(session: Session, value: Any) -> bool:
@@ -212,6 +231,12 @@ FIELDS: dict[str, Field] = {
         N_("Desired calendar"), _text(MAX_TEXT), _BEFORE_CONSULTATION, _DEPARTMENT_SAISINE
     ),
     "budget": Field(N_("Budget (€)"), _budget, _BEFORE_CONSULTATION, _DEPARTMENT_SAISINE),
+    "expected_participants": Field(
+        N_("Participants expected"), _participants, _BEFORE_CONSULTATION, _DEPARTMENT_SAISINE
+    ),
+    "participation_ends_by": Field(
+        N_("Participation over by"), _date, _BEFORE_CONSULTATION, _DEPARTMENT_SAISINE
+    ),
     "presentation": Field(
         N_("Public presentation"),
         _text(MAX_TEXT),

@@ -22,6 +22,7 @@ from .access import may_act_on
 from .addresses import normalize_email
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied
 from .i18n import N_, Msg
+from .methods.planning import name_event_method
 from .models import (
     Demarche,
     Event,
@@ -133,6 +134,7 @@ def create_event(
     )
     session.add(event)
     session.flush()
+    name_event_method(session, event, fields.get("method"), as_of=as_of)
     audit.record(
         session,
         "event.create",
@@ -153,6 +155,7 @@ def update_event(
     for name, value in event_values(fields).items():
         setattr(event, name, value)
     event.updated_at = as_of
+    name_event_method(session, event, fields.get("method"), as_of=as_of)
     audit.record(
         session,
         "event.update",

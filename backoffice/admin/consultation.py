@@ -36,6 +36,7 @@ from workflows import items as item_domain
 from workflows.access import may_act_on, parse_id, sees_personal_data, visible_clause
 from workflows.clock import PARIS, utcnow
 from workflows.i18n import Msg
+from workflows.methods import all_methods, planning
 from workflows.models import (
     Channel,
     Contribution,
@@ -402,6 +403,15 @@ class EventForm(FlaskForm):
     )
     capacity = IntegerField(_L("Seats"), validators=[DataRequired(), NumberRange(1, 100_000)])
     registration_open = BooleanField(_L("Registrations open"), default=True)
+    method = SelectField(
+        _L("Participation method"),
+        choices=[],
+        validate_choice=False,  # the domain refuses an unknown method, in French
+        description=_L(
+            "The toolbox's method this event uses: the démarche's evaluation counts the "
+            "methods really used."
+        ),
+    )
     minutes = TextAreaField(_L("Minutes"), render_kw={"rows": 6})
 
 
@@ -420,7 +430,20 @@ def _event_fields(form: EventForm) -> dict:
         "capacity": form.capacity.data,
         "registration_open": form.registration_open.data,
         "minutes": form.minutes.data,
+        "method": form.method.data or None,
     }
+
+
+def _method_choices(form: EventForm, event: Event | None) -> None:
+    """The toolbox's methods an event may name (a retired one only if it names it already)."""
+    current = planning.event_method(db.session(), event) if event is not None else None
+    form.method.choices = [SelectChoice("", gettext("The usual method of its kind"))] + [
+        SelectChoice(m.slug, m.name)
+        for m in all_methods(db.session())
+        if not m.retired or (current is not None and m.id == current.id)
+    ]
+    if event is not None and request.method == "GET":
+        form.method.data = current.slug if current else ""
 
 
 class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
@@ -475,8 +498,14 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
         ),
     }
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        _method_choices(form, None)
+        return form
+
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
+        _method_choices(form, obj)
         if obj is not None and request.method == "GET":
             form.starts_at.data = obj.starts_at.astimezone(PARIS).replace(tzinfo=None)
             form.ends_at.data = obj.ends_at.astimezone(PARIS).replace(tzinfo=None)
@@ -530,6 +559,7 @@ class EventView(FromDemarche, ScopedToDemarches, ProtectedModelView):
             items=event.demarche.items,
             return_url=self.get_url(".index_view"),
             seats_left=event_domain.seats_left(db.session(), event),
+            method=planning.event_method(db.session(), event),
             show_addresses=sees_personal_data(current_user),
             participant_label=participant_label,
             counts=event_domain.counts(db.session(), event, as_of=utcnow()),

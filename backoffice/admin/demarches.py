@@ -36,9 +36,10 @@ from workflows.access import (
     parse_id,
     visible_clause,
 )
-from workflows.clock import utcnow
+from workflows.clock import local_date, utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
+from workflows.methods import planning, suggestions
 from workflows.models import (
     ContributionImport,
     Demarche,
@@ -351,6 +352,58 @@ class DemarcheView(ProtectedModelView):
             refusal = Refusal.of(target, done.error, {"comment": comment}, {"comment"})
             return self._render_sheet(self.get_one(model.id), refusal), done.error.status
         return redirect(self.get_url(".details_view", id=model.id))
+
+    @expose("/methods/", methods=("GET", "POST"))
+    def methods_view(self):
+        """The methods the démarche plans, revised once the saisine is accepted (a draft's
+        are chosen at step 4 of the guided saisine): the toolbox's suggestions and reasons."""
+        model = self.get_one(request.values.get("id"))
+        if model is None:
+            flash(gettext("This démarche does not exist or is not yours to see."), "error")
+            return redirect(self.get_url(".index_view"))
+        if not planning.may_plan(current_user, model):
+            abort(403)
+        errors: dict[str, str] = {}
+
+        def refused(exc: DomainError) -> None:
+            errors.update({k: tr(v) for k, v in getattr(exc, "errors", {}).items()})
+            if not errors:
+                flash_refusal(exc)
+
+        if request.method == "POST":
+            done = perform(
+                lambda: planning.plan(
+                    db.session(),
+                    current_user,
+                    self.get_one(model.id),
+                    request.form.getlist("planned"),
+                    as_of=utcnow(),
+                ),
+                gettext("The methods planned are saved."),
+                refused=refused,
+            )
+            if done:
+                return redirect(self.get_url(".details_view", id=model.id) + "#methods")
+            model = self.get_one(model.id)
+        chosen = (
+            set(request.form.getlist("planned"))
+            if request.method == "POST"
+            else {m.slug for m in planning.planned(db.session(), model)}
+        )
+        found = suggestions.suggestions_for(db.session(), model, local_date(utcnow()))
+        page = self.render(
+            "admin/demarche/methods.html",
+            model=model,
+            fitting=[s for s in found if s.fits and s.method.slug != planning.RESTITUTION],
+            others=[s for s in found if not s.fits and s.method.slug != planning.RESTITUTION],
+            restitution=next(
+                (s.method for s in found if s.method.slug == planning.RESTITUTION), None
+            ),
+            chosen=chosen,
+            need=suggestions.need_of(model, local_date(utcnow())),
+            errors=errors,
+        )
+        return (page, 422) if errors else page
 
     @expose("/decide/", methods=("POST",))
     def decide_view(self):

@@ -25,10 +25,11 @@ from sqlalchemy import select
 from workflows import charter
 from workflows import demarches as domain
 from workflows.access import acts_for_department, get_visible
-from workflows.clock import utcnow
+from workflows.clock import local_date, utcnow
 from workflows.errors import DomainError, InvalidFields, NotFound
 from workflows.guards import SAISINE_REQUIRED_FIELDS, saisine_missing
 from workflows.i18n import N_, Msg
+from workflows.methods import planning, suggestions
 from workflows.models import Demarche, Department, StageTransition
 from workflows.roles import MISSION_ROLES, RoleName
 from workflows.stages import PARTICIPATION_LABELS, ParticipationLevel, Stage
@@ -78,7 +79,14 @@ STEPS = (
     Step(
         "participation",
         N_("Participation and calendar"),
-        ("participation_level", "desired_calendar", "budget", "elected_official"),
+        (
+            "participation_level",
+            "expected_participants",
+            "participation_ends_by",
+            "desired_calendar",
+            "budget",
+            "elected_official",
+        ),
         N_(
             "The participation level and the sponsoring elected official (name and position) "
             "will be published on the public page once the mission accepts the saisine. The "
@@ -89,7 +97,10 @@ STEPS = (
         "methods",
         N_("Methods"),
         (),
-        N_("Nothing of this step is published."),
+        N_(
+            "The methods planned are published on the public page once the mission accepts "
+            "the saisine, as the démarche's programme; the reasons shown here are not."
+        ),
     ),
     Step(
         "review",
@@ -105,6 +116,10 @@ STEPS = (
 STEP_KEYS = tuple(s.key for s in STEPS)
 _STEP_OF = {name: s.key for s in STEPS for name in s.fields}
 
+LABELS: dict[str, Msg] = {
+    **{name: f.label for name, f in domain.FIELDS.items()},
+    "planned_methods": N_("Methods planned"),
+}
 HINTS: dict[str, Msg] = {
     "title": N_("A short name a citizen understands (200 characters at most)."),
     "department": N_("The department that carries the project."),
@@ -119,6 +134,14 @@ HINTS: dict[str, Msg] = {
         "be taken."
     ),
     "budget": N_("The budget set aside for the démarche, in euros (optional)."),
+    "expected_participants": N_(
+        "How many people you hope will take part, roughly (optional): the toolbox proposes "
+        "methods made for that many."
+    ),
+    "participation_ends_by": N_(
+        "The date by which the participation must be over (optional): the toolbox leaves out "
+        "the methods that need longer to prepare and run."
+    ),
     "elected_official": N_(
         "The elected official who sponsors the démarche; they receive an email at each change "
         "of stage."
@@ -138,22 +161,11 @@ LEVEL_HINTS: dict[ParticipationLevel, Msg] = {
     ParticipationLevel.CO_CONSTRUCTION: N_(
         "Citizens and the Department build the project together and share the choices."
     ),
+    ParticipationLevel.CODECISION: N_(
+        "Citizens decide, within rules the Department sets beforehand (a participatory "
+        "budget, for instance), and the Department carries out their choice."
+    ),
 }
-
-
-@dataclass(frozen=True)
-class MethodSuggestion:
-    """A participation method proposed for the saisine, and why (the catalogue's answer)."""
-
-    name: str
-    reason: str
-
-
-def method_suggestions(d: Demarche | None) -> list[MethodSuggestion]:
-    """The methods proposed at step 4. The methods catalogue (DESIGN §6) plugs in here: its
-    domain function reads the saisine (level, public, territory, calendar, budget) and returns
-    suggestions with their reasons; the step shows them. None until it exists."""
-    return []
 
 
 def form_values(d: Demarche | None) -> dict[str, str]:
@@ -170,6 +182,10 @@ def form_values(d: Demarche | None) -> dict[str, str]:
         "participation_level": d.participation_level.value if d.participation_level else "",
         "desired_calendar": d.desired_calendar or "",
         "budget": budget,
+        "expected_participants": str(d.expected_participants or ""),
+        "participation_ends_by": d.participation_ends_by.isoformat()
+        if d.participation_ends_by
+        else "",
         "elected_official": d.elected_official.email if d.elected_official else "",
     }
 
@@ -263,6 +279,14 @@ class SaisineView(ProtectedView):
             else:
                 saved = get_visible(db.session(), current_user, d.id, lock=True)
                 domain.update_demarche(db.session(), current_user, saved, values, as_of=utcnow())
+            if step.key == "methods":
+                planning.plan(
+                    db.session(),
+                    current_user,
+                    saved,
+                    request.form.getlist("planned"),
+                    as_of=utcnow(),
+                )
             if going_on:  # and what the domain finds missing once the values are read
                 _require(step, saisine_missing(saved))
             return saved
@@ -373,14 +397,35 @@ class SaisineView(ProtectedView):
             department=d.department if d is not None else current_user.department,
             values=values,
             errors=errors or {},
-            labels={name: f.label for name, f in domain.FIELDS.items()},
+            labels=LABELS,
             hints=HINTS,
             levels=[(lv.value, PARTICIPATION_LABELS[lv], LEVEL_HINTS[lv]) for lv in LEVEL_HINTS],
             territories=territories(),
             officials=officials,
             departments=list(departments),
-            suggestions=method_suggestions(d),
+            **self._methods(d, step, typed),
         )
+
+    def _methods(
+        self, d: Demarche | None, step: Step, typed: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """Step 4: the toolbox's suggestions and the methods ticked (as typed, else planned)."""
+        if step.key != "methods" or d is None:
+            return {}
+        if typed is not None and hasattr(typed, "getlist"):
+            chosen = set(typed.getlist("planned"))
+        else:
+            chosen = {m.slug for m in planning.planned(db.session(), d)}
+        found = suggestions.suggestions_for(db.session(), d, local_date(utcnow()))
+        return {
+            "fitting": [s for s in found if s.fits and s.method.slug != planning.RESTITUTION],
+            "others": [s for s in found if not s.fits and s.method.slug != planning.RESTITUTION],
+            "chosen": chosen,
+            "restitution": next(
+                (s.method for s in found if s.method.slug == planning.RESTITUTION), None
+            ),
+            "need": suggestions.need_of(d, local_date(utcnow())),
+        }
 
     def _render_review(self, d: Demarche, comment: str = "") -> str:
         option = next(
@@ -396,12 +441,13 @@ class SaisineView(ProtectedView):
             "admin/saisine/review.html",
             **self._common(d, STEPS[-1]),
             values=form_values(d),
-            labels={name: f.label for name, f in domain.FIELDS.items()},
+            labels=LABELS,
             levels=PARTICIPATION_LABELS,
             missing=[(name, msg, _STEP_OF.get(name, "project")) for name, msg in missing.items()],
             other_unmet=[m for m in (option.unmet if option else []) if m not in missing.values()],
             may_submit=option is not None and option.possible,
             comment=comment,
+            planned=planning.planned(db.session(), d),
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import url_for
 from flask_security import current_user
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from workflows.contributions import RECORDING_STAGES
 from workflows.errors import DomainError, InvalidFields
 from workflows.events import EVENT_STAGES
 from workflows.items import ITEM_STAGES, item_counts
+from workflows.methods import planning
 from workflows.models import (
     AuditEntry,
     Contribution,
@@ -156,6 +158,14 @@ def sheet_context(model: Demarche, refusal: Refusal | None = None) -> dict[str, 
         "answers": charter.questions_record(session, model),
         "editable": bool(domain.editable_fields(current_user, model)) and may_move,
         "refusal": refusal,
+        "methods": {
+            "planned": planning.planned(session, model),
+            "used": planning.used(session, model),
+            "may_plan": planning.may_plan(current_user, model),
+            "edit_url": url_for("saisine.step", demarche_id=model.id, key="methods")
+            if model.stage in (Stage.DRAFT, Stage.RETURNED)
+            else url_for("demarche.methods_view", id=model.id),
+        },
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import charter, consultation, demarches, mailings, methods, syntheses
+from . import charter, consultation, demarches, events, mailings, methods, planning, syntheses
 from .errors import Api
 
 
@@ -15,10 +15,12 @@ def init_app(app: Flask) -> Api:
     for blueprint in (
         demarches.blp,
         consultation.blp,
+        events.blp,
         mailings.blp,
         charter.blp,
         syntheses.blp,
         methods.blp,
+        planning.blp,
     ):
         api.register_blueprint(blueprint)
     return api

@@ -9,6 +9,7 @@ from workflows import charter
 from workflows import demarches as domain
 from workflows.access import get_visible, visible_clause
 from workflows.clock import utcnow
+from workflows.methods import planning
 from workflows.models import Demarche, Department, User
 from workflows.territory import canonical_territory
 from workflows.transitions import move_options, transition
@@ -47,6 +48,8 @@ def _detail(d: Demarche) -> Demarche:
         for option in move_options(db.session(), d, api_user(), utcnow())
     ]
     d.deadlines = charter.deadlines_of(db.session(), d)  # type: ignore[attr-defined]
+    d.planned_methods = planning.planned(db.session(), d)  # type: ignore[attr-defined]
+    d.used_methods = planning.used(db.session(), d)  # type: ignore[attr-defined]
     return d
 
 

@@ -15,7 +15,7 @@ from marshmallow import fields
 from workflows import charter, contributions, decisions, items, mailings, questions, transitions
 from workflows.access import MAX_ID
 from workflows.contributions import public_author
-from workflows.demarches import MAX_BUDGET, MAX_TEXT
+from workflows.demarches import MAX_BUDGET, MAX_PARTICIPANTS, MAX_TEXT
 from workflows.i18n import N_
 from workflows.models import (
     Audience,
@@ -132,6 +132,19 @@ class SaisineFields(StrictSchema):
         allow_none=True,
         metadata={"description": "In euros", "minimum": 0, "maximum": float(MAX_BUDGET)},
     )
+    expected_participants = fields.Integer(
+        allow_none=True,
+        strict=True,
+        metadata={
+            "description": "Participants expected (weighed by the toolbox's suggestions)",
+            "minimum": 1,
+            "maximum": MAX_PARTICIPANTS,
+        },
+    )
+    participation_ends_by = fields.Date(
+        allow_none=True,
+        metadata={"description": "The date by which the participation must be over"},
+    )
     department = fields.String(
         allow_none=True,
         metadata={"description": "Department name; mission only (agents create for their own)"},
@@ -185,6 +198,8 @@ class DemarcheOut(OutSchema):
     elected_official = text_out(lambda d: d.elected_official.email if d.elected_official else None)
     desired_calendar = fields.String()
     budget = fields.Float(allow_none=True, metadata={"description": "In euros"})
+    expected_participants = fields.Integer(allow_none=True)
+    participation_ends_by = fields.Date(allow_none=True)
     presentation = fields.String()
     consultation_opens = fields.Date(allow_none=True)
     consultation_closes = fields.Date(allow_none=True)
@@ -193,12 +208,42 @@ class DemarcheOut(OutSchema):
     updated_at = fields.DateTime()
 
 
+class MethodRef(OutSchema):
+    slug = fields.String()
+    name = fields.String()
+    retired = fields.Boolean()
+
+
+class UseOut(OutSchema):
+    slug = fields.Function(lambda u: u.method.slug, metadata={"type": "string"})
+    name = fields.Function(lambda u: u.method.name, metadata={"type": "string"})
+    via = fields.String(metadata={"enum": ["event", "channel", "feedback"]})
+    event_id = fields.Function(
+        lambda u: u.event.id if u.event else None, metadata={"type": "integer", "nullable": True}
+    )
+    channel = fields.Function(
+        lambda u: u.channel.value if u.channel else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    named = fields.Boolean(
+        metadata={"description": "false: the channel's usual method, the démarche named none"}
+    )
+
+
 class DemarcheDetail(DemarcheOut):
     history = fields.List(fields.Nested(TransitionOut), attribute="transitions")
     moves = fields.List(fields.Nested(MoveOut))
     deadlines = fields.List(
         fields.Nested("DeadlineOut"),
         metadata={"description": "The charter's deadlines of the démarche and its questions"},
+    )
+    planned_methods = fields.List(
+        fields.Nested(MethodRef),
+        metadata={"description": "The methods planned, in order (the restitution last)"},
+    )
+    used_methods = fields.List(
+        fields.Nested(UseOut),
+        metadata={"description": "The methods really used: events, channels, the feedback"},
     )
 
 

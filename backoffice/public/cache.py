@@ -51,9 +51,11 @@ from workflows.models import (
     ItemDecision,
     Method,
     Participant,
+    PlannedMethod,
     Registration,
     StageTransition,
     Synthesis,
+    UsedMethod,
     User,
 )
 
@@ -79,6 +81,8 @@ PER_DEMARCHE: dict[type, tuple[str, ...] | None] = {
     StageTransition: None,
     Deadline: None,
     Synthesis: None,
+    PlannedMethod: None,
+    UsedMethod: None,
 }
 # What any public page may show, whatever the démarche.
 SHARED: dict[type, tuple[str, ...] | None] = {
@@ -87,7 +91,7 @@ SHARED: dict[type, tuple[str, ...] | None] = {
     Participant: ("name", "erased_at"),
     CharterVersion: None,
     CharterRule: None,
-    Method: None,  # the toolbox's pages (and, later, the methods a démarche names)
+    Method: None,  # the toolbox's pages, and the methods a démarche names
 }
 TABLES = {cls.__tablename__: cls for cls in chain(PER_DEMARCHE, SHARED)}  # type: ignore[attr-defined]
 

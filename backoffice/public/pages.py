@@ -20,6 +20,7 @@ from workflows.access import parse_id
 from workflows.clock import local_date, utcnow
 from workflows.errors import DomainError
 from workflows.items import item_counts
+from workflows.methods import planning
 from workflows.models import (
     Contribution,
     ContributionStatus,
@@ -121,6 +122,7 @@ def demarche(slug: str):
         registration_form=EventRegistrationForm(),
         seats=event_domain.seats(db.session(), events),
         mine=_my_registrations(events),
+        programme=planning.planned(db.session(), d),
     )
 
 

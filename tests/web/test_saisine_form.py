@@ -4,13 +4,15 @@ returned saisine's reason, and who may write it."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from tests.support import csrf_from, login
-from workflows.clock import utcnow
+from workflows.clock import local_date, utcnow
+from workflows.methods import load_catalogue, planning
 from workflows.models import Demarche, StageTransition
 from workflows.stages import Stage
 from workflows.transitions import transition
@@ -138,13 +140,80 @@ def test_a_draft_is_saved_at_any_step_and_resumed_later(client, people):
     assert field(client.get(resumed.headers["Location"]).text, "public").get_text() == "Parents"
 
 
-def test_the_methods_step_says_what_will_come_there(client, people, make_demarche):
-    d = make_demarche("draft")
+def test_the_methods_step_suggests_with_reasons_and_keeps_the_plan(client, people, make_demarche):
+    load_catalogue(db.session, as_of=utcnow())
+    ends_by = local_date(utcnow()) + timedelta(weeks=6, days=2)
+    d = make_demarche(
+        "draft",
+        participation_level="consultation",
+        expected_participants="2000",
+        budget="10000",
+        participation_ends_by=ends_by.isoformat(),
+    )
     login(client, people.agent)
     page = client.get(f"/admin/saisine/{d.id}/methods/").text
-    assert "Étape 4 sur 5" in page and "vous seront proposées ici" in page
-    going_on = post_step(client, f"/admin/saisine/{d.id}/methods/")
+    assert "Étape 4 sur 5" in page
+    soup = BeautifulSoup(page, "html.parser")
+    boxes = [box["value"] for box in soup.find_all("input", attrs={"name": "planned"})]
+    assert boxes.index("questionnaire") < boxes.index("conference-de-citoyens")
+    why = soup.find(id="method-conference-de-citoyens-why").get_text(" ", strip=True)
+    assert "trop cher pour le budget indiqué" in why
+    assert "délai de préparation de 12 semaines, 6 semaines disponibles" in why
+    assert soup.find(id="method-conference-de-citoyens").find_parent("details") is not None
+    assert "Restitution publique" in page and "toujours la dernière étape" in page
+    # Ticked and continued: kept in order, the restitution last, shown on the review.
+    going_on = post_step(
+        client, f"/admin/saisine/{d.id}/methods/", planned=["questionnaire", "world-cafe"]
+    )
     assert going_on.headers["Location"] == f"/admin/saisine/{d.id}/review/"
+    assert [m.slug for m in planning.planned(db.session, d)] == [
+        "questionnaire",
+        "world-cafe",
+        "restitution-publique",
+    ]
+    review = client.get(f"/admin/saisine/{d.id}/review/").text
+    assert "Questionnaire (en ligne et papier) → World café → Restitution publique" in review
+    again = BeautifulSoup(client.get(f"/admin/saisine/{d.id}/methods/").text, "html.parser")
+    assert again.find(id="method-world-cafe").has_attr("checked")
+    # An unknown method: a French message beside the list, the plan unchanged.
+    refused = post_step(client, f"/admin/saisine/{d.id}/methods/", planned=["chapeau"])
+    assert refused.status_code == 422
+    assert "pas de méthode « chapeau » dans la boîte à outils" in error_of(
+        refused.text, "planned_methods"
+    )
+    assert len(planning.planned(db.session, d)) == 3
+
+
+def test_the_participation_step_takes_participants_and_an_end_date(client, people, make_demarche):
+    d = make_demarche("draft")
+    login(client, people.agent)
+    url = f"/admin/saisine/{d.id}/participation/"
+    refused = post_step(
+        client,
+        url,
+        action="save",
+        participation_level="concertation",
+        expected_participants="beaucoup",
+        participation_ends_by="2027-02-30",
+    )
+    assert refused.status_code == 422
+    assert (
+        error_of(refused.text, "expected_participants") == "un nombre entier de personnes attendu"
+    )
+    assert "date attendue" in error_of(refused.text, "participation_ends_by")
+    db.session.expire_all()
+    assert db.session.get(Demarche, d.id).expected_participants is None
+    post_step(
+        client,
+        url,
+        action="save",
+        participation_level="concertation",
+        expected_participants="1 500",
+        participation_ends_by="2027-03-01",
+    )
+    db.session.expire_all()
+    saved = db.session.get(Demarche, d.id)
+    assert saved.expected_participants == 1500 and saved.participation_ends_by.day == 1
 
 
 def test_the_agent_reviews_and_submits_the_saisine(client, people, make_demarche, deliver):

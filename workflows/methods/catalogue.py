@@ -168,28 +168,24 @@ def costs(method: Method) -> Msg:
     """The cost range in words, with the year of the figure."""
     if method.cost_min == method.cost_max:
         return N_(
-            "about %(low)s € (%(year)s figure)", low=_euros(method.cost_min), year=method.cost_year
+            "about %(low)s € (%(year)s figure)", low=grouped(method.cost_min), year=method.cost_year
         )
     return N_(
         "%(low)s to %(high)s € (%(year)s figures)",
-        low=_euros(method.cost_min),
-        high=_euros(method.cost_max),
+        low=grouped(method.cost_min),
+        high=grouped(method.cost_max),
         year=method.cost_year,
     )
 
 
 def group_size(method: Method) -> Msg:
     if method.size_max is None:
-        return N_("from %(low)s people, no upper limit", low=_count(method.size_min))
+        return N_("from %(low)s people, no upper limit", low=grouped(method.size_min))
     return N_(
-        "%(low)s to %(high)s people", low=_count(method.size_min), high=_count(method.size_max)
+        "%(low)s to %(high)s people", low=grouped(method.size_min), high=grouped(method.size_max)
     )
 
 
-def _euros(amount: int) -> str:
-    return _count(amount)
-
-
-def _count(number: int) -> str:
+def grouped(number: int) -> str:
     """A number with the French thin space between thousands (10 000)."""
     return f"{number:,}".replace(",", "\u202f")

@@ -39,6 +39,10 @@ class Demarche(Base):
     elected_official_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     desired_calendar: Mapped[str] = mapped_column(Text, default="")
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # What the toolbox weighs (workflows/methods/suggestions.py): the participants expected
+    # and the date by which the participation must be over.
+    expected_participants: Mapped[int | None]
+    participation_ends_by: Mapped[date | None] = mapped_column(Date)
 
     # The démarche sheet, completed once accepted.
     presentation: Mapped[str] = mapped_column(Text, default="")
