@@ -4,9 +4,10 @@ filtered the same way by the public pages, the back office and the API.
 - ``fields``: what a method holds, validated (French messages per field);
 - ``catalogue``: reading — one method, the methods passing filters;
 - ``editing``: the mission's changes (audited), retiring, deleting one no démarche uses;
-- ``shipped``: loading the catalogue file shipped with the project (idempotent).
-
-(``suggestions``, the methods that fit a démarche with their reasons, comes above these.)
+- ``shipped``: loading the catalogue file shipped with the project (idempotent);
+- ``planning`` (above those): the methods a démarche plans, and those its events and
+  channels used;
+- ``suggestions`` (above ``catalogue``): the methods that fit a démarche, with their reasons.
 """
 
 from .catalogue import (
