@@ -85,6 +85,10 @@ ACTION_LABELS = {
     "method.restore": N_("brought a method of the toolbox back"),
     "method.delete": N_("deleted a method of the toolbox"),
     "methods.load": N_("loaded the toolbox's shipped methods"),
+    # the training of agents and elected officials
+    "training.create": N_("recorded a training session"),
+    "training.update": N_("changed a training session"),
+    "training.delete": N_("deleted a training session"),
     # people and accounts
     "participant.consents": N_("changed their consents"),
     "user.create": N_("created an account"),
