@@ -369,12 +369,10 @@ def departments_status(session: Session, *, as_of: datetime) -> list[DepartmentT
         ).all()
     )
     last = dict(_trained_rows(session, day))
-    users = (
-        session.scalars(select(User).where(User.id.in_(last)).order_by(User.name, User.email))
-        if last
-        else []
-    )
-    trained: dict[int, list[TrainedAgent]] = {}
+    users = session.scalars(
+        select(User).where(User.id.in_(last)).order_by(User.name, User.email)
+    ).all()
+    trained: dict[int | None, list[TrainedAgent]] = {}
     for user in users:
         trained.setdefault(user.department_id, []).append(TrainedAgent(user, last[user.id]))
     departments = session.scalars(

@@ -134,7 +134,5 @@ def post_transition(body, demarche_id):
     )
     db.session.commit()
     nudge = training.submission_nudge(db.session(), api_user(), done.demarche, as_of=utcnow())
-    done.nudge = (  # type: ignore[attr-defined]
-        tr(nudge.text(links.absolute(training.GUIDE_PATH))) if nudge else None
-    )
+    done.nudge = tr(nudge.text(links.absolute(training.GUIDE_PATH))) if nudge else None
     return done

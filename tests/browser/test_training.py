@@ -1,7 +1,7 @@
 """Training in a real browser, on the demo data: the mission records a session with the form
 (attendees picked from the list) and reads its home's departments; the social department's
 agent, whose department has no trained agent, submits her returned saisine again and reads
-the nudge. Every page passes axe-core."""
+the nudge. Every page passes axe-core; the nudge is contrasted."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from backoffice import demo
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.conftest import assert_accessible, assert_contrasted, log_in
 from workflows.clock import local_date, utcnow
 from workflows.models import Demarche, TrainingSession
 from workflows.stages import Stage
@@ -59,3 +59,4 @@ def test_an_untrained_department_reads_the_nudge_when_it_submits(page, demo_data
         "href", "/guide"
     )
     assert_accessible(page)
+    assert_contrasted(page)
