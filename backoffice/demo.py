@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import demarches as domain
+from workflows import training
 from workflows.clock import PARIS, local_date
 from workflows.contributions import contribute
 from workflows.decisions import decide
@@ -454,6 +455,48 @@ def load(session: Session, *, as_of: datetime) -> bool:
         "repas sera revue avec les équipes à la fin du trimestre.",
         as_of=ago(10),
     )
+    # 6. The training of the operators: the roads' agent and the vice-president were trained
+    # this year; the social department's agent was, four years ago (no longer counts), and
+    # has signed up for the next session — so the dashboard shows a department with a
+    # trained agent and one without, and the social department is nudged when it submits.
+    training.create_session(
+        session,
+        mission,
+        {
+            "date": today - timedelta(days=1500),
+            "theme": "Les bases de la participation citoyenne",
+            "place": "Hôtel du Département, Toulouse",
+            "format": "in_person",
+            "attendees": [social.id],
+        },
+        as_of=ago(1500),
+    )
+    training.create_session(
+        session,
+        mission,
+        {
+            "date": today - timedelta(days=90),
+            "theme": "Conduire une concertation, de la saisine au retour aux participants",
+            "place": "Hôtel du Département, Toulouse",
+            "format": "in_person",
+            "attendees": [routes.id, elue.id],
+            "notes": "Demi-journée ; support remis aux participants.",
+        },
+        as_of=ago(90),
+    )
+    training.create_session(
+        session,
+        mission,
+        {
+            "date": today + timedelta(days=24),
+            "theme": "Écrire sa saisine et choisir ses méthodes",
+            "place": "En ligne (visioconférence)",
+            "format": "online",
+            "attendees": [social.id, elu.id],
+        },
+        as_of=ago(5),
+    )
+
     # The acknowledgements of receipt went out when each saisine was submitted (the demo
     # replays the past: without this they would be sent now, late).
     for deadline in session.scalars(

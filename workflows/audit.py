@@ -87,6 +87,10 @@ ACTION_LABELS = {
     "methods.load": N_("loaded the toolbox's shipped methods"),
     "methods.plan": N_("changed the methods planned"),
     "methods.channel": N_("named the method of a channel of contributions"),
+    # the training of agents and elected officials
+    "training.create": N_("recorded a training session"),
+    "training.update": N_("changed a training session"),
+    "training.delete": N_("deleted a training session"),
     # people and accounts
     "participant.consents": N_("changed their consents"),
     "user.create": N_("created an account"),

@@ -18,6 +18,7 @@ from workflows.models import (
     Mailing,
     Method,
     Role,
+    TrainingSession,
     User,
 )
 
@@ -32,6 +33,7 @@ from .methods import MethodView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
 from .saisine import SaisineView
 from .syntheses import SynthesisView
+from .training import TrainingView
 
 
 def init_app(app: Flask) -> Admin:
@@ -69,6 +71,9 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(MailingView(Mailing, db, name=_L("Mailings"), endpoint="mailing"))
     admin.add_view(SynthesisView(name=_L("Synthesis"), endpoint="synthesis", url="synthesis"))
     admin.add_view(MethodView(Method, db, name=_L("Toolbox"), endpoint="method"))
+    admin.add_view(
+        TrainingView(TrainingSession, db, name=_L("Training sessions"), endpoint="training")
+    )
     promises = _L("Charter")
     admin.add_view(
         DeadlineView(Deadline, db, name=_L("Deadlines"), category=promises, endpoint="deadline")

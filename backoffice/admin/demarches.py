@@ -27,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField
 
-from workflows import decisions, exports, imports
+from workflows import decisions, exports, imports, training
 from workflows import demarches as domain
 from workflows.access import (
     acts_for_department,
@@ -56,6 +56,7 @@ from ..i18n import tr
 from .base import ProtectedModelView
 from .perform import flash_refusal, form_refusal, in_the_form, perform
 from .sheet import Refusal, sheet_context
+from .training import flash_nudge
 
 _L = lazy_gettext
 
@@ -351,6 +352,7 @@ class DemarcheView(ProtectedModelView):
         if not done:
             refusal = Refusal.of(target, done.error, {"comment": comment}, {"comment"})
             return self._render_sheet(self.get_one(model.id), refusal), done.error.status
+        flash_nudge(training.submission_nudge(db.session(), current_user, model, as_of=utcnow()))
         return redirect(self.get_url(".details_view", id=model.id))
 
     @expose("/methods/", methods=("GET", "POST"))

@@ -22,7 +22,7 @@ from flask_babel import gettext
 from flask_security import current_user
 from sqlalchemy import select
 
-from workflows import charter
+from workflows import charter, training
 from workflows import demarches as domain
 from workflows.access import acts_for_department, get_visible
 from workflows.clock import local_date, utcnow
@@ -41,6 +41,7 @@ from ..i18n import tr
 from .base import ProtectedView
 from .charter import amount
 from .perform import perform
+from .training import guide_href
 
 #: The stages in which the saisine is written (and written again when returned).
 WRITING = (Stage.DRAFT, Stage.RETURNED)
@@ -361,7 +362,13 @@ class SaisineView(ProtectedView):
             return redirect(self.get_url("demarche.details_view", id=d.id))
         rule = charter.rule_for(d, "review_saisine")
         delay = amount(rule.duration, rule.unit) if rule is not None and rule.duration else None
-        return self.render("admin/saisine/sent.html", d=d, delay=delay)
+        return self.render(
+            "admin/saisine/sent.html",
+            d=d,
+            delay=delay,
+            nudge=training.submission_nudge(db.session(), current_user, d, as_of=utcnow()),
+            guide_href=guide_href(),
+        )
 
     # -- pages -------------------------------------------------------------------------
 

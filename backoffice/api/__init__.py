@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import charter, consultation, demarches, events, mailings, methods, planning, syntheses
+from . import (
+    charter,
+    consultation,
+    demarches,
+    events,
+    mailings,
+    methods,
+    planning,
+    syntheses,
+    training,
+)
 from .errors import Api
 
 
@@ -21,6 +31,7 @@ def init_app(app: Flask) -> Api:
         syntheses.blp,
         methods.blp,
         planning.blp,
+        training.blp,
     ):
         api.register_blueprint(blueprint)
     return api

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import func, select
 
-from workflows import charter
+from workflows import charter, training
 from workflows import demarches as domain
 from workflows.access import get_visible, visible_clause
 from workflows.clock import utcnow
@@ -16,6 +16,7 @@ from workflows.transitions import move_options, transition
 
 from ..extensions import db
 from ..i18n import tr
+from ..outgoing import links
 from .auth import api_user
 from .blueprints import api_blueprint
 from .schemas import (
@@ -24,8 +25,8 @@ from .schemas import (
     DemarcheList,
     DemarchePatch,
     DemarcheQuery,
+    TransitionDone,
     TransitionIn,
-    TransitionOut,
 )
 
 blp = api_blueprint(
@@ -120,10 +121,11 @@ def patch_demarche(changes, demarche_id):
 
 @blp.route("/<int:demarche_id>/transitions", methods=["POST"])
 @blp.arguments(TransitionIn)
-@blp.response(201, TransitionOut)
+@blp.response(201, TransitionDone)
 @blp.errors(400, 403, 404, 409)
 def post_transition(body, demarche_id):
-    """Move to stage ``to``; 409 lists the unmet conditions, 403 for a role that may not."""
+    """Move to stage ``to``; 409 lists the unmet conditions, 403 for a role that may not.
+    An agent submitting for a department with no trained agent gets a ``nudge``."""
     done = transition(
         db.session(),
         demarche_id,
@@ -134,4 +136,6 @@ def post_transition(body, demarche_id):
         source="api",
     )
     db.session.commit()
+    nudge = training.submission_nudge(db.session(), api_user(), done.demarche, as_of=utcnow())
+    done.nudge = tr(nudge.text(links.absolute(training.GUIDE_PATH))) if nudge else None
     return done

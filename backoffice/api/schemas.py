@@ -178,6 +178,18 @@ class TransitionOut(OutSchema):
     comment = fields.String()
 
 
+class TransitionDone(TransitionOut):
+    """The answer to a move: the transition, and for a department agent who submits a saisine
+    while their department has no trained agent, the nudge of ``workflows.training``."""
+
+    nudge = text_out(
+        lambda t: getattr(t, "nudge", None),
+        description="Submitted by an agent whose department has no agent trained in citizen "
+        "participation: says so, names the next training sessions and the guide (French); "
+        "null otherwise",
+    )
+
+
 class MoveOut(OutSchema):
     to = fields.String(metadata={"enum": STAGES})
     possible = fields.Boolean()

@@ -109,6 +109,9 @@ def test_the_mission_goes_through_every_back_office_page(page, live_server, demo
         "/admin/synthesis/N/",
         "/admin/charter/",
         "/admin/demarche/import/?id",
+        "/admin/training/",
+        "/admin/training/details/?id",
+        "/admin/training/new/",
     ):
         assert expected in kinds, (expected, kinds)
     assert "/admin/user/" not in kinds  # accounts are the administrators'

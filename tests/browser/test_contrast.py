@@ -78,6 +78,8 @@ def test_back_office_pages_are_contrasted(page, demo_data):
             "/admin/mailing/new/",
             f"/admin/synthesis/{stages[Stage.SYNTHESIS].id}/",
             "/admin/charter/",
+            "/admin/training/",
+            "/admin/training/new/",
         ],
     )
     page.locator("nav").get_by_role("link", name="Consultation", exact=True).click()  # a menu

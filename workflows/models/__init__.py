@@ -40,9 +40,12 @@ from .methods import Method, MethodFormat, PlannedMethod, Recruitment, UsedMetho
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, LoginSession, Role, User, roles_users
 from .syntheses import Synthesis, SynthesisStatus
+from .training import TrainingSession, training_attendees
 
 __all__ = [
     "Synthesis",
+    "TrainingSession",
+    "training_attendees",
     "SynthesisStatus",
     "Method",
     "MethodFormat",

@@ -4,9 +4,9 @@ types, headers and shapes its OpenAPI document promises.
 
 The app is served by a real HTTP server (a thread of this process, on a free loopback port)
 on seeded data: a démarche at the synthesis stage with an item, contributions, a question
-and its deadline, a draft mailing and a published synthesis, whose ids fill the path
-parameters. The ``st`` command line runs all its phases (examples, coverage, fuzzing,
-stateful) with a fixed seed, so a run is reproducible: ``make test-api-schema``, with
+and its deadline, a draft mailing, a published synthesis and a training session, whose ids
+fill the path parameters. The ``st`` command line runs all its phases (examples, coverage,
+fuzzing, stateful) with a fixed seed, so a run is reproducible: ``make test-api-schema``, with
 ``SCHEMATHESIS_MAX_EXAMPLES`` (default 30) and ``SCHEMATHESIS_SEED`` to explore further.
 
 Checked: every check of Schemathesis but ``positive_data_acceptance`` — the API refuses
@@ -33,7 +33,7 @@ from backoffice.auth import create_user
 from backoffice.extensions import db
 from tests import factories
 from tests.support import PASSWORD, publish_synthesis
-from workflows import charter, methods
+from workflows import charter, methods, training
 from workflows import demarches as domain
 from workflows.clock import local_date, utcnow
 from workflows.contributions import contribute
@@ -114,6 +114,12 @@ def world(app):
         db.session.commit()
         publish_synthesis(d, mission, as_of=now)
         methods.load_catalogue(db.session, as_of=now)
+        session = training.create_session(
+            db.session,
+            mission,
+            {"date": today, "theme": "Conduire une concertation", "attendees": [agent.id]},
+            as_of=now,
+        )
         token = issue_token(mission, now)
         db.session.commit()
         ids = {
@@ -123,6 +129,7 @@ def world(app):
             "question_id": question.id,
             "deadline_id": charter.deadline_of_question(db.session, question).id,
             "slug": "world-cafe",
+            "training_id": session.id,
         }
         db.session.remove()
     return {"token": token, "ids": ids}
