@@ -32,6 +32,7 @@ BUILD_SYNTHESIS = "workers.build_synthesis"  # (démarche id, trigger or None)
 RENDER_SYNTHESIS = "workers.render_synthesis"  # (synthesis id): a published version's files
 PREVIEW_IMPORT = "workers.preview_import"  # (import id): a file too large to read in a request
 RUN_IMPORT = "workers.run_import"  # (import id): an import too large to run in a request
+RENDER_GUIDE = "workers.render_guide"  # (): the guide's PDF, if what it shows changed
 
 
 @dataclass(frozen=True)

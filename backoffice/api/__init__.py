@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import charter, consultation, demarches, mailings, methods, syntheses
+from . import charter, consultation, demarches, guide, mailings, methods, syntheses
 from .errors import Api
 
 
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> Api:
         charter.blp,
         syntheses.blp,
         methods.blp,
+        guide.blp,
     ):
         api.register_blueprint(blueprint)
     return api

@@ -25,6 +25,7 @@ from .consultation import (
     RegistrationStatus,
 )
 from .demarches import AuditEntry, Demarche, StageTransition
+from .guide import GuideDocument
 from .mailings import (
     Audience,
     DecisionOutcome,
@@ -42,6 +43,7 @@ from .people import ApiToken, Department, LoginSession, Role, User, roles_users
 from .syntheses import Synthesis, SynthesisStatus
 
 __all__ = [
+    "GuideDocument",
     "Synthesis",
     "SynthesisStatus",
     "Method",
