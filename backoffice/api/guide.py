@@ -99,8 +99,8 @@ class TemplateOut(OutSchema):
     subject = fields.String()
     text = fields.String()
     source = fields.String(metadata={"description": "The file of the project it comes from"})
-    # (last: the name hides marshmallow's ``fields`` in the rest of the class body)
-    fields = fields.List(fields.Nested(FieldOut))
+    # ``fields`` in the answer (a schema's own ``fields`` attribute is marshmallow's).
+    bracketed = fields.List(fields.Nested(FieldOut), data_key="fields", attribute="fields")
 
 
 class EditionOut(OutSchema):

@@ -152,7 +152,8 @@ def test_the_templates_are_the_texts_the_project_sends(ctx):
     tokens = [token for token, _ in feedback.fields]
     assert "[Titre de la démarche]" in tokens and "[Lien vers la synthèse]" in tokens
     assert "[Lien de désabonnement]" not in tokens  # only the fields the text uses
-    assert tr(dict(feedback.fields)["[Décisions du Département]"]).startswith("chaque engagement de la démarche")
+    decisions = tr(dict(feedback.fields)["[Décisions du Département]"])
+    assert decisions.startswith("chaque engagement de la démarche")
     intro = texts["synthesis_introduction"]
     assert intro.text == introduction.model()
     assert [token for token, _ in intro.fields] == [t for t, _ in introduction.FIELDS]
