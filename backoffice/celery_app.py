@@ -39,6 +39,7 @@ TASK_TIME_LIMITS = {
     "workers.build_synthesis": (1800, 1860),
     "workers.sweep_syntheses": (1800, 1860),  # builds what a lost task did not
     "workers.render_synthesis": (600, 660),
+    "workers.render_guide": (600, 660),  # some 60 pages of WeasyPrint
 }
 
 

@@ -16,6 +16,8 @@ BEAT_SCHEDULE = {
     },
     "scan-charter": {"task": "workers.scan_charter", "schedule": crontab(minute="*/5")},
     "sweep-syntheses": {"task": "workers.sweep_syntheses", "schedule": crontab(minute="*/5")},
+    # The guide's PDF, if missing or stale (a lost request, a release that changed its texts).
+    "sweep-guide": {"task": "workers.render_guide", "schedule": crontab(minute="*/15")},
     # Monday 08:00 in Europe/Paris (the Celery app's timezone).
     "officials-digest": {
         "task": "workers.send_digests",

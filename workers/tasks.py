@@ -9,6 +9,7 @@ from flask import current_app
 
 from backoffice.extensions import db
 from backoffice.outgoing import mailer
+from backoffice.outgoing.guide import make_edition
 from backoffice.outgoing.notifications import send_notification
 from workflows import calendar, charter, digests, events, imports, mailings, outbox
 from workflows.clock import utcnow
@@ -166,6 +167,13 @@ def sweep_syntheses() -> list[int]:
     for synthesis_id in missing_documents(db.session()):
         render_synthesis(synthesis_id)
     return versions
+
+
+@shared_task(name="workers.render_guide")
+def render_guide() -> str:
+    """Make and keep the PDF of the guide and the toolbox if what it shows changed (a method,
+    the charter in force, a shipped text): asked after such a commit, and swept."""
+    return make_edition(db.session(), as_of=utcnow())
 
 
 @shared_task(name="workers.render_synthesis")

@@ -1,9 +1,10 @@
 """Work for the workers that waits for the commit of the transaction that asked for it.
 
 A domain function that wants a worker to act on what it wrote — deliver the outbox rows, start
-a mailing, build a synthesis, read an uploaded file — records a *job* (a task's name and its
-arguments) with ``after_commit(session, task, *args)``; the outbox's rows, many per commit,
-gather into one job with ``after_commit_each``. The jobs wait in ``session.info``:
+a mailing, build a synthesis, read an uploaded file, make the guide's PDF again — records a
+*job* (a task's name and its arguments) with ``after_commit(session, task, *args)``; the
+outbox's rows, many per commit, gather into one job with ``after_commit_each``. The jobs wait
+in ``session.info``:
 
 - after the real commit, the web or worker side (``backoffice.after_commit``, the one listener)
   takes them with ``committed`` and publishes each;
@@ -32,6 +33,7 @@ BUILD_SYNTHESIS = "workers.build_synthesis"  # (démarche id, trigger or None)
 RENDER_SYNTHESIS = "workers.render_synthesis"  # (synthesis id): a published version's files
 PREVIEW_IMPORT = "workers.preview_import"  # (import id): a file too large to read in a request
 RUN_IMPORT = "workers.run_import"  # (import id): an import too large to run in a request
+RENDER_GUIDE = "workers.render_guide"  # (): the guide's PDF, if what it shows changed
 
 
 @dataclass(frozen=True)

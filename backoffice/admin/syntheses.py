@@ -14,7 +14,7 @@ from workflows.access import get_visible
 from workflows.clock import utcnow
 from workflows.errors import NotFound
 from workflows.models import Synthesis
-from workflows.syntheses import versions
+from workflows.syntheses import introduction, versions
 from workflows.syntheses.requests import request_rebuild
 
 from ..extensions import db
@@ -65,6 +65,8 @@ class SynthesisView(ProtectedView):
             s=context(synthesis) if synthesis else None,
             in_progress=in_progress,
             method=method_labels(synthesis) if synthesis else [],
+            # The model introduction, filled from the version, while none is written.
+            introduction_draft=introduction.drafted(synthesis) if synthesis else "",
             editable=synthesis is not None
             and current_user.is_mission
             and synthesis.status in versions.EDITABLE,

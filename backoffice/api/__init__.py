@@ -9,6 +9,7 @@ from . import (
     consultation,
     demarches,
     events,
+    guide,
     mailings,
     methods,
     planning,
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> Api:
         methods.blp,
         planning.blp,
         training.blp,
+        guide.blp,
     ):
         api.register_blueprint(blueprint)
     return api

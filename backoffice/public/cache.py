@@ -8,7 +8,8 @@ its address and the *generations* of what it shows:
   démarche, its items, contributions, decisions, events and registrations, deadlines, syntheses,
   stages) — by its address, so that serving a page asks nothing of the database;
 - ``shared``, bumped when something every page may show changed (a department, an elected
-  official's name, a participant's name or erasure, the charter, a method of the toolbox);
+  official's name, a participant's name or erasure, the charter, a method of the toolbox, a
+  new edition of the guide's PDF);
 - ``any``, bumped with either, for the pages that list every démarche.
 
 A changed record thus never shows an old page: the generation moves on right after the commit,
@@ -47,6 +48,7 @@ from workflows.models import (
     Demarche,
     Department,
     Event,
+    GuideDocument,
     Item,
     ItemDecision,
     Method,
@@ -92,6 +94,7 @@ SHARED: dict[type, tuple[str, ...] | None] = {
     CharterVersion: None,
     CharterRule: None,
     Method: None,  # the toolbox's pages, and the methods a démarche names
+    GuideDocument: ("made_at",),  # the guide's page links to the latest edition of its PDF
 }
 TABLES = {cls.__tablename__: cls for cls in chain(PER_DEMARCHE, SHARED)}  # type: ignore[attr-defined]
 

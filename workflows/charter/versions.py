@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..after_commit import RENDER_GUIDE, after_commit
 from ..errors import Conflict, InvalidFields, PermissionDenied
 from ..i18n import N_, Msg
 from ..models import CharterRule, CharterVersion, Demarche, RuleKind, User
@@ -100,6 +101,8 @@ def _new_version(
 
 
 def _make_current(session: Session, version: CharterVersion, as_of: datetime) -> None:
+    """``version`` becomes the charter in force; the guide, which tells it, is made again."""
+    after_commit(session, RENDER_GUIDE)
     session.execute(
         update(CharterVersion)
         .where(CharterVersion.id != version.id)

@@ -1,5 +1,6 @@
 """The mission edits the toolbox: adds a method, changes one, retires it (or brings it back),
-deletes one that no démarche plans nor used. Every change is audited."""
+deletes one that no démarche plans nor used. Every change is audited, and asks the workers,
+after its commit, for a new edition of the guide's PDF (which prints the toolbox)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..after_commit import RENDER_GUIDE, after_commit
 from ..errors import Conflict, InvalidFields, PermissionDenied
 from ..i18n import N_
 from ..models import Method, PlannedMethod, UsedMethod, User
@@ -44,6 +46,7 @@ def create_method(
     session.add(method)
     session.flush()
     audit.record(session, "method.create", actor=actor, as_of=as_of, target=f"method:{method.id}")
+    after_commit(session, RENDER_GUIDE)
     return method
 
 
@@ -72,6 +75,7 @@ def update_method(
         target=f"method:{method.id}",
         fields=changed,
     )
+    after_commit(session, RENDER_GUIDE)
     session.flush()
     return method
 
@@ -92,6 +96,7 @@ def set_retired(
         as_of=as_of,
         target=f"method:{method.id}",
     )
+    after_commit(session, RENDER_GUIDE)
     session.flush()
     return method
 
@@ -126,4 +131,5 @@ def delete_method(session: Session, actor: User, method: Method, *, as_of: datet
         slug=method.slug,
     )
     session.delete(method)
+    after_commit(session, RENDER_GUIDE)
     session.flush()

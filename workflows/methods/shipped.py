@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..after_commit import RENDER_GUIDE, after_commit
 from ..models import Method
 from .fields import COLUMNS, method_values
 
@@ -125,5 +126,6 @@ def load_catalogue(
             created=report.created,
             updated=report.updated,
         )
+        after_commit(session, RENDER_GUIDE)  # the guide's PDF prints the toolbox
     session.flush()
     return report

@@ -25,6 +25,7 @@ from .consultation import (
     RegistrationStatus,
 )
 from .demarches import AuditEntry, Demarche, StageTransition
+from .guide import GuideDocument
 from .mailings import (
     Audience,
     DecisionOutcome,
@@ -43,6 +44,7 @@ from .syntheses import Synthesis, SynthesisStatus
 from .training import TrainingSession, training_attendees
 
 __all__ = [
+    "GuideDocument",
     "Synthesis",
     "TrainingSession",
     "training_attendees",
