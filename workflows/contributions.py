@@ -97,6 +97,12 @@ def not_open_message(demarche: Demarche) -> Msg:
     )
 
 
+def may_record_collected(user: User, demarche: Demarche) -> bool:
+    """Whether ``user`` may record now what other channels collected, by hand or by an import
+    (what ``contribute`` lets through for a channel other than online, and an import)."""
+    return may_act_on(user, demarche) and demarche.stage in RECORDING_STAGES
+
+
 def contribute(
     session: Session,
     demarche: Demarche,

@@ -15,12 +15,18 @@ from .access import may_act_on
 from .contributions import to_text
 from .errors import Conflict, InvalidFields, PermissionDenied
 from .i18n import N_, Msg
-from .models import DecisionOutcome, Item, ItemDecision, User
+from .models import DecisionOutcome, Demarche, Item, ItemDecision, User
 from .stages import Stage
 
 MAX_JUSTIFICATION = 10_000
 #: Decisions are written once the consultation is closed, until the feedback goes out.
 DECISION_STAGES = frozenset({Stage.SYNTHESIS})
+
+
+def may_decide(user: User, demarche: Demarche) -> bool:
+    """Whether ``user`` may write the decisions on ``demarche``'s items now (what ``decide``
+    lets through)."""
+    return may_act_on(user, demarche) and demarche.stage in DECISION_STAGES
 
 
 def decide(

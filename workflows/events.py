@@ -116,6 +116,12 @@ def event_values(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def may_organise_events(user: User, demarche: Demarche) -> bool:
+    """Whether ``user`` may organise an event of ``demarche`` now (what ``create_event``
+    lets through)."""
+    return may_act_on(user, demarche) and demarche.stage in EVENT_STAGES
+
+
 def create_event(
     session: Session, actor: User, demarche: Demarche, fields: dict[str, Any], *, as_of: datetime
 ) -> Event:

@@ -29,6 +29,12 @@ ITEM_STAGES = frozenset(
 MAX_ITEM_TEXT = 20_000
 
 
+def may_prepare_items(user: User, demarche: Demarche) -> bool:
+    """Whether ``user`` may add, change or delete ``demarche``'s items now (what
+    ``_check_rights`` lets through)."""
+    return may_act_on(user, demarche) and demarche.stage in ITEM_STAGES
+
+
 def _check_rights(actor: User, demarche: Demarche) -> None:
     if not may_act_on(actor, demarche):
         raise PermissionDenied(N_("only the mission or the démarche's department prepares items"))

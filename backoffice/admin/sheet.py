@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 
 from workflows import charter, decisions, timeline
 from workflows import demarches as domain
-from workflows.access import may_act_on
 from workflows.clock import utcnow
-from workflows.contributions import RECORDING_STAGES
+from workflows.contributions import RECORDING_STAGES, may_record_collected
 from workflows.errors import DomainError, InvalidFields
-from workflows.events import EVENT_STAGES
-from workflows.items import ITEM_STAGES, item_counts
+from workflows.events import EVENT_STAGES, may_organise_events
+from workflows.items import ITEM_STAGES, item_counts, may_prepare_items
 from workflows.methods import planning
 from workflows.models import (
     AuditEntry,
@@ -27,7 +26,6 @@ from workflows.models import (
     Demarche,
     Mailing,
 )
-from workflows.roles import RoleName
 from workflows.stages import PUBLIC_STAGES, SAISINE_STAGES, Stage, reached
 from workflows.transitions import last_return, move_options
 
@@ -98,7 +96,6 @@ class Blocks:
 def blocks_of(model: Demarche, counts: dict[Any, int], mailings: list) -> Blocks:
     stage = model.stage
     contributions = sum(counts.values())
-    may_prepare = may_act_on(current_user, model)
     return Blocks(
         demarche=stage not in SAISINE_STAGES
         or bool(model.consultation_opens or model.consultation_closes or model.presentation),
@@ -106,7 +103,7 @@ def blocks_of(model: Demarche, counts: dict[Any, int], mailings: list) -> Blocks
         item_hint=stage in ITEM_STAGES and not model.items,
         events=stage in EVENT_STAGES or bool(model.events),
         contributions=stage in RECORDING_STAGES or contributions > 0,
-        imports=stage in RECORDING_STAGES and may_prepare,
+        imports=may_record_collected(current_user, model),
         export=contributions > 0,
         public_page=stage in PUBLIC_STAGES,
         decisions=bool(model.items)
@@ -120,7 +117,6 @@ def sheet_context(model: Demarche, refusal: Refusal | None = None) -> dict[str, 
     """What ``admin/demarche/details.html`` needs."""
     session = db.session()
     as_of = utcnow()
-    may_move = current_user.is_mission or current_user.has_any_role(RoleName.DEPARTMENT)
     counts = dict(
         session.execute(
             select(Contribution.status, func.count())
@@ -138,25 +134,23 @@ def sheet_context(model: Demarche, refusal: Refusal | None = None) -> dict[str, 
         if current_user.is_mission
         else []
     )
-    may_prepare = may_act_on(current_user, model)
     return {
         "model": model,
         "blocks": blocks_of(model, counts, mailings),
         "returned": last_return(model),
         "contribution_counts": counts,
         "item_counts": item_counts(session, model),
-        "may_prepare": may_prepare,
-        "may_add_items": model.stage in ITEM_STAGES and may_prepare,
-        "may_add_events": model.stage in EVENT_STAGES and may_prepare,
-        "may_decide": model.stage in decisions.DECISION_STAGES and may_prepare,
+        "may_add_items": may_prepare_items(current_user, model),
+        "may_add_events": may_organise_events(current_user, model),
+        "may_decide": decisions.may_decide(current_user, model),
         "outcomes": list(DecisionOutcome),
         "mailings": mailings,
-        "options": move_options(session, model, current_user, as_of) if may_move else [],
+        "options": move_options(session, model, current_user, as_of),
         "timeline": _timeline(model),
         "record": charter.record_of(session, model),
         "submissions": charter.submissions_of(session, model),
         "answers": charter.questions_record(session, model),
-        "editable": bool(domain.editable_fields(current_user, model)) and may_move,
+        "editable": bool(domain.editable_fields(current_user, model)),
         "refusal": refusal,
         "methods": {
             "planned": planning.planned(session, model),

@@ -11,7 +11,7 @@ from marshmallow import fields
 from workflows import methods
 from workflows.clock import utcnow
 from workflows.methods import fields as method_fields
-from workflows.methods.catalogue import MAX_QUERY, Filters
+from workflows.methods.catalogue import MAX_QUERY, WHOLE_NUMBERS, Filters
 
 from ..extensions import db
 from .auth import api_user
@@ -28,7 +28,8 @@ LEVELS = list(method_fields.LEVELS)
 FORMATS = list(method_fields.FORMATS)
 RECRUITMENTS = list(method_fields.RECRUITMENTS)
 
-# This module's own messages (translated like errors.MARSHMALLOW_MESSAGES).
+# This module's own messages (translated like errors.MARSHMALLOW_MESSAGES); those of the
+# whole-number filters are written from the domain's bounds by ``_whole_number``.
 MESSAGES = (
     lazy_gettext("a number of participants between 1 and 10000000 expected"),
     lazy_gettext("an amount in euros between 0 and 100000000 expected"),
@@ -36,9 +37,23 @@ MESSAGES = (
     lazy_gettext("at most 200 characters expected"),
 )
 
+#: The whole-number filters (their bounds: the domain's ``WHOLE_NUMBERS``): what the number
+#: is, as its message says, and its description.
+WHOLE_NUMBER_TEXTS = {
+    "size": ("a number of participants", "Participants expected: within the method's group size"),
+    "max_cost": ("an amount in euros", "Euros: the method's lowest cost is not above it"),
+    "duration": ("a number of days", "Days: the method takes no longer"),
+}
 
-def _range(low: int, high: int, message: str) -> ma.validate.Range:
-    return ma.validate.Range(min=low, max=high, error=message)
+
+def _whole_number(name: str) -> fields.Integer:
+    bounds = WHOLE_NUMBERS[name]
+    what, description = WHOLE_NUMBER_TEXTS[name]
+    message = f"{what} between {bounds.low} and {bounds.high} expected"
+    return fields.Integer(
+        validate=ma.validate.Range(min=bounds.low, max=bounds.high, error=message),
+        metadata={"description": description},
+    )
 
 
 class MethodQuery(StrictSchema):
@@ -50,28 +65,9 @@ class MethodQuery(StrictSchema):
         validate=one_of(FORMATS),
         metadata={"enum": FORMATS, "description": "A hybrid method matches either format"},
     )
-    size = fields.Integer(
-        validate=_range(
-            1,
-            method_fields.MAX_SIZE,
-            "a number of participants between 1 and 10000000 expected",
-        ),
-        metadata={"description": "Participants expected: within the method's group size"},
-    )
-    max_cost = fields.Integer(
-        validate=_range(
-            0, method_fields.MAX_COST, "an amount in euros between 0 and 100000000 expected"
-        ),
-        metadata={"description": "Euros: the method's lowest cost is not above it"},
-    )
-    duration = fields.Integer(
-        validate=_range(
-            1,
-            method_fields.MAX_DURATION_DAYS,
-            "a number of days between 1 and 3650 expected",
-        ),
-        metadata={"description": "Days: the method takes no longer"},
-    )
+    size = _whole_number("size")
+    max_cost = _whole_number("max_cost")
+    duration = _whole_number("duration")
     q = fields.String(
         validate=ma.validate.Length(max=MAX_QUERY, error="at most 200 characters expected"),
         metadata={"description": "Words, all found in its texts (case and accents ignored)"},

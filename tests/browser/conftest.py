@@ -171,9 +171,11 @@ def assert_contrasted(page, *, keyboard: bool = True) -> None:
     assert not faint, f"{page.url}: focused text below {TEXT_CONTRAST}:1: {faint[:10]}"
 
 
-def log_in(page, email: str, password: str) -> None:
-    """Sign in from the sign-in page, each page it shows checked by axe-core."""
-    page.goto("/login")
+def log_in(page, email: str, password: str, *, start: str = "/login") -> None:
+    """Sign in from the sign-in page, each page it shows checked by axe-core. ``start`` may be
+    a page that sends a signed-out visitor to the sign-in page (and back to it after)."""
+    page.goto(start)
+    assert page.locator("h1").inner_text() == "Connexion"
     assert_accessible(page)
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from backoffice import demo
 from backoffice.extensions import db
 from tests import factories
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from workflows.models import Demarche, User
 from workflows.stages import Stage
 
@@ -29,16 +29,6 @@ EVERY = ("/admin/demarche/details/",)
 MOST_PAGES = 150
 # What only the administrators see besides what the mission sees.
 PEOPLE = ("/admin/user/", "/admin/elected/", "/admin/department/", "/admin/role/")
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    assert_accessible(page)
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
-    assert_accessible(page)
 
 
 def kind_of(url: str) -> str | None:
@@ -89,7 +79,7 @@ def test_the_mission_goes_through_every_back_office_page(page, live_server, demo
     d = db.session.scalar(select(Demarche).where(Demarche.stage == Stage.CONSULTATION))
     factories.mailing(mission, d)  # the demo sends none before the feedback
     db.session.commit()
-    log_in(page, "mission@demo.cd31.fr")
+    log_in(page, "mission@demo.cd31.fr", demo.PASSWORD)
     kinds = journey(page, live_server)
     for expected in (
         "/admin/",
@@ -118,14 +108,14 @@ def test_the_mission_goes_through_every_back_office_page(page, live_server, demo
 
 
 def test_an_administrator_goes_through_the_people_pages(page, live_server, demo_data):
-    log_in(page, "admin@demo.cd31.fr")
+    log_in(page, "admin@demo.cd31.fr", demo.PASSWORD)
     kinds = journey(page, live_server, within=PEOPLE)
     for expected in PEOPLE:
         assert expected in kinds, (expected, kinds)
 
 
 def test_a_department_agent_goes_through_every_back_office_page(page, live_server, demo_data):
-    log_in(page, "routes@demo.cd31.fr")
+    log_in(page, "routes@demo.cd31.fr", demo.PASSWORD)
     kinds = journey(page, live_server)
     for expected in ("/admin/", "/admin/demarche/", "/admin/demarche/details/?id"):
         assert expected in kinds, (expected, kinds)
@@ -133,6 +123,6 @@ def test_a_department_agent_goes_through_every_back_office_page(page, live_serve
 
 
 def test_an_elected_official_goes_through_every_back_office_page(page, live_server, demo_data):
-    log_in(page, "elue@demo.cd31.fr")
+    log_in(page, "elue@demo.cd31.fr", demo.PASSWORD)
     kinds = journey(page, live_server)
     assert "/admin/demarche/details/?id" in kinds, kinds

@@ -172,13 +172,7 @@ def test_security_pages_speak_french_in_the_site_layout(page, citizen):
         expect(page.get_by_label("Adresse électronique")).to_be_visible()
         fits(page)
 
-    page.goto("/login")
-    assert_accessible(page)
-    page.get_by_label("Adresse électronique").fill(citizen.email)
-    page.get_by_label("Mot de passe", exact=True).fill("pas le bon mot de passe")
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
+    log_in(page, citizen.email, "pas le bon mot de passe")
     expect(page.get_by_role("alert").first).to_contain_text(
         "Adresse électronique ou mot de passe incorrect."
     )
-    assert_accessible(page)

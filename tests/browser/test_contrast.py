@@ -12,21 +12,11 @@ from sqlalchemy import select
 from backoffice import demo
 from backoffice.extensions import db
 from tests import factories
-from tests.browser.conftest import assert_accessible, assert_contrasted
+from tests.browser.conftest import assert_accessible, assert_contrasted, log_in
 from workflows.models import Demarche, Mailing, User
 from workflows.stages import PUBLIC_STAGES, Stage
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    assert_accessible(page)
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
-    assert_accessible(page)
 
 
 def check(page, urls: list[str]) -> None:
@@ -50,7 +40,7 @@ def test_public_pages_are_contrasted(page, demo_data):
     urls += [f"/demarches/{d.slug}" for d in public]
     urls += [f"/demarches/{d.slug}/elements/{d.items[0].id}" for d in public if d.items]
     check(page, urls)
-    log_in(page, "citoyenne@demo.cd31.fr")
+    log_in(page, "citoyenne@demo.cd31.fr", demo.PASSWORD)
     check(page, ["/espace/", "/espace/bienvenue", "/"])
 
 
@@ -59,7 +49,7 @@ def test_back_office_pages_are_contrasted(page, demo_data):
     stages = by_stage()
     factories.mailing(mission, stages[Stage.CONSULTATION])
     db.session.commit()
-    log_in(page, mission.email)
+    log_in(page, mission.email, demo.PASSWORD)
     sheets = [f"/admin/demarche/details/?id={d.id}" for d in stages.values() if d.stage != "draft"]
     mailing = db.session.scalar(select(Mailing.id))
     check(
@@ -86,8 +76,10 @@ def test_back_office_pages_are_contrasted(page, demo_data):
     assert page.locator(".dropdown-menu.show a").count() > 1
     assert_contrasted(page, keyboard=False)
     page.context.clear_cookies()
-    log_in(page, "routes@demo.cd31.fr")  # its draft: the submission is disabled until complete
+    # Its draft: the submission is disabled until complete.
+    log_in(page, "routes@demo.cd31.fr", demo.PASSWORD)
     check(page, [f"/admin/demarche/details/?id={stages[Stage.DRAFT].id}"])
     page.context.clear_cookies()
-    log_in(page, "social@demo.cd31.fr")  # its returned saisine, its decisions to write
+    # Its returned saisine, its decisions to write.
+    log_in(page, "social@demo.cd31.fr", demo.PASSWORD)
     check(page, [f"/admin/demarche/details/?id={stages[s].id}" for s in ("returned", "synthesis")])

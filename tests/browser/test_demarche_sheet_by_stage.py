@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_mission_moves_a_demarche import log_in
+from tests.browser.conftest import assert_accessible, log_in
+from tests.support import PASSWORD
 from workflows.clock import utcnow
 from workflows.transitions import transition
 
@@ -33,7 +33,7 @@ def test_the_sheet_at_each_stage_is_accessible_and_shows_what_fits(page, people,
     consultation = make_demarche("consultation", title="Une consultation ouverte")
     closed = make_demarche("closed", title="Une démarche close")
     db.session.commit()
-    log_in(page, people.agent)
+    log_in(page, people.agent.email, PASSWORD)
 
     page.goto(f"/admin/demarche/details/?id={draft.id}")
     assert_accessible(page)
@@ -68,7 +68,7 @@ def test_the_sheet_at_each_stage_is_accessible_and_shows_what_fits(page, people,
 def test_a_refused_decision_is_brought_into_view_with_its_message(page, people, make_demarche):
     d = make_demarche("synthesis", title="Une synthèse à décider")
     item = d.items[0]
-    log_in(page, people.agent)
+    log_in(page, people.agent.email, PASSWORD)
     page.goto(f"/admin/demarche/details/?id={d.id}")
     assert_accessible(page)
     card = page.locator(f"#decision-{item.id}")

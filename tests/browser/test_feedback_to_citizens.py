@@ -9,10 +9,9 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.outgoing import mailer
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_mission_moves_a_demarche import log_in
+from tests.browser.conftest import assert_accessible, log_in
 from tests.seed import seed_contributors
-from tests.support import publish_synthesis
+from tests.support import PASSWORD, publish_synthesis
 from workflows import mailings
 from workflows.clock import utcnow
 from workflows.models import Mailing
@@ -27,7 +26,7 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     transition(db.session, d.id, "synthesis", actor=people.mission, as_of=utcnow(), comment="Fin")
     publish_synthesis(d, people.mission)
 
-    log_in(page, people.agent)
+    log_in(page, people.agent.email, PASSWORD)
     page.goto(f"/admin/demarche/details/?id={d.id}")
     assert_accessible(page)
     card = page.locator(f"#decision-{d.items[0].id}")
@@ -39,7 +38,7 @@ def test_decisions_then_the_feedback_mailing(app, page, people, make_demarche, s
     assert_accessible(page)
     page.context.clear_cookies()
 
-    log_in(page, people.mission)
+    log_in(page, people.mission.email, PASSWORD)
     page.goto(f"/admin/demarche/details/?id={d.id}")
     assert_accessible(page)
     start = page.get_by_role("button", name="Lancer le retour aux citoyens")

@@ -7,28 +7,18 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible
-from tests.conftest import PASSWORD
+from tests.browser.conftest import assert_accessible, log_in
+from tests.support import PASSWORD
 from workflows.models import Demarche, Item, StageTransition
 from workflows.stages import Stage
 
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, user):
-    page.goto("/admin/")
-    assert page.locator("h1").inner_text() == "Connexion"
-    assert_accessible(page)
-    page.get_by_label("Adresse électronique").fill(user.email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_url("**/admin/")
-    assert_accessible(page)
-
-
 def test_the_mission_accepts_a_saisine(page, people, make_demarche):
     d = make_demarche("submitted", title="Piste cyclable de la RD 820")
-    log_in(page, people.mission)
+    log_in(page, people.mission.email, PASSWORD, start="/admin/")  # signed out, asked to sign in
+    page.wait_for_url("**/admin/")
     assert "Bonjour Marc Mission" in page.locator("h1").inner_text()
 
     page.get_by_role("link", name="Piste cyclable de la RD 820").first.click()
@@ -62,7 +52,7 @@ def test_the_mission_accepts_a_saisine(page, people, make_demarche):
 
 def test_a_reason_is_required_to_return_a_saisine(page, people, make_demarche):
     make_demarche("submitted", title="Saisine incomplète")
-    log_in(page, people.mission)
+    log_in(page, people.mission.email, PASSWORD)
     page.get_by_role("link", name="Saisine incomplète").first.click()
     page.wait_for_load_state()
     assert_accessible(page)
@@ -80,7 +70,7 @@ def test_an_item_added_from_the_sheet_stays_on_its_demarche(page, people, make_d
     make_demarche("launch", title="Aaa — une autre démarche")
     d = make_demarche("launch", title="Zzz — la démarche de la fiche")
     db.session.commit()
-    log_in(page, people.agent)
+    log_in(page, people.agent.email, PASSWORD)
     page.goto(f"/admin/demarche/details/?id={d.id}")
     assert_accessible(page)
     page.get_by_role("link", name="Ajouter un élément").click()

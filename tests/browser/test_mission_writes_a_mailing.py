@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.outgoing import mailer
-from tests.browser.conftest import assert_accessible
-from tests.browser.test_mission_moves_a_demarche import log_in
+from tests.browser.conftest import assert_accessible, log_in
 from tests.seed import address, seed_contributors
+from tests.support import PASSWORD
 from workflows import mailings
 from workflows.clock import utcnow
 from workflows.models import Mailing, MailingKind, MailingStatus
@@ -24,7 +24,7 @@ def test_the_mission_writes_previews_and_sends_a_mailing(app, page, people, make
     d = make_demarche("consultation", title="Collèges du Comminges")
     seed_contributors(db.session, d, 3, as_of=utcnow(), news=True)
     db.session.commit()
-    log_in(page, people.mission)
+    log_in(page, people.mission.email, PASSWORD)
 
     page.goto(f"/admin/mailing/new/?demarche_id={d.id}")
     preview = page.locator("#mailing-preview")

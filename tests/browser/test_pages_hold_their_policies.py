@@ -10,21 +10,11 @@ from sqlalchemy import select
 
 from backoffice import demo
 from backoffice.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from workflows.models import Demarche, Item
 from workflows.stages import PUBLIC_STAGES
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, email):
-    page.goto("/login")
-    assert_accessible(page)
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    page.wait_for_load_state()
-    assert_accessible(page)
 
 
 def test_public_pages(page, demo_data):
@@ -40,7 +30,7 @@ def test_public_pages(page, demo_data):
 
 
 def test_confirmations_and_menus_work_without_inline_scripts(page, demo_data):
-    log_in(page, "mission@demo.cd31.fr")
+    log_in(page, "mission@demo.cd31.fr", demo.PASSWORD)
     items = db.session.scalar(select(db.func.count(Item.id)))
     page.goto("/admin/item/")
     assert_accessible(page)

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from backoffice.extensions import db
 from tests import factories
-from tests.support import csrf_from, login
+from tests.support import login, post_form
 from workflows import questions
 from workflows.clock import utcnow
 from workflows.items import ITEM_STAGES
@@ -180,23 +180,25 @@ def _decision_form(soup: BeautifulSoup, item_id: int):
     return soup.find(id=f"decision-{item_id}").form
 
 
-def test_a_refused_decision_keeps_the_choice_and_shows_the_message_in_the_form(
-    client, people, make_demarche
-):
+def _decide(client, people, make_demarche, outcome: str, justification: str):
+    """The démarche's agent decides on the first item of a démarche at its synthesis, from the
+    sheet: that item, and the answer."""
     d = make_demarche("synthesis")
     item = d.items[0]
     login(client, people.agent)
-    page = client.get(f"/admin/demarche/details/?id={d.id}").text
-    response = client.post(
-        "/admin/demarche/decide/",
-        data={
-            "csrf_token": csrf_from(page),
-            "id": d.id,
-            "item_id": item.id,
-            "outcome": "partly_retained",
-            "justification": "   ",
-        },
+    response = post_form(
+        client,
+        f"/admin/demarche/details/?id={d.id}",
+        {"id": d.id, "item_id": item.id, "outcome": outcome, "justification": justification},
+        to="/admin/demarche/decide/",
     )
+    return item, response
+
+
+def test_a_refused_decision_keeps_the_choice_and_shows_the_message_in_the_form(
+    client, people, make_demarche
+):
+    item, response = _decide(client, people, make_demarche, "partly_retained", "   ")
     assert response.status_code == 422
     soup = BeautifulSoup(response.text, "html.parser")
     form = _decision_form(soup, item.id)
@@ -213,20 +215,7 @@ def test_a_refused_decision_keeps_the_choice_and_shows_the_message_in_the_form(
 def test_a_decision_with_an_unknown_outcome_is_told_beside_the_choices(
     client, people, make_demarche
 ):
-    d = make_demarche("synthesis")
-    item = d.items[0]
-    login(client, people.agent)
-    page = client.get(f"/admin/demarche/details/?id={d.id}").text
-    response = client.post(
-        "/admin/demarche/decide/",
-        data={
-            "csrf_token": csrf_from(page),
-            "id": d.id,
-            "item_id": item.id,
-            "outcome": "peut-être",
-            "justification": "Nous verrons.",
-        },
-    )
+    item, response = _decide(client, people, make_demarche, "peut-être", "Nous verrons.")
     assert response.status_code == 422
     form = _decision_form(BeautifulSoup(response.text, "html.parser"), item.id)
     assert form.find("textarea").get_text() == "Nous verrons."
@@ -235,20 +224,7 @@ def test_a_decision_with_an_unknown_outcome_is_told_beside_the_choices(
 
 
 def test_a_saved_decision_is_said_once(client, people, make_demarche):
-    d = make_demarche("synthesis")
-    item = d.items[0]
-    login(client, people.agent)
-    page = client.get(f"/admin/demarche/details/?id={d.id}").text
-    response = client.post(
-        "/admin/demarche/decide/",
-        data={
-            "csrf_token": csrf_from(page),
-            "id": d.id,
-            "item_id": item.id,
-            "outcome": "retained",
-            "justification": "Le tracé nord est retenu.",
-        },
-    )
+    item, response = _decide(client, people, make_demarche, "retained", "Le tracé nord est retenu.")
     assert flashes(follow(client, response)) == [f"Décision sur « {item.title} » enregistrée."]
 
 
@@ -257,16 +233,11 @@ def test_a_refused_move_keeps_its_comment_and_says_why_inside_its_form(
 ):
     d = make_demarche("consultation")
     login(client, people.mission)
-    page = client.get(f"/admin/demarche/details/?id={d.id}").text
-    response = client.post(
-        "/admin/demarche/move/",
-        data={
-            "csrf_token": csrf_from(page),
-            "id": d.id,
-            "from": "consultation",
-            "to": "synthesis",
-            "comment": "  ",
-        },
+    response = post_form(
+        client,
+        f"/admin/demarche/details/?id={d.id}",
+        {"id": d.id, "from": "consultation", "to": "synthesis", "comment": "  "},
+        to="/admin/demarche/move/",
     )
     assert response.status_code == 409
     soup = BeautifulSoup(response.text, "html.parser")
@@ -284,12 +255,10 @@ def test_a_refused_address_at_an_event_keeps_what_was_typed(client, people, make
     event = factories.event(d, people.mission)
     db.session.commit()
     login(client, people.mission)
-    url = f"/admin/event/details/?id={event.id}"
-    page = client.get(url).text
-    response = client.post(
-        "/admin/event/collected/",
-        data={
-            "csrf_token": csrf_from(page),
+    response = post_form(
+        client,
+        f"/admin/event/details/?id={event.id}",
+        {
             "id": event.id,
             "item_id": d.items[0].id,
             "kind": "proposal",
@@ -298,6 +267,7 @@ def test_a_refused_address_at_an_event_keeps_what_was_typed(client, people, make
             "author_name": "Claire",
             "commune": "Muret",
         },
+        to="/admin/event/collected/",
     )
     assert response.status_code == 422
     soup = BeautifulSoup(response.text, "html.parser")
@@ -325,22 +295,15 @@ SAISINE = {
 def test_creating_and_changing_a_demarche_says_so_once(client, people):
     # The mission's generic form (agents write theirs in the guided form).
     login(client, people.mission)
-    page = client.get("/admin/demarche/new/").text
     saisine = {**SAISINE, "department": str(people.agent.department_id)}
-    created = client.post("/admin/demarche/new/", data={"csrf_token": csrf_from(page), **saisine})
+    created = post_form(client, "/admin/demarche/new/", saisine)
     assert flashes(follow(client, created)) == [
         "Brouillon enregistré. Déposez la saisine auprès de la mission quand elle est complète."
     ]
     edit_url = urlsplit(created.location)._replace(path="/admin/demarche/edit/").geturl()
-    page = client.get(edit_url).text
-    changed = client.post(
-        edit_url, data={"csrf_token": csrf_from(page), **saisine, "public": "Tout le monde"}
-    )
+    changed = post_form(client, edit_url, {**saisine, "public": "Tout le monde"})
     assert flashes(follow(client, changed)) == ["La démarche est enregistrée."]
-    page = client.get(edit_url).text
-    same = client.post(
-        edit_url, data={"csrf_token": csrf_from(page), **saisine, "public": "Tout le monde"}
-    )
+    same = post_form(client, edit_url, {**saisine, "public": "Tout le monde"})
     assert flashes(follow(client, same)) == ["Aucune modification."]
 
 
@@ -348,18 +311,13 @@ def test_adding_changing_and_deleting_an_item_says_so_once(client, people, make_
     d = make_demarche("launch")
     login(client, people.agent)
     url = f"/admin/item/new/?demarche_id={d.id}"
-    page = client.get(url).text
-    created = client.post(url, data={"csrf_token": csrf_from(page), "title": "Option nord"})
+    created = post_form(client, url, {"title": "Option nord"})
     assert flashes(follow(client, created)) == ["L’élément est ajouté à la consultation."]
     item = next(i for i in d.items if i.title == "Option nord")
     edit = f"/admin/item/edit/?id={item.id}"
-    page = client.get(edit).text
-    saved = client.post(edit, data={"csrf_token": csrf_from(page), "title": "Option du nord"})
+    saved = post_form(client, edit, {"title": "Option du nord"})
     assert flashes(follow(client, saved)) == ["L’élément est enregistré."]
-    page = client.get("/admin/item/").text
-    deleted = client.post(
-        "/admin/item/delete/", data={"csrf_token": csrf_from(page), "id": item.id}
-    )
+    deleted = post_form(client, "/admin/item/", {"id": item.id}, to="/admin/item/delete/")
     assert flashes(follow(client, deleted)) == ["L’élément est supprimé."]
 
 
@@ -367,8 +325,7 @@ def test_a_refused_item_is_told_beside_its_field_once(client, people, make_demar
     d = make_demarche("launch")
     login(client, people.agent)
     url = f"/admin/item/new/?demarche_id={d.id}"
-    page = client.get(url).text
-    response = client.post(url, data={"csrf_token": csrf_from(page), "title": "x" * 400})
+    response = post_form(client, url, {"title": "x" * 400})
     assert response.status_code == 200
     assert flashes(response.text) == [
         "Rien n’est enregistré : corrigez les champs signalés ci-dessous."
@@ -382,17 +339,9 @@ def test_a_refused_item_is_told_beside_its_field_once(client, people, make_demar
 
 def test_a_department_is_created_and_renamed_with_one_message_each(client, people):
     login(client, people.admin)
-    page = client.get("/admin/department/new/").text
-    created = client.post(
-        "/admin/department/new/",
-        data={"csrf_token": csrf_from(page), "name": "Direction des sports"},
-    )
+    created = post_form(client, "/admin/department/new/", {"name": "Direction des sports"})
     assert flashes(follow(client, created)) == ["Le service est créé."]
-    page = client.get("/admin/department/new/").text
-    twice = client.post(
-        "/admin/department/new/",
-        data={"csrf_token": csrf_from(page), "name": "Direction des sports"},
-    )
+    twice = post_form(client, "/admin/department/new/", {"name": "Direction des sports"})
     # Flask-Admin's check of the unique name: under the field, one line above, in French.
     assert flashes(twice.text) == [
         "Rien n’est enregistré : corrigez les champs signalés ci-dessous."
@@ -407,10 +356,11 @@ def test_a_department_is_created_and_renamed_with_one_message_each(client, peopl
 def test_a_move_is_said_once(client, people, make_demarche):
     d = make_demarche("submitted")
     login(client, people.mission)
-    page = client.get(f"/admin/demarche/details/?id={d.id}").text
-    response = client.post(
-        "/admin/demarche/move/",
-        data={"csrf_token": csrf_from(page), "id": d.id, "from": "submitted", "to": "launch"},
+    response = post_form(
+        client,
+        f"/admin/demarche/details/?id={d.id}",
+        {"id": d.id, "from": "submitted", "to": "launch"},
+        to="/admin/demarche/move/",
     )
     assert flashes(follow(client, response)) == [
         "La démarche est maintenant à l’étape « Lancement »."

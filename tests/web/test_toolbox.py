@@ -13,6 +13,7 @@ from backoffice.extensions import db
 from tests.support import csrf_from, login
 from workflows import methods
 from workflows.clock import utcnow
+from workflows.methods.catalogue import WHOLE_NUMBERS
 from workflows.models import AuditEntry, Method, PlannedMethod
 
 
@@ -228,6 +229,14 @@ def test_the_api_lists_with_the_same_filters(api, catalogue, people):
     assert bad.status_code == 422
     assert bad.json["errors"]["level"] == ["valeur inconnue"]
     assert "nombre de participants" in bad.json["errors"]["size"][0]
+
+
+def test_each_whole_number_filter_of_the_api_says_its_bounds_in_french(api, people):
+    for name, bounds in WHOLE_NUMBERS.items():
+        bad = api(people.agent, "get", f"/api/v1/methods?{name}={bounds.high + 1}")
+        assert bad.status_code == 422
+        [message] = bad.json["errors"][name]
+        assert f" entre {bounds.low} et {bounds.high} attendu" in message, message
 
 
 def test_the_api_reads_one_method_retired_or_not(api, catalogue, people):

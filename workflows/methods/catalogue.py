@@ -56,26 +56,44 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _int_arg(
-    raw: Any, name: str, errors: dict[str, Msg], *, low: int, high: int, label: Msg
-) -> int | None:
+@dataclass(frozen=True)
+class WholeNumber:
+    """A filter that is a whole number from ``low`` to ``high``; ``label`` names it in a
+    message."""
+
+    low: int
+    high: int
+    label: Msg
+
+
+#: The filters that are whole numbers, bounded as a method's values are (``fields``); the API
+#: documents and checks the same bounds.
+WHOLE_NUMBERS = {
+    "size": WholeNumber(1, MAX_SIZE, N_("participants")),
+    "max_cost": WholeNumber(0, MAX_COST, N_("budget")),
+    "duration": WholeNumber(1, MAX_DURATION_DAYS, N_("duration")),
+}
+
+
+def _whole_number(raw: Any, name: str, errors: dict[str, Msg]) -> int | None:
+    number = WHOLE_NUMBERS[name]
     text = str(raw).strip() if raw is not None else ""
     if not text:
         return None
     try:
-        number = int(text.replace("\u202f", "").replace(" ", ""))
+        value = int(text.replace("\u202f", "").replace(" ", ""))
     except ValueError:
-        errors[name] = N_("“%(field)s” is not a whole number", field=label)
+        errors[name] = N_("“%(field)s” is not a whole number", field=number.label)
         return None
-    if not low <= number <= high:
+    if not number.low <= value <= number.high:
         errors[name] = N_(
             "“%(field)s” is a whole number between %(low)s and %(high)s",
-            field=label,
-            low=low,
-            high=high,
+            field=number.label,
+            low=number.low,
+            high=number.high,
         )
         return None
-    return number
+    return value
 
 
 def parse_filters(args: Any) -> tuple[Filters, dict[str, Msg]]:
@@ -90,30 +108,15 @@ def parse_filters(args: Any) -> tuple[Filters, dict[str, Msg]]:
     if method_format is not None and method_format not in FORMATS:
         errors["format"] = N_("unknown format “%(value)s”", value=method_format[:40])
         method_format = None
-    size = _int_arg(
-        args.get("size"), "size", errors, low=1, high=MAX_SIZE, label=N_("participants")
-    )
-    max_cost = _int_arg(
-        args.get("max_cost"), "max_cost", errors, low=0, high=MAX_COST, label=N_("budget")
-    )
-    duration = _int_arg(
-        args.get("duration"),
-        "duration",
-        errors,
-        low=1,
-        high=MAX_DURATION_DAYS,
-        label=N_("duration"),
-    )
+    numbers = {name: _whole_number(args.get(name), name, errors) for name in WHOLE_NUMBERS}
     q = " ".join(str(args.get("q") or "").split())[:MAX_QUERY]
     include_retired = str(args.get("include_retired") or "").lower() in ("1", "true", "oui", "on")
     filters = Filters(
         level=level,
         format=method_format,
-        size=size,
-        max_cost=max_cost,
-        duration=duration,
         q=q,
         include_retired=include_retired,
+        **numbers,
     )
     return filters, errors
 
