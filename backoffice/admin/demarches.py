@@ -36,10 +36,10 @@ from workflows.access import (
     parse_id,
     visible_clause,
 )
-from workflows.clock import local_date, utcnow
+from workflows.clock import utcnow
 from workflows.errors import DomainError
 from workflows.i18n import Msg
-from workflows.methods import planning, suggestions
+from workflows.methods import planning
 from workflows.models import (
     ContributionImport,
     Demarche,
@@ -55,6 +55,7 @@ from ..extensions import db
 from ..i18n import tr
 from .base import ProtectedModelView
 from .perform import flash_refusal, form_refusal, in_the_form, perform
+from .planning import methods_choice
 from .sheet import Refusal, sheet_context
 from .training import flash_nudge
 
@@ -392,18 +393,11 @@ class DemarcheView(ProtectedModelView):
             if request.method == "POST"
             else {m.slug for m in planning.planned(db.session(), model)}
         )
-        found = suggestions.suggestions_for(db.session(), model, local_date(utcnow()))
         page = self.render(
             "admin/demarche/methods.html",
             model=model,
-            fitting=[s for s in found if s.fits and s.method.slug != planning.RESTITUTION],
-            others=[s for s in found if not s.fits and s.method.slug != planning.RESTITUTION],
-            restitution=next(
-                (s.method for s in found if s.method.slug == planning.RESTITUTION), None
-            ),
-            chosen=chosen,
-            need=suggestions.need_of(model, local_date(utcnow())),
             errors=errors,
+            **methods_choice(model, chosen),
         )
         return (page, 422) if errors else page
 

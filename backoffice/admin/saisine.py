@@ -25,11 +25,11 @@ from sqlalchemy import select
 from workflows import charter, training
 from workflows import demarches as domain
 from workflows.access import acts_for_department, get_visible
-from workflows.clock import local_date, utcnow
+from workflows.clock import utcnow
 from workflows.errors import DomainError, InvalidFields, NotFound
 from workflows.guards import SAISINE_REQUIRED_FIELDS, saisine_missing
 from workflows.i18n import N_, Msg
-from workflows.methods import planning, suggestions
+from workflows.methods import planning
 from workflows.models import Demarche, Department, StageTransition
 from workflows.roles import MISSION_ROLES, RoleName
 from workflows.stages import PARTICIPATION_LABELS, ParticipationLevel, Stage
@@ -41,6 +41,7 @@ from ..i18n import tr
 from .base import ProtectedView
 from .charter import amount
 from .perform import perform
+from .planning import methods_choice
 from .training import guide_href
 
 #: The stages in which the saisine is written (and written again when returned).
@@ -423,15 +424,9 @@ class SaisineView(ProtectedView):
             chosen = set(typed.getlist("planned"))
         else:
             chosen = {m.slug for m in planning.planned(db.session(), d)}
-        found = suggestions.suggestions_for(db.session(), d, local_date(utcnow()))
         return {
-            "fitting": [s for s in found if s.fits and s.method.slug != planning.RESTITUTION],
-            "others": [s for s in found if not s.fits and s.method.slug != planning.RESTITUTION],
-            "chosen": chosen,
-            "restitution": next(
-                (s.method for s in found if s.method.slug == planning.RESTITUTION), None
-            ),
-            "need": suggestions.need_of(d, local_date(utcnow())),
+            **methods_choice(d, chosen),
+            "step3_url": self.get_url(".step", demarche_id=d.id, key="participation"),
         }
 
     def _render_review(self, d: Demarche, comment: str = "") -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound
 from ..i18n import N_, Msg
 from ..models import Method, MethodFormat
+from ..stages import ParticipationLevel
 from .fields import FORMATS, LEVELS, MAX_COST, MAX_DURATION_DAYS, MAX_SIZE
 
 #: The longest text search kept (a longer one is cut).
@@ -187,6 +188,17 @@ def group_size(method: Method) -> Msg:
     return N_(
         "%(low)s to %(high)s people", low=grouped(method.size_min), high=grouped(method.size_max)
     )
+
+
+def facts(method: Method) -> list[Msg]:
+    """What a list of methods shows of each: its levels, group, cost, preparation."""
+    levels = [ParticipationLevel(v).label for v in ParticipationLevel if v in (method.levels or [])]
+    return [
+        N_("%(levels)s", levels=levels),
+        group_size(method),
+        costs(method),
+        N_("%(weeks)s weeks of preparation", weeks=method.preparation_weeks),
+    ]
 
 
 def grouped(number: int) -> str:
