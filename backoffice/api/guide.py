@@ -17,7 +17,7 @@ from ..i18n import tr
 from ..outgoing import guide as outgoing
 from ..outgoing.links import url
 from .blueprints import api_blueprint
-from .schemas import MethodRef, OutSchema
+from .schemas import OutSchema
 
 blp = api_blueprint(
     "api_guide",
@@ -74,11 +74,18 @@ class StageOut(OutSchema):
     )
 
 
+class LadderMethod(OutSchema):
+    """A method on a rung of the ladder (retired ones are left out)."""
+
+    slug = fields.String()
+    name = fields.String()
+
+
 class RungOut(OutSchema):
     level = fields.String(metadata={"enum": LEVELS})
     label = fields.String()
     text = fields.String()
-    methods = fields.List(fields.Nested(MethodRef))
+    methods = fields.List(fields.Nested(LadderMethod))
 
 
 class FieldOut(OutSchema):

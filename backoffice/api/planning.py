@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import marshmallow as ma
+from flask_babel import lazy_gettext
 from marshmallow import fields
 
 from workflows.access import get_visible
 from workflows.clock import local_date, utcnow
+from workflows.demarches import MAX_PARTICIPANTS
 from workflows.methods import all_methods, planning, suggestions
+from workflows.methods.fields import MAX_COST
 from workflows.models import Method
 
 from ..extensions import db
@@ -27,6 +31,17 @@ blp = api_blueprint(
 )
 
 LEVELS = [level.value for level in suggestions.LADDER]
+MAX_WEEKS = 520  # ten years
+# This module's own messages (translated like errors.MARSHMALLOW_MESSAGES; the first two are
+# the toolbox filters' too).
+SIZE_MESSAGE = "a number of participants between 1 and 10000000 expected"
+BUDGET_MESSAGE = "an amount in euros between 0 and 100000000 expected"
+WEEKS_MESSAGE = "a number of weeks between 0 and 520 expected"
+MESSAGES = (lazy_gettext("a number of weeks between 0 and 520 expected"),)
+
+
+def _range(low: int, high: int, message: str) -> ma.validate.Range:
+    return ma.validate.Range(min=low, max=high, error=message)
 
 
 class SuggestionQuery(StrictSchema):
@@ -34,22 +49,25 @@ class SuggestionQuery(StrictSchema):
 
     level = fields.String(validate=one_of(LEVELS), metadata={"enum": LEVELS})
     size = fields.Integer(
-        metadata={"minimum": 1, "description": "Participants expected (else the saisine's)"}
+        validate=_range(1, MAX_PARTICIPANTS, SIZE_MESSAGE),
+        metadata={"description": "Participants expected (else the saisine's)"},
     )
-    budget = fields.Integer(metadata={"minimum": 0, "description": "Euros (else the saisine's)"})
+    budget = fields.Integer(
+        validate=_range(0, MAX_COST, BUDGET_MESSAGE),
+        metadata={"description": "Euros (else the saisine's)"},
+    )
     weeks = fields.Integer(
+        validate=_range(0, MAX_WEEKS, WEEKS_MESSAGE),
         metadata={
             "minimum": 0,
             "description": "Weeks left before the participation must be over (else counted "
             "from the saisine's `participation_ends_by`)",
-        }
+        },
     )
 
 
 class ReasonOut(OutSchema):
-    about = fields.String(
-        metadata={"enum": ["level", "deliberative", "size", "cost", "time", "public"]}
-    )
+    about = fields.String(metadata={"enum": list(suggestions.REASONS)})
     fits = fields.Boolean(metadata={"description": "false: a reason against the method"})
     text = fields.Function(lambda r: tr(r.text), metadata={"type": "string"})
 

@@ -11,6 +11,7 @@ from backoffice import demo
 from backoffice.extensions import db
 from tests.browser.conftest import assert_accessible, log_in
 from workflows.clock import utcnow
+from workflows.methods import load_catalogue
 from workflows.models import Demarche, StageTransition
 from workflows.stages import Stage
 
@@ -21,6 +22,7 @@ TITLE = "Aires de covoiturage du Lauragais"
 
 @pytest.fixture
 def demo_data(ctx):
+    load_catalogue(db.session, as_of=utcnow())
     demo.load(db.session, as_of=utcnow())
     db.session.commit()
 
@@ -68,16 +70,32 @@ def test_an_agent_writes_a_saisine_and_submits_it(page, demo_data):
     page.get_by_label("Concertation").check()
     page.get_by_label("Calendrier souhaité").fill("Ouverture en mars, décision en juin.")
     page.get_by_label("Budget (€)").fill("12 000")
+    page.get_by_label("Participants attendus").fill("300")
     page.get_by_label("Élu·e référent·e").select_option(label="Étienne Élu")
     go_on(page, "Méthodes")
 
-    # 4. Methods: proposed there once the catalogue exists.
-    expect(page.locator("main")).to_contain_text("vous seront proposées ici")
+    # 4. Methods: the toolbox's suggestions with their reasons; the agent ticks two.
+    expect(page.locator("#method-forum-ouvert-why")).to_contain_text("taille de groupe")
+    expect(page.locator("#method-conference-de-citoyens-why")).to_contain_text(
+        "trop cher pour le budget indiqué"
+    )
+    page.get_by_label("Consultation en ligne").check()
+    page.get_by_label("Forum ouvert").check()
+    # What fits less well is folded, with its reasons, and can still be chosen.
+    page.get_by_text("conviennent moins bien, et pourquoi").click()
+    expect(page.locator("#method-world-cafe-why")).to_contain_text("pas 300")
     go_on(page, "Relire et transmettre")
 
     # 5. Review and submit.
     main = page.locator("main")
-    for shown in (TITLE, "Revel", "Concertation", "Étienne Élu", "12 000,00"):
+    for shown in (
+        TITLE,
+        "Revel",
+        "Concertation",
+        "Étienne Élu",
+        "12 000,00",
+        "Forum ouvert → Consultation en ligne → Restitution publique",
+    ):
         expect(main).to_contain_text(shown)
     page.get_by_label("Un mot pour la mission (facultatif)").fill("Merci pour vos conseils.")
     page.get_by_role("button", name="Déposer la saisine").click()

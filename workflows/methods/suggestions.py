@@ -28,6 +28,8 @@ from ..stages import ParticipationLevel
 from .catalogue import all_methods, costs, fold, group_size, grouped
 
 LADDER = tuple(ParticipationLevel)
+#: What a reason weighs (``Reason.about``).
+REASONS = ("level", "deliberative", "size", "cost", "time", "tight", "public")
 #: From this rung up, the people work together: deliberative methods come first.
 DELIBERATIVE_FROM = ParticipationLevel.CONCERTATION
 #: A method is deliberative when every level it serves is at least this one.
