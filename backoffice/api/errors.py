@@ -44,6 +44,7 @@ MARSHMALLOW_MESSAGES = (
     lazy_gettext("Number too large."),
     lazy_gettext("Not a valid integer."),
     lazy_gettext("Not a valid boolean."),
+    lazy_gettext("Not a valid mapping type."),
     lazy_gettext("Not a valid email address."),
     lazy_gettext("Invalid value."),
     lazy_gettext("Special numeric values (nan or infinity) are not permitted."),

@@ -316,6 +316,9 @@ def test_bad_values_are_422_in_french_and_nothing_is_saved(closed_consultation, 
     assert refused({"labels": {"t-inconnu": "Un nom"}}) == {"labels": ["aucun thème t-inconnu"]}
     assert refused({"introduction": None}) == {"introduction": ["Ce champ ne peut pas être nul."]}
     assert refused({"conclusion": "…"}) == {"conclusion": ["Champ inconnu."]}
+    assert refused({"summaries": "Un résumé."}) == {
+        "summaries": ["Objet invalide : un objet JSON {clé: valeur} est attendu."]
+    }
     first = themes[0]["id"]
     assert refused({"theme": first, "into": first}, "/themes/merge") == {
         "themes": ["deux thèmes différents de cette version"]
