@@ -314,6 +314,9 @@ def test_bad_values_are_422_in_french_and_nothing_is_saved(closed_consultation, 
         "labels": ["un nom de 200 caractères au plus"]
     }
     assert refused({"labels": {"t-inconnu": "Un nom"}}) == {"labels": ["aucun thème t-inconnu"]}
+    # Each bad field with its messages, however deep the mapping (one message per kind).
+    too_long = {t["id"]: "x" * (versions.MAX_LABEL + 1) for t in themes[:2]}
+    assert refused({"labels": too_long}) == {"labels": ["200 caractères au plus"]}
     assert refused({"introduction": None}) == {"introduction": ["Ce champ ne peut pas être nul."]}
     assert refused({"conclusion": "…"}) == {"conclusion": ["Champ inconnu."]}
     assert refused({"summaries": "Un résumé."}) == {
