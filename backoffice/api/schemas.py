@@ -683,6 +683,14 @@ class SynthesisOut(OutSchema):
     built_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
     introduction = fields.String()
+    introduction_model = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "For the mission, while this version has no introduction and may "
+            "still change: the model introduction filled from it (French), to rewrite and "
+            "send as introduction; null otherwise"
+        },
+    )
     summaries = fields.Dict(keys=fields.String(), values=fields.String())
     figures = fields.Dict(
         metadata={

@@ -15,7 +15,7 @@ from workflows.errors import NotFound
 from workflows.i18n import N_
 from workflows.models import Demarche, Synthesis, SynthesisStatus, User
 from workflows.roles import STAFF_ROLES
-from workflows.syntheses import versions
+from workflows.syntheses import introduction, versions
 from workflows.syntheses.requests import request_rebuild
 
 from ..extensions import db
@@ -72,9 +72,21 @@ def _version(demarche_id: int, version: int) -> Synthesis:
     return synthesis
 
 
+def _view(synthesis: Synthesis) -> dict:
+    """What the API shows of a version; the mission also gets the model introduction while
+    there is none (what the sheet's form offers)."""
+    offered = (
+        api_user().is_mission
+        and synthesis.status in versions.EDITABLE
+        and not synthesis.introduction.strip()
+    )
+    model = introduction.drafted(synthesis) if offered else None
+    return {**versions.public_view(synthesis), "introduction_model": model}
+
+
 def _saved(synthesis: Synthesis) -> dict:
     db.session.commit()
-    return versions.public_view(synthesis)
+    return _view(synthesis)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -86,7 +98,7 @@ def _saved(synthesis: Synthesis) -> dict:
 def get_synthesis(demarche_id):
     """The version that matters: the published one; for staff, when none is, the draft the
     mission is editing, else the newest build (a build nobody asked for never hides them)."""
-    return versions.public_view(_current(demarche_id))
+    return _view(_current(demarche_id))
 
 
 @blp.route("/<int:demarche_id>/synthesis.pdf")
@@ -130,7 +142,7 @@ def list_versions(demarche_id):
 @blp.errors(404)
 def get_version(demarche_id, version):
     """One version, by its number."""
-    return versions.public_view(_version(demarche_id, version))
+    return _view(_version(demarche_id, version))
 
 
 @blp.route("/<int:demarche_id>/synthesis/<int:version>.pdf")
@@ -163,7 +175,7 @@ def patch_version(fields, demarche_id, version):
     synthesis = _version(demarche_id, version)
     if not fields:  # nothing to write: refused as writing would be, else unchanged
         versions.check_editable(api_user(), synthesis)
-        return versions.public_view(synthesis)
+        return _view(synthesis)
     versions.edit(
         db.session(),
         api_user(),

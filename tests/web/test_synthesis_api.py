@@ -94,6 +94,9 @@ def test_a_script_takes_a_demarche_from_its_synthesis_to_its_feedback_and_closin
     draft = api(mission, "get", f"{url}/synthesis").json
     assert (draft["version"], draft["status"], draft["introduction"]) == (1, "draft", "")
     assert draft["figures"]["contributions"] == 411
+    # The model introduction the sheet's form offers, filled from the version: the mission's.
+    assert d.title in draft["introduction_model"] and "411" in draft["introduction_model"]
+    assert api(agent, "get", f"{url}/synthesis").json["introduction_model"] is None
     theme = draft["themes"][0]["id"]
 
     written = api(
@@ -108,6 +111,7 @@ def test_a_script_takes_a_demarche_from_its_synthesis_to_its_feedback_and_closin
     )
     assert written.status_code == 200, written.json
     assert written.json["introduction"] == "Trois habitants ont parlé de la piste cyclable."
+    assert written.json["introduction_model"] is None
     assert written.json["summaries"] == {
         str(item_id): "Une piste séparée, reliée à la gare, ombragée."
     }
