@@ -4,7 +4,7 @@ merges themes, validates, publishes, and asks for a rebuild (a worker builds it)
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request
+from flask import abort, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
 from flask_security import current_user
@@ -70,6 +70,10 @@ class SynthesisView(ProtectedView):
             editable=synthesis is not None
             and current_user.is_mission
             and synthesis.status in versions.EDITABLE,
+            # A validated version older than the published one: why it has no Publish button.
+            publish_refusal=versions.publish_refusal(db.session(), synthesis)
+            if synthesis is not None
+            else None,
             is_mission=current_user.is_mission,
         )
 
@@ -140,15 +144,11 @@ class SynthesisView(ProtectedView):
         d = self._demarche(demarche_id)
         if not current_user.is_mission:
             abort(403)
-        request_rebuild(
-            db.session(), current_user, d, as_of=utcnow()
-        )  # audited; built after commit
-        db.session.commit()
-        flash(
+        perform(
+            lambda: request_rebuild(db.session(), current_user, d, as_of=utcnow()),
             gettext(
                 "A new version is being built by the workers: it appears in the list of "
                 "versions in a moment."
             ),
-            "success",
-        )
+        )  # audited; built after commit
         return self._back(d)

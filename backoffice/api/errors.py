@@ -44,6 +44,7 @@ MARSHMALLOW_MESSAGES = (
     lazy_gettext("Number too large."),
     lazy_gettext("Not a valid integer."),
     lazy_gettext("Not a valid boolean."),
+    lazy_gettext("Not a valid mapping type."),
     lazy_gettext("Not a valid email address."),
     lazy_gettext("Invalid value."),
     lazy_gettext("Special numeric values (nan or infinity) are not permitted."),
@@ -120,6 +121,23 @@ def _flatten_locations(errors: dict) -> dict:
         else:
             flat[location] = fields
     return flat
+
+
+def _leaves(errors: Any) -> list:
+    """The messages of one field's errors, however deep marshmallow nested them (a list's
+    entries by index, a mapping's keys and values), each once, in order."""
+    if isinstance(errors, dict):
+        found = [m for value in errors.values() for m in _leaves(value)]
+    elif isinstance(errors, list | tuple):
+        found = [m for value in errors for m in _leaves(value)]
+    else:
+        found = [errors]
+    return list(dict.fromkeys(found))
+
+
+def _per_field(errors: dict) -> dict:
+    """Each bad field with the list of its messages (the documented shape)."""
+    return {key: _leaves(value) for key, value in errors.items()}
 
 
 def _cap_unknown(errors: dict) -> tuple[dict, int]:
@@ -222,7 +240,7 @@ class Api(SmorestApi):
         errors = data.get("errors") or data.get("messages")
         message = data.get("message")
         if isinstance(errors, dict):
-            errors, unknown = _cap_unknown(_flatten_locations(errors))
+            errors, unknown = _cap_unknown(_per_field(_flatten_locations(errors)))
             errors = _translate(errors)
             if unknown > MAX_UNKNOWN_LISTED and message is None:
                 message = gettext(

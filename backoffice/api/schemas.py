@@ -30,6 +30,7 @@ from workflows.models import (
 )
 from workflows.participants import MAX_NAME
 from workflows.stages import ParticipationLevel, Stage
+from workflows.syntheses import versions
 from workflows.territory import WHOLE_DEPARTEMENT
 
 from ..params import MAX_PAGE
@@ -682,6 +683,14 @@ class SynthesisOut(OutSchema):
     built_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
     introduction = fields.String()
+    introduction_model = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "For the mission, while this version has no introduction and may "
+            "still change: the model introduction filled from it (French), to rewrite and "
+            "send as introduction; null otherwise"
+        },
+    )
     summaries = fields.Dict(keys=fields.String(), values=fields.String())
     figures = fields.Dict(
         metadata={
@@ -692,3 +701,66 @@ class SynthesisOut(OutSchema):
     themes = fields.List(fields.Nested(ThemeOut))
     duplicates = fields.List(fields.Nested(CopiesOut))
     inputs = fields.Dict(metadata={"description": "What it was built from, and how"})
+
+
+class SynthesisVersionOut(OutSchema):
+    version = fields.Integer()
+    status = fields.String(metadata={"enum": SYNTHESIS_STATUSES})
+    built_at = fields.DateTime()
+    edited_at = fields.DateTime(
+        allow_none=True, metadata={"description": "The mission's last change to its text"}
+    )
+    validated_at = fields.DateTime(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+
+
+class SynthesisVersionList(OutSchema):
+    items = fields.List(
+        fields.Nested(SynthesisVersionOut), metadata={"description": "Newest first"}
+    )
+    total = fields.Integer()
+    matters = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The version GET …/synthesis gives the caller: the published one; "
+            "for staff, else the draft the mission is editing, else the newest build"
+        },
+    )
+
+
+class SynthesisPatch(StrictSchema):
+    introduction = Text(versions.MAX_TEXT)
+    summaries = fields.Dict(
+        keys=fields.String(),
+        values=Text(versions.MAX_TEXT),
+        metadata={"description": "Item id → its summary (the items not named keep theirs)"},
+    )
+    labels = fields.Dict(
+        keys=fields.String(),
+        values=Text(versions.MAX_LABEL, blank=False),
+        metadata={"description": "Theme id → its name, on one line"},
+    )
+
+
+class ThemeMergeIn(StrictSchema):
+    theme = fields.String(
+        required=True,
+        validate=MaxLength(100),
+        metadata={"description": "The theme that joins the other one (it is no more)"},
+    )
+    into = fields.String(
+        required=True,
+        validate=MaxLength(100),
+        metadata={"description": "The theme that stays (same item, or both overall)"},
+    )
+
+
+class BuildRequestOut(OutSchema):
+    demarche_id = fields.Integer()
+    newest_version = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The newest version when asked (null: none yet); the new one is "
+            "numbered above it in GET …/synthesis/versions"
+        },
+    )

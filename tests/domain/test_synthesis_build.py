@@ -141,7 +141,7 @@ def test_entering_the_synthesis_stage_builds_a_first_version_once(make_demarche,
     assert len(count) == 1 and count[0].trigger == trigger
 
 
-def test_the_api_gives_the_latest_version_and_citizens_the_published_one(
+def test_the_api_gives_the_version_that_matters_and_citizens_the_published_one(
     make_demarche, people, citizen, api
 ):
     from workflows.syntheses import versions
@@ -180,10 +180,13 @@ def test_the_api_gives_the_latest_version_and_citizens_the_published_one(
     assert (
         public["status"] == "published" and public["themes"][0]["label"] == "Répartition des fonds"
     )
-    # A rebuild is a new draft; the published version stays until the next is published.
+    # A rebuild is a new draft; the published version stays until the next is published,
+    # and is what staff read too (the sheet's version that matters); the draft by number.
     build.build(db.session, d, actor=people.mission, as_of=utcnow())
-    assert api(people.mission, "get", url).json["version"] == 2
+    assert api(people.mission, "get", url).json["version"] == 1
     assert api(citizen, "get", url).json["version"] == 1
+    assert api(people.mission, "get", f"{url}/2").json["status"] == "draft"
+    assert api(citizen, "get", f"{url}/2").status_code == 404
 
 
 def test_the_mission_edits_merges_validates_and_publishes(grand_debat, people):

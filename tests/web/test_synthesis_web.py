@@ -133,3 +133,36 @@ def test_the_sheet_tells_its_method_in_french_and_shows_no_empty_heading(
     # Nothing was said: no item heading, no theme names, no empty pictures.
     assert f"{d.items[0].position}. {d.items[0].title}</h3>" not in sheet
     assert "Noms des thèmes" not in sheet and "<svg" not in sheet
+
+
+def test_an_older_validated_version_is_not_published_over_a_later_one(
+    client, make_demarche, people
+):
+    d, first = built(make_demarche, people)
+    mission, now = people.mission, utcnow()
+    versions.edit(db.session, mission, first, introduction="Première lecture.", as_of=now)
+    versions.validate(db.session, mission, first, as_of=now)
+    second = build.build(db.session, d, actor=mission, as_of=now)
+    versions.edit(db.session, mission, second, introduction="Deuxième lecture.", as_of=now)
+    versions.validate(db.session, mission, second, as_of=now)
+    versions.publish(db.session, mission, second, as_of=now)
+    db.session.commit()
+    url = f"/admin/synthesis/{d.id}/"
+    login(client, mission)
+    sheet = client.get(f"{url}?version=1").text
+    assert "Version 1" in badge_line(sheet) and "Validée" in badge_line(sheet)
+    assert ">Publier</button>" not in sheet
+    reason = (
+        "la version 2, plus récente, est publiée : une version plus ancienne ne la remplace pas"
+    )
+    assert reason in sheet
+    # Posted anyway (a page left open): refused, and version 2 stays the public one.
+    done = client.post(
+        f"{url}publish/",
+        data={"csrf_token": csrf_from(sheet), "version": 1},
+        follow_redirects=True,
+    )
+    assert reason in done.text
+    db.session.expire_all()
+    assert db.session.get(Synthesis, first.id).status == SynthesisStatus.VALIDATED
+    assert db.session.get(Synthesis, second.id).status == SynthesisStatus.PUBLISHED

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..after_commit import BUILD_SYNTHESIS, RENDER_SYNTHESIS, after_commit
-from ..errors import PermissionDenied
+from ..errors import Conflict, PermissionDenied
 from ..i18n import N_
 from ..models import Demarche, StageTransition, Synthesis, SynthesisStatus, User
-from ..stages import Stage
+from ..stages import Stage, reached
 
 
 def trigger_of(transition_id: int) -> str:
@@ -30,9 +30,12 @@ def request_build(session: Session, demarche_id: int, transition_id: int) -> Non
 
 def request_rebuild(session: Session, actor: User, demarche: Demarche, *, as_of: datetime) -> None:
     """The mission asks for a new version (after contributions came in, a merge it regrets…):
-    audited, built by a worker after commit. No trigger: each request builds a version."""
+    audited, built by a worker after commit. No trigger: each request builds a version. Not
+    before the consultation has closed (the synthesis stage or later)."""
     if not actor.is_mission:
         raise PermissionDenied(N_("the synthesis is the mission's to write and publish"))
+    if not reached(demarche.stage, Stage.SYNTHESIS):
+        raise Conflict(N_("a synthesis is built once the consultation has closed"))
     audit.record(session, "synthesis.rebuild", actor=actor, as_of=as_of, demarche=demarche)
     after_commit(session, BUILD_SYNTHESIS, demarche.id, None)
 

@@ -1,6 +1,7 @@
 """What the mission does with a built version: read it, write the introduction and a summary
 per item, rename or merge themes, validate it, publish it (the one published before is then
-replaced; every version is kept)."""
+replaced; every version is kept). The back office's sheet and the API call the same functions;
+validating or publishing again what already is changes nothing (a request repeated)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .. import audit, charter
 from ..access import parse_id
 from ..contributions import to_text
 from ..errors import Conflict, InvalidFields, NotFound, PermissionDenied
-from ..i18n import N_
+from ..i18n import N_, Msg
 from ..models import Demarche, Synthesis, SynthesisStatus, User
 from .requests import request_documents
 
@@ -79,6 +80,13 @@ def _editable(synthesis: Synthesis) -> None:
         raise Conflict(
             N_("a published version no longer changes: build a new version to change it")
         )
+
+
+def check_editable(actor: User, synthesis: Synthesis) -> None:
+    """Refuse as ``edit`` would, changing nothing: not the mission (403), a version that was
+    published (409)."""
+    _mission(actor)
+    _editable(synthesis)
 
 
 def _text(value: object, field: str) -> str:
@@ -175,7 +183,10 @@ def merge_themes(
 
 
 def validate(session: Session, actor: User, synthesis: Synthesis, *, as_of: datetime) -> None:
+    """A draft with its introduction becomes validated (a validated one stays as it is)."""
     _mission(actor)
+    if synthesis.status == SynthesisStatus.VALIDATED:
+        return
     if synthesis.status != SynthesisStatus.DRAFT:
         raise Conflict(N_("only a draft is validated"))
     if not synthesis.introduction.strip():
@@ -192,12 +203,38 @@ def validate(session: Session, actor: User, synthesis: Synthesis, *, as_of: date
     session.flush()
 
 
-def publish(session: Session, actor: User, synthesis: Synthesis, *, as_of: datetime) -> None:
-    """Make a validated version public; the one published before is replaced. Publishing
-    meets the charter's deadline of the synthesis."""
-    _mission(actor)
+def publish_refusal(session: Session, synthesis: Synthesis) -> Msg | None:
+    """Why ``synthesis`` cannot be published now (None: it can, or it is already)."""
+    if synthesis.status == SynthesisStatus.PUBLISHED:
+        return None
+    if synthesis.status == SynthesisStatus.SUPERSEDED:
+        return N_(
+            "version %(version)s was published, then replaced: build a new version to "
+            "publish again",
+            version=synthesis.version,
+        )
     if synthesis.status != SynthesisStatus.VALIDATED:
-        raise Conflict(N_("validate this version before publishing it"))
+        return N_("validate this version before publishing it")
+    published = latest(session, synthesis.demarche, published=True)
+    if published is not None and published.version > synthesis.version:
+        return N_(
+            "version %(published)s, a later one, is published: an older version does not "
+            "replace it",
+            published=published.version,
+        )
+    return None
+
+
+def publish(session: Session, actor: User, synthesis: Synthesis, *, as_of: datetime) -> None:
+    """Make a validated version public; the one published before (an older one) is replaced.
+    Publishing meets the charter's deadline of the synthesis. Publishing the published
+    version again changes nothing: no second document, deadline event or audit entry."""
+    _mission(actor)
+    if synthesis.status == SynthesisStatus.PUBLISHED:
+        return
+    refusal = publish_refusal(session, synthesis)
+    if refusal is not None:
+        raise Conflict(refusal)
     session.execute(
         update(Synthesis)
         .where(

@@ -130,6 +130,7 @@ def world(app):
             "deadline_id": charter.deadline_of_question(db.session, question).id,
             "slug": "world-cafe",
             "training_id": session.id,
+            "version": 1,  # of the synthesis: published
         }
         db.session.remove()
     return {"token": token, "ids": ids}
