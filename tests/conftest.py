@@ -21,7 +21,7 @@ from backoffice.auth import create_user
 from backoffice.extensions import db
 from backoffice.public import cache as public_cache
 from tests.support import publish_synthesis
-from workflows import after_commit, mailings
+from workflows import after_commit, mailings, methods
 from workflows import demarches as domain
 from workflows.clock import local_date, utcnow
 from workflows.decisions import decide
@@ -260,6 +260,14 @@ def api(client):
         return getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def catalogue(ctx) -> list:
+    """The toolbox's shipped methods, loaded (every method, by name)."""
+    methods.load_catalogue(db.session, as_of=utcnow())
+    db.session.commit()
+    return methods.all_methods(db.session)
 
 
 @pytest.fixture

@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from backoffice.extensions import db
 from tests.browser.conftest import assert_accessible, assert_contrasted
-from workflows import methods
-from workflows.clock import utcnow
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def catalogue(ctx):
-    methods.load_catalogue(db.session, as_of=utcnow())
-    db.session.commit()
 
 
 def test_a_visitor_without_javascript_reads_the_guide(browser, live_server, catalogue):

@@ -8,15 +8,8 @@ import pytest
 from backoffice.extensions import db
 from tests.browser.conftest import assert_accessible, log_in
 from workflows import methods
-from workflows.clock import utcnow
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def catalogue(ctx):
-    methods.load_catalogue(db.session, as_of=utcnow())
-    db.session.commit()
 
 
 def test_a_visitor_without_javascript_filters_and_opens_a_method(browser, live_server, catalogue):

@@ -22,13 +22,6 @@ from workflows.models import AuditEntry
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-def catalogue(ctx):
-    methods.load_catalogue(db.session, as_of=NOW)
-    db.session.commit()
-    return methods.all_methods(db.session)
-
-
 def judged(catalogue, need: Need) -> dict[str, suggestions.Suggestion]:
     return {s.method.slug: s for s in suggestions.suggest(catalogue, need)}
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from bs4 import BeautifulSoup
 
 from backoffice.extensions import db
 from tests.support import csrf_from, login, logout
-from workflows.clock import PARIS, utcnow
-from workflows.methods import get_method, load_catalogue, planning
+from workflows.clock import PARIS
+from workflows.methods import get_method, planning
 from workflows.methods.suggestions import is_deliberative
-
-
-@pytest.fixture
-def catalogue(ctx):
-    load_catalogue(db.session, as_of=utcnow())
-    db.session.commit()
 
 
 def test_the_mission_revises_the_plan_from_the_sheet(client, people, make_demarche, catalogue):

@@ -11,7 +11,6 @@ import io
 import re
 
 import pypdfium2
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -19,18 +18,12 @@ from backoffice.extensions import db
 from backoffice.i18n import tr
 from backoffice.outgoing.guide import make_edition
 from tests.support import csrf_from, csrf_token, login, logout
-from workflows import charter, methods
+from workflows import charter
 from workflows.clock import utcnow
 from workflows.guide import stage_roles
 from workflows.mailings.templates import default_text
 from workflows.models import CharterVersion, GuideDocument, MailingKind
 from workflows.stages import Stage
-
-
-@pytest.fixture
-def catalogue(ctx):
-    methods.load_catalogue(db.session, as_of=utcnow())
-    db.session.commit()
 
 
 def text_of(page: str) -> str:

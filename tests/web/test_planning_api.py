@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from backoffice.extensions import db
 from workflows.clock import local_date, utcnow
-from workflows.methods import load_catalogue
-
-
-@pytest.fixture
-def catalogue(ctx):
-    load_catalogue(db.session, as_of=utcnow())
-    db.session.commit()
 
 
 def test_suggestions_weigh_the_saisine_and_what_ifs(api, people, make_demarche, catalogue):

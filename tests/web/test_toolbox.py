@@ -17,12 +17,6 @@ from workflows.methods.catalogue import WHOLE_NUMBERS
 from workflows.models import AuditEntry, Method, PlannedMethod
 
 
-@pytest.fixture
-def catalogue(ctx):
-    methods.load_catalogue(db.session, as_of=utcnow())
-    db.session.commit()
-
-
 def listed(html: str) -> list[str]:
     """The methods a toolbox page lists, by name."""
     return re.findall(r'<h3><a href="/boite-a-outils/[^"]+">([^<]+)</a>', html)
