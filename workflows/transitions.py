@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import charter, mailings, notifications
+from . import charter, evaluation, mailings, notifications
 from .access import acts_for_department, get_visible
 from .demarches import announce
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
@@ -116,6 +116,9 @@ def transition(
     _charter_events(session, d, row, as_of)
     if target == Stage.FEEDBACK:
         mailings.send_feedback(session, d, as_of=as_of)
+    elif target == Stage.CLOSED:
+        # The evaluation, as the record stands at the closing, kept (once).
+        evaluation.freeze(session, d, as_of=as_of, actor=actor)
     return row
 
 
