@@ -397,3 +397,16 @@ def test_a_bad_self_assessment_is_refused_field_by_field_and_nothing_saved(make_
     draft = make_demarche("draft", title="Pas encore lancée")
     with pytest.raises(Conflict):
         evaluation.submit(db.session, people.agent, draft, answers=ANSWERS, as_of=now)
+
+
+def test_the_documentation_gives_every_indicator_and_its_thresholds():
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "evaluation.md").read_text()
+    shipped = json.loads((root / "workflows" / scores.PATH).read_text())["indicators"]
+    for code, spec in shipped.items():
+        rows = [line for line in doc.splitlines() if f"| `{code}` |" in line]
+        assert len(rows) == 2, code  # its formula, then its buckets
+        assert f"| {spec['better']} `{json.dumps(spec['thresholds'])}` |" in rows[1], code

@@ -68,7 +68,7 @@ QUESTIONS: tuple[Question, ...] = (
         (
             ("several", N_("Several")),
             ("one", N_("One")),
-            ("none", N_("None")),
+            ("none", N_("None held")),
         ),
     ),
     Question(
