@@ -4,7 +4,7 @@ comes back inside the sheet, what was typed kept and each message beside its fie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import flash, redirect, request
 from flask_admin import expose
@@ -49,9 +49,15 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
 class EvaluationViews:
     """The self-assessment's two forms, on the démarche view (``DemarcheView``)."""
 
+    if TYPE_CHECKING:  # what the démarche view brings
+
+        def get_one(self, id: Any) -> Demarche | None: ...
+        def get_url(self, endpoint: str, **kwargs: Any) -> str: ...
+        def _render_sheet(self, model: Demarche, refusal: Refusal | None = None): ...
+
     @expose("/self-assessment/", methods=("POST",))
     def self_assessment_view(self):
-        model = self.get_one(request.form.get("id"))  # type: ignore[attr-defined]
+        model = self.get_one(request.form.get("id"))
         if model is None:
             return self._not_found()
         values = {name: request.form.get(name, "") for name in SELF_ASSESSMENT_FIELDS}
@@ -59,7 +65,7 @@ class EvaluationViews:
             lambda: evaluation.submit(
                 db.session(),
                 current_user,
-                self.get_one(model.id),  # type: ignore[attr-defined]
+                self.get_one(model.id),
                 answers={q.code: values[q.code] for q in QUESTIONS},
                 comments={q.code: values[f"{q.code}_comment"] for q in QUESTIONS},
                 notes=values["notes"],
@@ -75,7 +81,7 @@ class EvaluationViews:
 
     @expose("/self-assessment/review/", methods=("POST",))
     def self_assessment_review_view(self):
-        model = self.get_one(request.form.get("id"))  # type: ignore[attr-defined]
+        model = self.get_one(request.form.get("id"))
         if model is None:
             return self._not_found()
         values = {
@@ -86,7 +92,7 @@ class EvaluationViews:
             lambda: evaluation.review(
                 db.session(),
                 current_user,
-                self.get_one(model.id),  # type: ignore[attr-defined]
+                self.get_one(model.id),
                 **values,
                 as_of=utcnow(),
             ),
@@ -99,11 +105,12 @@ class EvaluationViews:
         return redirect(self._sheet_url(model.id))
 
     def _sheet_url(self, demarche_id: int) -> str:
-        return self.get_url(".details_view", id=demarche_id) + "#evaluation"  # type: ignore[attr-defined]
+        return self.get_url(".details_view", id=demarche_id) + "#evaluation"
 
     def _sheet_again(self, demarche_id: int, refusal: Refusal):
-        return self._render_sheet(self.get_one(demarche_id), refusal)  # type: ignore[attr-defined]
+        found = self.get_one(demarche_id)  # read again: the refusal rolled back
+        return self._render_sheet(found, refusal) if found is not None else self._not_found()
 
     def _not_found(self):
         flash(gettext("This démarche does not exist or is not yours to see."), "error")
-        return redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
+        return redirect(self.get_url(".index_view"))
