@@ -2,7 +2,8 @@
 
 Back office, API, CLI and scheduled tasks all call ``transition``: it checks the actor's
 rights and the guards, changes the stage only if nobody else did meanwhile, writes the
-append-only audit row and the notifications' outbox rows. The caller commits.
+append-only audit row and the notifications' outbox rows; the move to the closed stage
+freezes the démarche's evaluation (``workflows.evaluation.freeze``). The caller commits.
 """
 
 from __future__ import annotations

@@ -226,8 +226,12 @@ def _spread(units: tuple[Unit, ...], rates: dict[str, float]) -> Indicator:
         display.share(ratio),
         {"cantons": len(units)},
         {
-            "least": {"code": least.code, "name": least.name, "per_1000": rates[least.code]},
-            "most": {"code": most.code, "name": most.name, "per_1000": rates[most.code]},
+            "least": {
+                "code": least.code,
+                "name": least.name,
+                "per_1000": round(rates[least.code], 4),
+            },
+            "most": {"code": most.code, "name": most.name, "per_1000": round(rates[most.code], 4)},
         },
     )
 
