@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from workflows import calendar, charter, digests, imports, methods
+from workflows import calendar, charter, digests, evaluation, imports, methods
 from workflows.accounts import find_user
 from workflows.clock import utcnow
 from workflows.errors import DomainError
@@ -264,6 +264,23 @@ def methods_load(force):
         click.echo(line)
 
 
+evaluation_cli = AppGroup("evaluation", help="The evaluations of the démarches.")
+
+
+@evaluation_cli.command("freeze")
+@click.option("--as-of", "as_of", help="ISO datetime with offset (default: now).")
+def evaluation_freeze(as_of):
+    """Freeze the evaluation of the closed démarches that have none (closed before the
+    evaluations were kept; the closing freezes the others). Safe to run twice."""
+    moment = _as_of(as_of)
+    found = evaluation.unfrozen_closed(db.session())
+    for d in found:
+        evaluation.freeze(db.session(), d, as_of=moment)
+        click.echo(f"« {d.title} » frozen")
+    db.session.commit()
+    click.echo(f"{len(found)} evaluations frozen.")
+
+
 def init_app(app: Flask) -> None:
     for group in (
         users,
@@ -274,5 +291,6 @@ def init_app(app: Flask) -> None:
         charter_cli,
         synthesis_cli,
         methods_cli,
+        evaluation_cli,
     ):
         app.cli.add_command(group)

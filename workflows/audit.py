@@ -63,6 +63,10 @@ ACTION_LABELS = {
     "synthesis.merge_themes": N_("merged two themes of the synthesis"),
     "synthesis.validate": N_("validated the synthesis"),
     "synthesis.publish": N_("published the synthesis"),
+    # the evaluation
+    "evaluation.freeze": N_("froze the démarche's evaluation at its closing"),
+    "self_assessment.submit": N_("filled the démarche's self-assessment"),
+    "self_assessment.review": N_("reviewed the démarche's self-assessment"),
     # mailings
     "mailing.create": N_("wrote a mailing"),
     "mailing.update": N_("changed a mailing"),

@@ -2,7 +2,8 @@
 
 Back office, API, CLI and scheduled tasks all call ``transition``: it checks the actor's
 rights and the guards, changes the stage only if nobody else did meanwhile, writes the
-append-only audit row and the notifications' outbox rows. The caller commits.
+append-only audit row and the notifications' outbox rows; the move to the closed stage
+freezes the démarche's evaluation (``workflows.evaluation.freeze``). The caller commits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import charter, mailings, notifications
+from . import charter, evaluation, mailings, notifications
 from .access import acts_for_department, get_visible
 from .demarches import announce
 from .errors import Conflict, InvalidFields, NotFound, PermissionDenied, TransitionRefused
@@ -116,6 +117,9 @@ def transition(
     _charter_events(session, d, row, as_of)
     if target == Stage.FEEDBACK:
         mailings.send_feedback(session, d, as_of=as_of)
+    elif target == Stage.CLOSED:
+        # The evaluation, as the record stands at the closing, kept (once).
+        evaluation.freeze(session, d, as_of=as_of, actor=actor)
     return row
 
 

@@ -54,6 +54,7 @@ from workflows.transitions import transition
 from ..extensions import db
 from ..i18n import tr
 from .base import ProtectedModelView
+from .evaluation import EvaluationViews, evaluation_context
 from .perform import flash_refusal, form_refusal, in_the_form, perform
 from .planning import methods_choice
 from .sheet import Refusal, sheet_context
@@ -112,7 +113,7 @@ def _participation_choices():
     ]
 
 
-class DemarcheView(ProtectedModelView):
+class DemarcheView(EvaluationViews, ProtectedModelView):
     """One view for every staff role; what it shows and allows depends on the user."""
 
     saved_message = _L("The démarche is saved.")
@@ -528,6 +529,7 @@ class DemarcheView(ProtectedModelView):
         return self.render(
             self.details_template,
             **sheet_context(model, refusal),
+            **evaluation_context(model),
             labels=self.column_labels,
             return_url=self.get_url(".index_view"),
         )

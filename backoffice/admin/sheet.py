@@ -114,7 +114,8 @@ def blocks_of(model: Demarche, counts: dict[Any, int], mailings: list) -> Blocks
 
 
 def sheet_context(model: Demarche, refusal: Refusal | None = None) -> dict[str, Any]:
-    """What ``admin/demarche/details.html`` needs."""
+    """What ``admin/demarche/details.html`` needs (the « Évaluation » section's part:
+    ``backoffice.admin.evaluation``)."""
     session = db.session()
     as_of = utcnow()
     counts = dict(

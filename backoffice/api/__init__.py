@@ -8,6 +8,7 @@ from . import (
     charter,
     consultation,
     demarches,
+    evaluation,
     events,
     guide,
     mailings,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> Api:
         planning.blp,
         training.blp,
         guide.blp,
+        evaluation.blp,
     ):
         api.register_blueprint(blueprint)
     return api

@@ -48,6 +48,7 @@ from workflows.models import (
     Demarche,
     Department,
     Event,
+    FrozenEvaluation,
     GuideDocument,
     Item,
     ItemDecision,
@@ -85,6 +86,7 @@ PER_DEMARCHE: dict[type, tuple[str, ...] | None] = {
     Synthesis: None,
     PlannedMethod: None,
     UsedMethod: None,
+    FrozenEvaluation: None,
 }
 # What any public page may show, whatever the démarche.
 SHARED: dict[type, tuple[str, ...] | None] = {

@@ -13,7 +13,7 @@ from flask_security import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from workflows import charter
+from workflows import charter, evaluation
 from workflows import contributions as domain
 from workflows import events as event_domain
 from workflows.access import parse_id
@@ -123,7 +123,17 @@ def demarche(slug: str):
         seats=event_domain.seats(db.session(), events),
         mine=_my_registrations(events),
         programme=planning.planned(db.session(), d),
+        evaluation=_frozen_evaluation(d),
     )
+
+
+def _frozen_evaluation(d: Demarche):
+    """A closed démarche's evaluation, as frozen at its closing (values and scores; the
+    self-assessment's free texts are never public)."""
+    if d.stage != Stage.CLOSED:
+        return None
+    found = evaluation.evaluate(db.session(), d, as_of=utcnow())
+    return found if found.frozen_at is not None else None
 
 
 def _my_registrations(events: Sequence[Event]) -> dict[int, Registration]:

@@ -25,6 +25,7 @@ from .consultation import (
     RegistrationStatus,
 )
 from .demarches import AuditEntry, Demarche, StageTransition
+from .evaluation import FrozenEvaluation, SelfAssessment, SelfAssessmentStatus
 from .guide import GuideDocument
 from .mailings import (
     Audience,
@@ -44,6 +45,9 @@ from .syntheses import Synthesis, SynthesisStatus
 from .training import TrainingSession, training_attendees
 
 __all__ = [
+    "FrozenEvaluation",
+    "SelfAssessment",
+    "SelfAssessmentStatus",
     "GuideDocument",
     "Synthesis",
     "TrainingSession",

@@ -1,0 +1,116 @@
+"""The « Évaluation » section of a démarche's sheet: its indicators, and the self-assessment
+that the department fills and the mission reviews (``workflows.evaluation``). A refused form
+comes back inside the sheet, what was typed kept and each message beside its field."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_babel import gettext
+from flask_security import current_user
+
+from workflows import evaluation
+from workflows.clock import utcnow
+from workflows.evaluation.self_assessment import QUESTIONS
+from workflows.models import Demarche, SelfAssessmentStatus
+from workflows.stages import PUBLIC_STAGES
+
+from ..extensions import db
+from .perform import in_the_form, perform
+from .sheet import Refusal
+
+SELF_ASSESSMENT_FIELDS = (
+    *(q.code for q in QUESTIONS),
+    *(f"{q.code}_comment" for q in QUESTIONS),
+    "notes",
+)
+
+
+def evaluation_context(model: Demarche) -> dict[str, Any]:
+    """What the sheet's « Évaluation » section shows: the evaluation once the démarche is
+    public (live, or frozen at its closing), the self-assessment and who may do what."""
+    if model.stage not in PUBLIC_STAGES:
+        return {"evaluation": None}
+    session = db.session()
+    found = evaluation.self_assessment_of(session, model)
+    return {
+        "evaluation": evaluation.evaluate(session, model, as_of=utcnow()),
+        "self_assessment": found,
+        "questions": QUESTIONS,
+        "may_fill_self_assessment": evaluation.may_fill(current_user, model),
+        "may_review_self_assessment": current_user.is_mission
+        and found is not None
+        and found.status == SelfAssessmentStatus.SUBMITTED,
+    }
+
+
+class EvaluationViews:
+    """The self-assessment's two forms, on the démarche view (``DemarcheView``)."""
+
+    if TYPE_CHECKING:  # what the démarche view brings
+
+        def get_one(self, id: Any) -> Demarche | None: ...
+        def get_url(self, endpoint: str, **kwargs: Any) -> str: ...
+        def _render_sheet(self, model: Demarche, refusal: Refusal | None = None): ...
+
+    @expose("/self-assessment/", methods=("POST",))
+    def self_assessment_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            return self._not_found()
+        values = {name: request.form.get(name, "") for name in SELF_ASSESSMENT_FIELDS}
+        done = perform(
+            lambda: evaluation.submit(
+                db.session(),
+                current_user,
+                self.get_one(model.id),
+                answers={q.code: values[q.code] for q in QUESTIONS},
+                comments={q.code: values[f"{q.code}_comment"] for q in QUESTIONS},
+                notes=values["notes"],
+                as_of=utcnow(),
+            ),
+            gettext("The self-assessment is saved: the mission will review it."),
+            refused=in_the_form,
+        )
+        if not done:
+            refusal = Refusal.of("self-assessment", done.error, values, set(SELF_ASSESSMENT_FIELDS))
+            return self._sheet_again(model.id, refusal), done.error.status
+        return redirect(self._sheet_url(model.id))
+
+    @expose("/self-assessment/review/", methods=("POST",))
+    def self_assessment_review_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            return self._not_found()
+        values = {
+            "decision": request.form.get("decision", ""),
+            "comment": request.form.get("comment", ""),
+        }
+        done = perform(
+            lambda: evaluation.review(
+                db.session(),
+                current_user,
+                self.get_one(model.id),
+                **values,
+                as_of=utcnow(),
+            ),
+            gettext("The review of the self-assessment is saved."),
+            refused=in_the_form,
+        )
+        if not done:
+            refusal = Refusal.of("self-assessment-review", done.error, values, set(values))
+            return self._sheet_again(model.id, refusal), done.error.status
+        return redirect(self._sheet_url(model.id))
+
+    def _sheet_url(self, demarche_id: int) -> str:
+        return self.get_url(".details_view", id=demarche_id) + "#evaluation"
+
+    def _sheet_again(self, demarche_id: int, refusal: Refusal):
+        found = self.get_one(demarche_id)  # read again: the refusal rolled back
+        return self._render_sheet(found, refusal) if found is not None else self._not_found()
+
+    def _not_found(self):
+        flash(gettext("This démarche does not exist or is not yours to see."), "error")
+        return redirect(self.get_url(".index_view"))
