@@ -248,8 +248,9 @@ def used(session: Session, d: Demarche) -> list[Use]:
         select(UsedMethod).where(UsedMethod.demarche_id == d.id).order_by(UsedMethod.id)
     ).all()
     events = {e.id: e for e in d.events}
-    for row in sorted((r for r in rows if r.event_id), key=lambda r: events[r.event_id].starts_at):
-        uses.append(Use(row.method, "event", event=events[row.event_id]))
+    by_event = [(events[r.event_id], r.method) for r in rows if r.event_id is not None]
+    for event, method in sorted(by_event, key=lambda pair: (pair[0].starts_at, pair[0].id)):
+        uses.append(Use(method, "event", event=event))
     named = {Channel(r.channel): r.method for r in rows if r.channel}
     received = set(
         session.scalars(

@@ -252,7 +252,7 @@ def judge(method: Method, need: Need) -> Suggestion:
     against = sum(not r.fits for r in reasons)
     serves = bool(need.level) and need.level in (method.levels or [])
     deliberative_first = (
-        bool(need.level)
+        need.level is not None
         and LADDER.index(ParticipationLevel(need.level)) >= LADDER.index(DELIBERATIVE_FROM)
         and is_deliberative(method)
     )
