@@ -145,6 +145,8 @@ class DemarcheView(EvaluationViews, ProtectedModelView):
         "participation_level": _L("Participation level"),
         "desired_calendar": _L("Desired calendar"),
         "budget": _L("Budget (€)"),
+        "expected_participants": _L("Participants expected"),
+        "participation_ends_by": _L("Participation over by"),
         "presentation": _L("Public presentation"),
     }
     column_sortable_list = (
@@ -203,6 +205,14 @@ class DemarcheView(EvaluationViews, ProtectedModelView):
         },
         "desired_calendar": {"label": _L("Desired calendar")},
         "budget": {"label": _L("Budget (€)")},
+        "expected_participants": {
+            "label": _L("Participants expected"),
+            "description": _L("Weighed by the toolbox's suggestions of methods."),
+        },
+        "participation_ends_by": {
+            "label": _L("Participation over by"),
+            "description": _L("Weighed by the toolbox's suggestions of methods."),
+        },
         "presentation": {
             "label": _L("Public presentation"),
             "description": _L("Shown to citizens on the démarche's public page."),

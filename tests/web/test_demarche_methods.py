@@ -75,3 +75,18 @@ def test_an_event_names_its_method_and_the_sheet_lists_it(client, people, make_d
     sheet = client.get(f"/admin/demarche/details/?id={d.id}").text
     used = BeautifulSoup(sheet, "html.parser").find(id="methods").find_next("dl").get_text(" ")
     assert "World café" in used and "Café citoyen" in used
+
+
+def test_the_sheet_and_the_edit_form_name_the_new_saisine_fields(client, people, make_demarche):
+    d = make_demarche("launch", expected_participants="1 500", participation_ends_by="2027-03-01")
+    login(client, people.mission)
+    sheet = BeautifulSoup(client.get(f"/admin/demarche/details/?id={d.id}").text, "html.parser")
+    terms = {
+        dt.get_text(strip=True): dt.find_next("dd").get_text(" ", strip=True)
+        for dt in sheet.find_all("dt")
+    }
+    assert terms["Participants attendus"] == "1500"
+    assert terms["Participation terminée au plus tard le"] == "1er mars 2027"
+    form = client.get(f"/admin/demarche/edit/?id={d.id}").text
+    label = BeautifulSoup(form, "html.parser").find("label", attrs={"for": "expected_participants"})
+    assert label.get_text(strip=True).startswith("Participants attendus")
