@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -497,12 +498,180 @@ def load(session: Session, *, as_of: datetime) -> bool:
         as_of=ago(5),
     )
 
+    # 7. A closed démarche, judged: the whole path from the saisine to the closing, its
+    # feedback delivered to every contributor who kept the consent, then the evaluation
+    # frozen at the closing.
+    _closed_demarche(session, routes, mission, elue, ago, plan, move)
+
     # The acknowledgements of receipt went out when each saisine was submitted (the demo
     # replays the past: without this they would be sent now, late).
+    _acknowledged(session)
+    return True
+
+
+def _acknowledged(session: Session) -> None:
+    """The acknowledgements of receipt due, recorded as sent the day the saisine came."""
     for deadline in session.scalars(
         select(Deadline).where(
             Deadline.rule_code == "acknowledge_saisine", Deadline.status == DeadlineStatus.PENDING
         )
     ):
         deadline.status, deadline.met_at = DeadlineStatus.MET, deadline.started_at
-    return True
+
+
+#: The people of the closed démarche: first names, and the communes they wrote from.
+_CLOSED_VOICES = (
+    ("Camille", "Carbonne"),
+    ("Nadia", "Cazères"),
+    ("Julien", "Muret"),
+    ("Élise", "Saint-Gaudens"),
+    ("Thomas", "Martres-Tolosane"),
+    ("Inès", "Carbonne"),
+    ("Paul", "Rieux-Volvestre"),
+    ("Léa", "Muret"),
+    ("Mehdi", "Cazères"),
+    ("Sylvie", "Saint-Martory"),
+    ("Antoine", "Toulouse"),
+    ("Chloé", "Portet-sur-Garonne"),
+    ("Hugo", "Noé"),
+    ("Manon", "Longages"),
+    ("Yanis", "Saint-Gaudens"),
+    ("Brigitte", "Carbonne"),
+    ("Louis", "Cazères"),
+    ("Sarah", "Muret"),
+)
+
+_CLOSED_TEXTS = (
+    (0, "Un revêtement roulant sur tout le tracé : le gravier, en poussette, est un calvaire."),
+    (0, "Séparer les vélos des piétons sur les tronçons les plus fréquentés près de Muret."),
+    (1, "Des bancs et des points d'eau tous les cinq kilomètres, et des toilettes aux haltes."),
+    (1, "Une aire de pique-nique à l'écluse, à l'ombre : les familles s'y arrêtent déjà."),
+    (2, "Relier les gares de Carbonne et de Cazères : le train et le vélo ensemble."),
+    (2, "Un parking vélo sécurisé à chaque gare, sinon personne ne laissera son vélo."),
+    (0, "Respecter les arbres de la berge : élargir le chemin sans abattre les platanes."),
+    (1, "Un éclairage doux près des bourgs pour rentrer du travail l'hiver."),
+    (2, "Une navette le dimanche pour remonter avec les vélos quand on est fatigué."),
+)
+
+
+class _PastSender:
+    """The demo replays the past: its feedback went out weeks ago, each message recorded as
+    the engine records it (composed, with its Message-ID), none sent to a mail server now."""
+
+    def send(self, letter) -> str:
+        return f"<demo-{abs(hash((letter.address, letter.subject)))}@dialogue-citoyen.demo>"
+
+
+def _replay_mailing(session: Session, mailing_id: int, at: datetime) -> None:
+    from contextlib import contextmanager
+
+    from workflows import mailings
+
+    from .outgoing import mailer
+
+    @contextmanager
+    def opener():
+        yield _PastSender()
+
+    mailings.start(session, mailing_id, as_of=at)
+    more = True
+    while more:
+        _, more = mailings.deliver_chunk(
+            session, mailing_id, opener, lambda m: mailer.composer(session, m), now=lambda: at
+        )
+
+
+def _closed_demarche(session: Session, routes, mission, elue, ago, plan, move) -> int:
+    """Section 7 of the demo: a closed démarche with its record whole (see ``load``)."""
+    from workflows.models import Mailing, MailingKind
+
+    today = local_date(ago(0))
+    d = domain.create_draft(
+        session,
+        routes,
+        {
+            "title": "Voie verte du canal de Saint-Martory",
+            "department": routes.department,
+            "objectives": "Aménager les 70 km du chemin de halage en voie verte : revêtement, "
+            "haltes, liaisons avec les gares et les bourgs.",
+            "public": "Habitantes et habitants des communes riveraines, cyclistes du "
+            "quotidien, familles, associations de randonnée.",
+            "territory": "Haute-Garonne",
+            "participation_level": "concertation",
+            "elected_official": elue,
+            "desired_calendar": "Concertation au printemps, décisions avant l'été, travaux "
+            "l'année suivante.",
+            "budget": "60000",
+            "expected_participants": "300",
+        },
+        as_of=ago(320),
+    )
+    plan(d.id, routes, 319, "consultation-en-ligne", "diagnostic-en-marchant", "atelier-citoyen")
+    move(d.id, "submitted", routes, 318)
+    _acknowledged(session)
+    move(d.id, "launch", mission, 310)
+    domain.update_demarche(
+        session,
+        mission,
+        d,
+        {
+            "presentation": "Ce qui peut encore changer : le revêtement, les haltes et les "
+            "liaisons ; le tracé suit le canal. Le Département décide en juin et dira à chacun "
+            "ce qu'est devenue sa contribution.",
+            "consultation_opens": today - timedelta(days=290),
+            "consultation_closes": today - timedelta(days=250),
+        },
+        as_of=ago(308),
+    )
+    items = [
+        add_item(session, mission, d, title=title, as_of=ago(295))
+        for title in ("Le revêtement et le partage", "Les haltes", "Les liaisons avec les gares")
+    ]
+    move(d.id, "consultation", mission, 290)
+    for number, (first_name, commune) in enumerate(_CLOSED_VOICES):
+        index, text = _CLOSED_TEXTS[number % len(_CLOSED_TEXTS)]
+        person = participant_for_email(
+            session,
+            f"{slugify(first_name)}.{number}@exemple.fr",
+            name=f"{first_name} {commune[0]}.",
+            as_of=ago(280 - number),
+        )
+        contribute(
+            session,
+            d,
+            item_id=items[index].id,
+            body=text,
+            channel="online",
+            author=person,
+            actor=None,
+            as_of=ago(280 - number),
+            commune=commune,
+        )
+    synthesis_move = move(d.id, "synthesis", mission, 249)
+    synthesis = build_synthesis(
+        session, d, actor=None, as_of=ago(248), trigger=trigger_of(synthesis_move.id)
+    )
+    versions.edit(
+        session,
+        mission,
+        synthesis,
+        introduction="Les riverains demandent un revêtement roulant qui respecte les arbres, "
+        "des haltes équipées et des liaisons sûres avec les gares.",
+        as_of=ago(240),
+    )
+    versions.validate(session, mission, synthesis, as_of=ago(240))
+    versions.publish(session, mission, synthesis, as_of=ago(240))
+    for item, outcome, why in (
+        (items[0], "retained", "Enrobé clair sur tout le tracé, les platanes conservés."),
+        (items[1], "partly_retained", "Une halte équipée tous les dix kilomètres."),
+        (items[2], "retained", "Parkings vélo sécurisés aux gares de Carbonne et Cazères."),
+    ):
+        decide(session, routes, item, outcome=outcome, justification=why, as_of=ago(230))
+    move(d.id, "feedback", mission, 225)
+    mailing_id = session.scalar(
+        select(Mailing.id).where(Mailing.demarche_id == d.id, Mailing.kind == MailingKind.FEEDBACK)
+    )
+    if mailing_id is not None:
+        _replay_mailing(session, mailing_id, ago(225))
+    move(d.id, "closed", mission, 180)
+    return d.id
