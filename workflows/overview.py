@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import String, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
+from .authors import author
 from .clock import local_date
 from .guards import MoveContext, unmet_conditions
 from .i18n import N_, Msg
@@ -284,14 +285,15 @@ def figures_of(session: Session, ids: list[int], as_of: datetime) -> dict[int, F
         figures.upcoming_events, figures.registrations = events, seats
 
     # (the démarches' ids bound once per statement, as PostgreSQL takes at most 65,535)
+    # (the people who took part: authors as ``workflows.authors`` counts them, registrants)
     people = union_all(
-        select(
-            Contribution.demarche_id.label("demarche_id"), Contribution.participant_id.label("who")
-        ).where(
-            Contribution.status == ContributionStatus.PUBLISHED,
-            Contribution.participant_id.is_not(None),
+        select(Contribution.demarche_id.label("demarche_id"), author().label("who")).where(
+            Contribution.status == ContributionStatus.PUBLISHED, author().is_not(None)
         ),
-        select(Event.demarche_id.label("demarche_id"), Registration.participant_id.label("who"))
+        select(
+            Event.demarche_id.label("demarche_id"),
+            cast(Registration.participant_id, String).label("who"),
+        )
         .join(Registration, Registration.event_id == Event.id)
         .where(confirmed),
     ).subquery()

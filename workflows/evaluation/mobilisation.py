@@ -2,10 +2,11 @@
 many channels and methods, and how evenly.
 
 *Participants*: the people who contributed (a contribution the moderation did not refuse,
-whatever its channel) or attended one of the démarche's events (attendance recorded), each
-once. Contributions without a person (paper without an address) count no one; they are
-counted apart. *Where*: the canton of the commune given with the contribution; for someone who
-only attended an event, the commune of their participant record.
+whatever its channel; an imported author by their identity in the source — the one rule of
+``workflows.authors``) or attended one of the démarche's events (attendance recorded), each
+once. Contributions without a known author count no one; they are counted apart.
+*Where*: the canton of the commune given with the contribution; for someone who only
+attended an event, the commune of their participant record.
 
 *Cantons* (the territory data, ``workflows/data/haute-garonne-communes.csv``): the canton
 codes the communes carry, each with the population of its communes (INSEE 2023). Toulouse
@@ -28,6 +29,7 @@ from functools import cache
 from sqlalchemy import and_, case, exists, func, select, union
 from sqlalchemy.orm import Session
 
+from .. import authors
 from ..charter import paris_midnight
 from ..clock import local_date
 from ..i18n import N_
@@ -114,15 +116,15 @@ def mobilisation(session: Session, d: Demarche, as_of: datetime) -> Dimension:
     # 2. Contributors: how many people, and contributions without a person.
     identified, anonymous = session.execute(
         select(
-            func.count(func.distinct(Contribution.participant_id)),
-            func.count(case((Contribution.participant_id.is_(None), 1))),
+            authors.people(),
+            authors.without_author(),
         ).where(live)
     ).one()
     # 3. Per canton: the contributors of each canton.
     located: Counter[str] = Counter()
     unlocated = 0
     for canton, people in session.execute(
-        select(Contribution.canton_code, func.count(func.distinct(Contribution.participant_id)))
+        select(Contribution.canton_code, authors.people())
         .where(live)
         .group_by(Contribution.canton_code)
     ):
@@ -237,9 +239,10 @@ def _spread(units: tuple[Unit, ...], rates: dict[str, float]) -> Indicator:
 
 
 def _newcomers(session: Session, d: Demarche, as_of: datetime, contributors, attendees):
-    """Among the participants, those who took part in no other démarche — a contribution not
-    refused, an event attended — in the 24 months before the opening (the date of the data
-    for a démarche not open yet)."""
+    """Among the participants with an address or an account (an imported author is known by
+    their identity in one source only), those who took part in no other démarche — a
+    contribution not refused, an event attended — in the 24 months before the opening (the
+    date of the data for a démarche not open yet)."""
     code = "mobilisation_newcomers"
     opened = reached_by(stage_moments(session, d), Stage.CONSULTATION, as_of) or as_of
     since = paris_midnight(add_months(local_date(opened), -NEWCOMER_MONTHS))
@@ -267,6 +270,10 @@ def _newcomers(session: Session, d: Demarche, as_of: datetime, contributors, att
         ).select_from(people)
     ).one()
     counted = {"participants": total, "newcomers": new}
+    if not total:
+        # Imported authors are known by their identity in one source only: whether they took
+        # part before cannot be told.
+        return not_computed(code, N_("no participant with an address or an account"), counted)
     return measured(code, new / total, display.share(new / total), counted)
 
 

@@ -81,6 +81,8 @@ class Row:
     email: str | None = None
     name: str | None = None
     parent: str | None = None
+    # Its author's identity in the source, for a row without an address (workflows.authors).
+    author: str | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit, sheets
 from ..addresses import normalize_email
+from ..authors import source_author
 from ..clock import PARIS
 from ..contributions import MAX_BODY, MAX_TITLE, RECORDING_STAGES, commune_fields, parse_kind
 from ..errors import Conflict, InvalidFields
@@ -139,6 +140,7 @@ class Importer:
         # One object per distinct text: a row repeated 100,000 times costs one text, not
         # 100,000 (a small workbook can say the same long text in every row).
         self._texts: dict[str, str] = {}
+        self._file = ""  # the digest of the file previewed (set by ``preview``)
         self.items = session.scalars(select(Item).where(Item.demarche_id == demarche.id)).all()
         self.forced_item = None
         if item_id is not None:
@@ -166,6 +168,8 @@ class Importer:
 
     def preview(self, raw: bytes) -> Preview:
         result = Preview()
+        # Authors named without an address are told apart within this file only.
+        self._file = hashlib.sha256(raw).hexdigest()
         if self.fmt == "decidim":
             rows = self._decidim(raw, result)
         else:
@@ -219,6 +223,8 @@ class Importer:
         email = str(record.get("email") or "").strip()
         row.email = normalize_email(email) if email else None
         row.name = clean_name(str(record.get("name") or "")) if record.get("name") else None
+        if row.email is None:
+            row.author = source_author(None, row.name, self._file)
 
     def _sheet(self, raw: bytes, result: Preview) -> Iterator[Row]:
         occurrences: Counter[str] = Counter()
@@ -317,6 +323,7 @@ class Importer:
                 values["alignment"] = alignment if alignment in (-1, 0, 1) else None
                 row = Row(line, f"decidim:comment:{record['id']}", values, item_key)
                 row.name = clean_name(record.get("author/name") or None)
+                row.author = source_author(record.get("author/id"), row.name, self._file)
                 if record.get("commentable_type", "").endswith("Comment"):
                     row.parent = f"decidim:comment:{record['commentable_id']}"
             except (InvalidFields, ValueError, KeyError) as exc:
@@ -341,7 +348,10 @@ class Importer:
                 )
                 endorsements = record.get("endorsements/total_count") or ""
                 values["endorsements"] = _whole(endorsements)
-                yield Row(line, f"decidim:proposal:{record['id']}", values, key)
+                row = Row(line, f"decidim:proposal:{record['id']}", values, key)
+                name = clean_name(record.get("author/name") or None)
+                row.author = source_author(record.get("author/id"), name, self._file)
+                yield row
             except (InvalidFields, KeyError) as exc:
                 reason = _reason(exc) if isinstance(exc, InvalidFields) else N_("unreadable row")
                 result.refuse(line, reason)
@@ -397,6 +407,7 @@ class Importer:
                             "item_id": item_ids[row.item_key],
                             "parent_id": parents.get(row.parent) if row.parent else None,
                             "participant_id": authors.get((row.email, row.name)),
+                            "author_key": None if row.email else row.author,
                             "kind": row.values["kind"],
                             "channel": row.values["channel"],
                             "title": row.values.get("title"),

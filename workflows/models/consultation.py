@@ -249,6 +249,9 @@ class Contribution(Base):
     created_at: Mapped[datetime]
     # Identity in its source (an import's row, a Decidim id): importing twice adds nothing.
     source: Mapped[str | None] = mapped_column(String(200))
+    # Its author in the source it was imported from, when no participant is known: the
+    # export's author id, else a digest of the name within its file (``workflows.authors``).
+    author_key: Mapped[str | None] = mapped_column(String(80))
     # A question's answer, by the department (published under it).
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None]

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from .. import authors
 from ..clock import PARIS
 from ..models import (
     Channel,
@@ -99,7 +100,7 @@ def compute(session: Session, d: Demarche) -> dict[str, Any]:
         agreement.update(agree=agree, disagree=disagree, endorsements=endorsed)
 
     for item_id, people in session.execute(
-        select(Contribution.item_id, func.count(func.distinct(Contribution.participant_id)))
+        select(Contribution.item_id, authors.people())
         .where(published)
         .group_by(Contribution.item_id)
     ):
@@ -107,8 +108,8 @@ def compute(session: Session, d: Demarche) -> dict[str, Any]:
     total, participants, unidentified = session.execute(
         select(
             func.count(),
-            func.count(func.distinct(Contribution.participant_id)),
-            func.count(case((Contribution.participant_id.is_(None), 1))),
+            authors.people(),
+            authors.without_author(),
         ).where(published)
     ).one()
 
@@ -122,7 +123,7 @@ def compute(session: Session, d: Demarche) -> dict[str, Any]:
             Contribution.canton_code,
             Contribution.commune_insee,
             func.count(),
-            func.count(func.distinct(Contribution.participant_id)),
+            authors.people(),
         )
         .where(published)
         .group_by(Contribution.canton_code, Contribution.commune_insee)
