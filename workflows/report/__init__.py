@@ -3,6 +3,7 @@ canton against the population, the charter's deadlines kept, the feedback, the s
 labels and the trends — computed in a fixed number of statements (``yearly``), and its PDF and
 spreadsheet made by a worker and kept (``documents``)."""
 
+from ..after_commit import RENDER_REPORT
 from .documents import claim, digest_of, keep, kept, kept_report, request_render, wanted
 from .yearly import (
     FIRST_YEAR,
@@ -16,6 +17,7 @@ from .yearly import (
 
 __all__ = [
     "FIRST_YEAR",
+    "RENDER_REPORT",
     "SURVEY_CODES",
     "YearFigures",
     "YearlyReport",
