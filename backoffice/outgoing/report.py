@@ -55,6 +55,8 @@ def number(value: Any) -> str:
         return str(value)
     if isinstance(value, int):
         return format_decimal(value, format="#,##0")
+    if 0 < abs(value) < 1:
+        return format_decimal(value, format="@@#")  # 0,0016: a small rate stays readable
     return format_decimal(value, format="#,##0.##")
 
 
@@ -260,7 +262,7 @@ def canton_map(r: YearlyReport) -> Markup:
             gettext("Participants per 1,000 inhabitants, per canton"),
             gettext("Per 1,000"),
             key="per_1000",
-            number=lambda v: format_decimal(v, format="0.##"),
+            number=number,
         )
     )
 
