@@ -33,7 +33,10 @@ def yearly_report(year: int):
     now = utcnow()
     r, live = outgoing.report_of(db.session(), _year(year), as_of=now)
     years = [y.year for y in r.trends]
-    return render_template("public/report.html", live=live, years=years, **outgoing.context(r))
+    current = year == local_date(now).year
+    return render_template(
+        "public/report.html", live=live and current, years=years, **outgoing.context(r)
+    )
 
 
 @bp.route("/bilan/<int:year>.<any(pdf, xlsx):extension>")

@@ -166,3 +166,67 @@ def test_the_home_and_the_dashboard_link_to_the_report(client, people):
     assert "/bilan" in client.get("/").text
     login(client, people.mission)
     assert "/bilan" in client.get("/admin/").text
+
+
+def test_a_past_year_is_kept_and_the_current_one_made_again_when_it_changes(
+    app, client, make_demarche
+):
+    from datetime import timedelta
+
+    from backoffice.outgoing.report import years_to_sweep
+    from tests.domain.test_report import opened_on
+
+    def sweep_reports() -> list[str]:  # what workers.sweep_reports does
+        moment = utcnow()
+        return [make_documents(db.session, y, as_of=moment) for y in years_to_sweep(moment)]
+
+    now = utcnow()
+    ana = participant_for_email(db.session, "ana@exemple.fr", name="Ana", as_of=now)
+    last = make_demarche("consultation", title="L’an dernier")
+    opened_on(last, now.replace(year=YEAR - 1, month=3, day=10))
+    said(last, ana, MURET)
+    a_year(make_demarche)
+
+    # The sweep makes both years' documents, then finds nothing to do.
+    assert [line.split(":")[1].strip().split()[0] for line in sweep_reports()] == ["made"] * 2
+    assert all(line.endswith("up to date") for line in sweep_reports())
+    kept_last = report.kept(db.session, YEAR - 1)
+    assert kept_last.data["figures"]["participants"] == 1
+
+    # Later, more people: the current year's documents are stale and made again; last
+    # year's, made after its end, are kept — and its page shows the figures they hold.
+    bruno = participant_for_email(db.session, "bruno@x.fr", name="Bruno", as_of=now)
+    said(last, bruno, TOULOUSE)
+    current = db.session.scalar(select(Demarche).where(Demarche.title == "Routes <b>et</b> pistes"))
+    said(current, bruno, MURET)
+    db.session.commit()
+    lines = sweep_reports()
+    assert lines[0] == f"{YEAR - 1}: up to date" and lines[1].startswith(f"{YEAR}: made")
+    page = text_of(client.get(f"/bilan/{YEAR - 1}").text)
+    assert "Participants 1 " in page  # as kept, not the 2 of the record now
+    assert "évoluent" not in page
+
+    # Asked (the command, or the task with force), last year's are made again.
+    made = app.test_cli_runner().invoke(args=["evaluation", "report", str(YEAR - 1)])
+    assert f"{YEAR - 1}: made" in made.output
+    assert report.kept(db.session, YEAR - 1).data["figures"]["participants"] == 2
+    assert "Participants 2 " in text_of(client.get(f"/bilan/{YEAR - 1}").text)
+    assert timedelta(0) <= report.kept(db.session, YEAR - 1).made_at - now
+
+
+def test_a_year_is_claimed_by_one_worker_and_a_dead_workers_claim_taken_over(ctx):
+    from workflows.report.documents import STALE_CLAIM
+
+    now = utcnow()
+    first = report.claim(db.session, 2020, "abc", as_of=now)
+    assert first is not None
+    db.session.commit()
+    assert report.claim(db.session, 2020, "abc", as_of=now) is None  # being made
+    later = now + STALE_CLAIM + STALE_CLAIM
+    taken = report.claim(db.session, 2020, "abc", as_of=later)
+    assert taken is not None and taken.started_at == later
+    r = report.yearly(db.session, 2020, as_of=later)
+    report.keep(db.session, taken, r, pdf=b"%PDF", xlsx=b"PK", pages=1, as_of=later)
+    db.session.commit()
+    assert report.claim(db.session, 2020, report.digest_of(r), as_of=later) is None  # made
+    assert report.claim(db.session, 2020, report.digest_of(r), as_of=later, force=True)
