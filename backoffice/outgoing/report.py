@@ -26,6 +26,7 @@ from workflows.report import YearlyReport
 from workflows.spreadsheets import XLSX, safe_cell, xlsx
 from workflows.stages import ParticipationLevel, Stage
 from workflows.syntheses import charts
+from workflows.territory import TOULOUSE_CANTON_CODE
 
 from ..i18n import local_datetime, tr
 
@@ -255,7 +256,15 @@ def sections(r: YearlyReport) -> list[Section]:
 
 
 def canton_map(r: YearlyReport) -> Markup:
-    """The map of the participants per 1,000 inhabitants per canton (inline SVG)."""
+    """The map of the participants per 1,000 inhabitants per canton (inline SVG). The map
+    draws the eleven cantons of Toulouse as one area: its rate is that of the commune and of
+    the Toulouse-N cantons' other communes together."""
+    town = [
+        row
+        for row in r.per_canton
+        if row["code"] == TOULOUSE_CANTON_CODE or row["name"].startswith("Toulouse")
+    ]
+    people, population = sum(t["participants"] for t in town), sum(t["population"] for t in town)
     return Markup(
         charts.canton_map(
             r.per_canton,
@@ -263,6 +272,7 @@ def canton_map(r: YearlyReport) -> Markup:
             gettext("Per 1,000"),
             key="per_1000",
             number=number,
+            toulouse=people / population * 1000 if population else 0.0,
         )
     )
 

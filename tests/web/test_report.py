@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.outgoing.report import make_documents
+from backoffice.outgoing.report import make_documents, number
 from tests.domain.test_report import MURET, TOULOUSE, said
 from workflows import report
 from workflows.clock import local_date, utcnow
@@ -58,6 +58,14 @@ def test_the_page_shows_the_year_with_its_map_and_tables(client, make_demarche):
     assert "<svg" in page.text and "<table" in page.text  # the map, and its table
     assert "Toulouse compte pour une seule unité" in text
     assert "<script" not in page.text.split("<main", 1)[1]
+    # The map draws Toulouse's eleven cantons as one area: Bruno over the population of the
+    # commune and of the Toulouse-N cantons' other communes.
+    r = report.yearly(db.session, YEAR, as_of=utcnow())
+    town = [c for c in r.per_canton if c["name"].startswith("Toulouse")]
+    rate = 1 / sum(c["population"] for c in town) * 1000
+    assert f"<title>Toulouse-1 : {number(rate)}</title>" in page.text
+    muret = next(c for c in r.per_canton if c["name"] == "Muret")
+    assert f"<title>Muret : {number(muret['per_1000'])}</title>" in page.text
     assert client.get("/bilan").headers["Location"].endswith(f"/bilan/{YEAR}")
     assert f"/bilan/{YEAR}" in client.get("/bilan", follow_redirects=True).request.path
 

@@ -143,15 +143,19 @@ def canton_map(
     *,
     key: str = "contributions",
     number: Callable[[float], str] | None = None,
+    toulouse: float | None = None,
 ) -> str:
     """Participation per canton: the cantons of Toulouse drawn as one area (a contribution
     from Toulouse is known by its commune, not its canton). ``key``: the rows' value drawn
     (a count; or a rate, such as participants per 1,000 inhabitants, written by ``number``
-    in the legend and the areas' titles)."""
+    in the legend and the areas' titles). ``toulouse``: the value of that area (by default
+    the sum of the rows of Toulouse and of the Toulouse-N cantons: right for counts; a
+    rate's caller gives it)."""
     counts = {row["code"]: row[key] for row in per_canton if row["code"]}
-    toulouse = counts.get(TOULOUSE_CANTON_CODE, 0) + sum(
-        v for k, v in counts.items() if k != TOULOUSE_CANTON_CODE and "Toulouse" in _name(k)
-    )
+    if toulouse is None:
+        toulouse = counts.get(TOULOUSE_CANTON_CODE, 0) + sum(
+            v for k, v in counts.items() if k != TOULOUSE_CANTON_CODE and "Toulouse" in _name(k)
+        )
     features = _cantons()
     points = [p for f in features for ring in f["geometry"]["coordinates"] for p in ring]
     west, east = min(p[0] for p in points), max(p[0] for p in points)
