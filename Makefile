@@ -12,7 +12,7 @@ DEV    := DIALOGUE_ENV=development PATH="$(CURDIR)/$(BIN):$$PATH"
 RUN    := $(DEV) PORT=$(PORT) MAIL_PORT=$(MAIL_PORT) BASE_URL=$(BASE_URL)
 
 .PHONY: run test test-faults test-api-schema install translations messages lint lock clean bench \
-	bench-import bench-mailing bench-charter bench-synthesis bench-evaluation bench-load
+	bench-import bench-mailing bench-charter bench-synthesis bench-evaluation bench-report bench-load
 
 ## run: install, migrate, load the demo data, start web + worker + beat + mail sink
 run: install translations
@@ -62,7 +62,7 @@ lock:
 	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 ## bench: the benchmarks of bench/ (figures printed, nothing asserted)
-bench: bench-import bench-mailing bench-charter bench-synthesis bench-evaluation bench-load
+bench: bench-import bench-mailing bench-charter bench-synthesis bench-evaluation bench-report bench-load
 
 bench-import: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
@@ -86,6 +86,12 @@ bench-synthesis: install translations
 ## created when missing, wiped): time and SQL statements, the same at both sizes
 bench-evaluation: install translations
 	cd bench && DIALOGUE_ENV=development ../$(BIN)/python evaluation.py
+
+## bench-report: the yearly report over 100 then 10,000 démarches on PostgreSQL
+## (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/bench_report, created
+## when missing, wiped): the same number of statements at both sizes, and the times
+bench-report: install translations
+	cd bench && DIALOGUE_ENV=development ../$(BIN)/python report.py
 
 lint: install
 	$(BIN)/ruff check .

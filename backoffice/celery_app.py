@@ -40,6 +40,8 @@ TASK_TIME_LIMITS = {
     "workers.sweep_syntheses": (1800, 1860),  # builds what a lost task did not
     "workers.render_synthesis": (600, 660),
     "workers.render_guide": (600, 660),  # some 60 pages of WeasyPrint
+    "workers.render_report": (600, 660),
+    "workers.sweep_reports": (900, 960),  # two years' documents
 }
 
 

@@ -281,6 +281,31 @@ def evaluation_freeze(as_of):
     click.echo(f"{len(found)} evaluations frozen.")
 
 
+@evaluation_cli.command("report")
+@click.argument("year", type=int)
+@click.option("--as-of", "as_of", help="ISO datetime with offset (default: now).")
+def evaluation_report(year, as_of):
+    """Make and keep the yearly report's PDF and spreadsheet of YEAR (again, even if they
+    are up to date), and say where they are served."""
+    from workflows import report
+
+    from .outgoing.report import make_documents
+
+    moment = _as_of(as_of)
+    if not report.valid_year(year, moment):
+        raise click.ClickException(f"no report for {year}: from {report.FIRST_YEAR} to this year")
+    click.echo(make_documents(db.session(), year, as_of=moment, force=True))
+    kept = report.kept(db.session(), year)
+    assert kept is not None and kept.data is not None
+    figures = kept.data["figures"]
+    click.echo(
+        f"{figures['demarches']} démarches, {figures['participants']} participants, "
+        f"{figures['contributions']} contributions; kept in report_documents (year {year})"
+    )
+    click.echo(f"served at /bilan/{year}, /bilan/{year}.pdf and /bilan/{year}.xlsx")
+    click.echo(f"API: /api/v1/reports/{year} (.pdf, .xlsx)")
+
+
 def init_app(app: Flask) -> None:
     for group in (
         users,

@@ -18,6 +18,8 @@ BEAT_SCHEDULE = {
     "sweep-syntheses": {"task": "workers.sweep_syntheses", "schedule": crontab(minute="*/5")},
     # The guide's PDF, if missing or stale (a lost request, a release that changed its texts).
     "sweep-guide": {"task": "workers.render_guide", "schedule": crontab(minute="*/15")},
+    # The yearly report's documents: the current year's made again when its figures changed.
+    "sweep-reports": {"task": "workers.sweep_reports", "schedule": crontab(minute=7)},
     # Monday 08:00 in Europe/Paris (the Celery app's timezone).
     "officials-digest": {
         "task": "workers.send_digests",

@@ -182,3 +182,22 @@ def render_synthesis(synthesis_id: int) -> list[str]:
     from backoffice.outgoing.syntheses import render_documents
 
     return render_documents(db.session(), synthesis_id)
+
+
+@shared_task(name="workers.render_report")
+def render_report(year: int, force: bool = False) -> str:
+    """Make and keep the yearly report's PDF and spreadsheet of ``year`` if they are missing
+    or stale (or ``force``): asked by a visitor, the command line, or the sweep."""
+    from backoffice.outgoing.report import make_documents
+
+    return make_documents(db.session(), year, as_of=utcnow(), force=force)
+
+
+@shared_task(name="workers.sweep_reports")
+def sweep_reports() -> list[str]:
+    """The current year's documents made again when its figures changed; the past year's
+    made once after its end."""
+    from backoffice.outgoing.report import make_documents, years_to_sweep
+
+    now = utcnow()
+    return [make_documents(db.session(), year, as_of=now) for year in years_to_sweep(now)]

@@ -34,6 +34,7 @@ RENDER_SYNTHESIS = "workers.render_synthesis"  # (synthesis id): a published ver
 PREVIEW_IMPORT = "workers.preview_import"  # (import id): a file too large to read in a request
 RUN_IMPORT = "workers.run_import"  # (import id): an import too large to run in a request
 RENDER_GUIDE = "workers.render_guide"  # (): the guide's PDF, if what it shows changed
+RENDER_REPORT = "workers.render_report"  # (year): the yearly report's documents
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ def _populations() -> dict[str, int]:
 
 
 @cache
-def _canton_of_commune() -> dict[str, str]:
+def canton_of_commune() -> dict[str, str]:
+    """INSEE commune code → its canton code (Toulouse: 3199)."""
     return {c.insee_code: c.canton_code for c in communes()}
 
 
@@ -134,7 +135,7 @@ def mobilisation(session: Session, d: Demarche, as_of: datetime) -> Dimension:
             unlocated += people
     # 4. Those who only attended an event, per commune.
     attended_only = 0
-    cantons = _canton_of_commune()
+    cantons = canton_of_commune()
     for commune, people in session.execute(
         select(Participant.commune_insee, func.count(Participant.id))
         .where(Participant.id.in_(attendees), Participant.id.not_in(contributors))

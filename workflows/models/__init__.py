@@ -41,6 +41,7 @@ from .mailings import (
 from .methods import Method, MethodFormat, PlannedMethod, Recruitment, UsedMethod
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, LoginSession, Role, User, roles_users
+from .report import ReportDocument
 from .syntheses import Synthesis, SynthesisStatus
 from .training import TrainingSession, training_attendees
 
@@ -49,6 +50,7 @@ __all__ = [
     "SelfAssessment",
     "SelfAssessmentStatus",
     "GuideDocument",
+    "ReportDocument",
     "Synthesis",
     "TrainingSession",
     "training_attendees",

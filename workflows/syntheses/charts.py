@@ -5,7 +5,7 @@ per canton of Haute-Garonne (the cantons' outlines: workflows/data/territory/)."
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -136,13 +136,26 @@ def _code(feature: dict) -> str:
     return code[:2] + code[3:]
 
 
-def canton_map(per_canton: Sequence[dict], title: str, legend: str) -> str:
+def canton_map(
+    per_canton: Sequence[dict],
+    title: str,
+    legend: str,
+    *,
+    key: str = "contributions",
+    number: Callable[[float], str] | None = None,
+    toulouse: float | None = None,
+) -> str:
     """Participation per canton: the cantons of Toulouse drawn as one area (a contribution
-    from Toulouse is known by its commune, not its canton)."""
-    counts = {row["code"]: row["contributions"] for row in per_canton if row["code"]}
-    toulouse = counts.get(TOULOUSE_CANTON_CODE, 0) + sum(
-        v for k, v in counts.items() if k != TOULOUSE_CANTON_CODE and "Toulouse" in _name(k)
-    )
+    from Toulouse is known by its commune, not its canton). ``key``: the rows' value drawn
+    (a count; or a rate, such as participants per 1,000 inhabitants, written by ``number``
+    in the legend and the areas' titles). ``toulouse``: the value of that area (by default
+    the sum of the rows of Toulouse and of the Toulouse-N cantons: right for counts; a
+    rate's caller gives it)."""
+    counts = {row["code"]: row[key] for row in per_canton if row["code"]}
+    if toulouse is None:
+        toulouse = counts.get(TOULOUSE_CANTON_CODE, 0) + sum(
+            v for k, v in counts.items() if k != TOULOUSE_CANTON_CODE and "Toulouse" in _name(k)
+        )
     features = _cantons()
     points = [p for f in features for ring in f["geometry"]["coordinates"] for p in ring]
     west, east = min(p[0] for p in points), max(p[0] for p in points)
@@ -156,22 +169,29 @@ def canton_map(per_canton: Sequence[dict], title: str, legend: str) -> str:
     def xy(lon: float, lat: float) -> str:
         return f"{(lon - west) * squeeze * scale:.1f},{top + (north - lat) * scale:.1f}"
 
-    def value(feature: dict) -> int:
+    def value(feature: dict) -> float:
         return (
             toulouse
             if feature["properties"]["nom"].startswith("Toulouse")
             else counts.get(_code(feature), 0)
         )
 
-    most = max([value(f) for f in features] + [1])
-    # Upper limits of the classes, strictly increasing (few contributions: fewer classes).
-    limits = sorted({max(1, round(most * (n + 1) / len(SHADES))) for n in range(len(SHADES))})
+    write: Callable[[float], str] = number or str
+    if number is None:
+        most: float = max([value(f) for f in features] + [1])
+        # Upper limits of the classes, strictly increasing (few contributions: fewer classes).
+        limits: list[float] = sorted(
+            {max(1, round(most * (n + 1) / len(SHADES))) for n in range(len(SHADES))}
+        )
+    else:
+        most = max([value(f) for f in features]) or 1.0
+        limits = sorted({most * (n + 1) / len(SHADES) for n in range(len(SHADES))})
     shades = SHADES[len(SHADES) - len(limits) :]
 
-    def shade(v: int) -> str:
+    def shade(v: float) -> str:
         if v == 0:
             return "#ffffff"
-        return next(shades[n] for n, limit in enumerate(limits) if v <= limit)
+        return next((shades[n] for n, limit in enumerate(limits) if v <= limit), shades[-1])
 
     body = [_text(0, 18, title, size=14, weight="bold")]
     for feature in features:
@@ -180,17 +200,22 @@ def canton_map(per_canton: Sequence[dict], title: str, legend: str) -> str:
         name = feature["properties"]["nom"]
         body.append(
             f'<path d="{path}" fill="{shade(value(feature))}" stroke="{MUTED}" '
-            f'stroke-width="0.6"><title>{escape(name)} : {value(feature)}</title></path>'
+            f'stroke-width="0.6"><title>{escape(name)} : {write(value(feature))}</title></path>'
         )
     # Legend: the classes, then the Toulouse note.
     x0 = map_w + 30
     body.append(_text(x0, top + 10, legend, size=12, weight="bold"))
-    low = 1
+    low: float = 1 if number is None else 0
     for n, (colour, limit) in enumerate(zip(shades, limits, strict=True)):
         y = top + 24 + n * 22
         body.append(_box(x0, y, colour))
-        body.append(_text(x0 + 26, y + 12, f"{low} – {limit}" if limit > low else f"{limit}"))
-        low = limit + 1
+        if number is None:
+            text = f"{low} – {limit}" if limit > low else f"{limit}"
+            low = limit + 1
+        else:
+            text = f"{write(low)} – {write(limit)}"
+            low = limit
+        body.append(_text(x0 + 26, y + 12, text))
     y = top + 24 + len(shades) * 22
     body.append(_box(x0, y, "#ffffff"))
     body.append(_text(x0 + 26, y + 12, "0"))

@@ -1,0 +1,284 @@
+"""The yearly report against counts made by hand: démarches of the year by stage, level and
+department; participants and contributions; participants per canton per 1,000 inhabitants
+from the territory CSV; the charter's deadlines kept; feedback coverage; the trends; a year
+with nothing; and the number of SQL statements, the same for 2 démarches as for 20."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select
+
+from backoffice.extensions import db
+from workflows import report
+from workflows.clock import local_date, utcnow
+from workflows.models import (
+    Audience,
+    Channel,
+    Contribution,
+    ContributionKind,
+    ContributionStatus,
+    Deadline,
+    DeadlineStatus,
+    Delivery,
+    DeliveryStatus,
+    Demarche,
+    FrozenEvaluation,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    StageTransition,
+)
+from workflows.participants import participant_for_email
+from workflows.stages import Stage
+
+CSV = Path(__file__).resolve().parents[2] / "workflows" / "data" / "haute-garonne-communes.csv"
+# Commune INSEE codes: Muret (canton 3109), Toulouse (3199), Saint-Gaudens (3114).
+MURET, TOULOUSE, SAINT_GAUDENS = "31395", "31555", "31483"
+
+
+def population_of(canton: str) -> int:
+    with CSV.open(encoding="utf-8") as fh:
+        return sum(int(r["population"]) for r in csv.DictReader(fh) if r["canton_code"] == canton)
+
+
+def canton_of(insee: str) -> str:
+    with CSV.open(encoding="utf-8") as fh:
+        return next(r["canton_code"] for r in csv.DictReader(fh) if r["insee_code"] == insee)
+
+
+def said(d: Demarche, person, commune: str | None, *, status=ContributionStatus.PUBLISHED):
+    """A contribution row to ``d`` (written as an import would, whatever the stage)."""
+    now = utcnow()
+    row = Contribution(
+        demarche_id=d.id,
+        item_id=d.items[0].id,
+        participant_id=person.id if person else None,
+        kind=ContributionKind.COMMENT,
+        channel=Channel.MAIL,
+        body="Un avis.",
+        commune_insee=commune,
+        canton_code=canton_of(commune) if commune else None,
+        status=status,
+        contributed_at=now,
+        created_at=now,
+    )
+    db.session.add(row)
+    return row
+
+
+def opened_on(d: Demarche, when: datetime) -> None:
+    """Record an earlier opening of ``d``'s consultation (the first one counts)."""
+    db.session.add(
+        StageTransition(
+            demarche_id=d.id,
+            from_stage=Stage.LAUNCH,
+            to_stage=Stage.CONSULTATION,
+            source="cli",
+            at=when,
+        )
+    )
+
+
+def told(d: Demarche, person) -> None:
+    """A feedback mailing of ``d`` that reached ``person``."""
+    now = utcnow()
+    mailing = Mailing(
+        kind=MailingKind.FEEDBACK,
+        demarche_id=d.id,
+        audience=Audience.CONTRIBUTORS,
+        subject="Ce que nous avons fait de vos avis",
+        body="Bonjour",
+        status=MailingStatus.SENT,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(mailing)
+    db.session.flush()
+    db.session.add(
+        Delivery(
+            mailing_id=mailing.id,
+            address=person.email,
+            participant_id=person.id,
+            status=DeliveryStatus.SENT,
+            next_attempt_at=now,
+            sent_at=now,
+        )
+    )
+
+
+@pytest.fixture
+def year_of_demarches(people, make_demarche):
+    """This year: a concertation of the roads department in consultation (3 people, one
+    refused contribution, one without anybody), a consultation of the social department
+    closed (2 people, one told); a launch not opened yet (no year). Last year: one
+    démarche with one person."""
+    now = utcnow()
+    ana = participant_for_email(db.session, "ana@exemple.fr", name="Ana", as_of=now)
+    bruno = participant_for_email(db.session, "bruno@exemple.fr", name="Bruno", as_of=now)
+    chloe = participant_for_email(db.session, "chloe@exemple.fr", name="Chloé", as_of=now)
+    denis = participant_for_email(db.session, "denis@exemple.fr", name="Denis", as_of=now)
+    roads = make_demarche("consultation", participation_level="concertation")
+    social = make_demarche(
+        "closed", agent=people.other_agent, participation_level="consultation", title="Social"
+    )
+    make_demarche("launch", title="Pas encore ouverte")
+    earlier = make_demarche("synthesis", title="L'an dernier")
+    opened_on(earlier, now.replace(year=now.year - 1, month=6, day=15))
+    said(roads, ana, MURET)
+    said(roads, ana, MURET)
+    said(roads, bruno, TOULOUSE)
+    said(roads, chloe, None)
+    said(roads, denis, SAINT_GAUDENS, status=ContributionStatus.REJECTED)
+    said(roads, None, MURET)
+    said(social, ana, MURET)
+    said(social, denis, SAINT_GAUDENS)
+    said(earlier, bruno, TOULOUSE)
+    told(social, ana)
+    db.session.commit()
+    return roads, social, earlier
+
+
+def test_the_figures_of_a_year_equal_hand_counts(year_of_demarches):
+    roads, social, earlier = year_of_demarches
+    now = utcnow()
+    year = local_date(now).year
+    r = report.yearly(db.session, year, as_of=now)
+
+    assert r.figures.demarches == 2
+    assert {k: v for k, v in r.by_stage.items() if v} == {"consultation": 1, "closed": 1}
+    assert {k: v for k, v in r.by_level.items() if v} == {"concertation": 1, "consultation": 1}
+    assert {row["name"]: row["demarches"] for row in r.by_department} == {
+        "Direction des routes": 1,
+        "Direction de l'action sociale": 1,
+    }
+    # Ana, Bruno, Chloé, Denis (his refused contribution to the roads left out, his other in).
+    assert r.figures.participants == 4
+    assert r.figures.contributions == 7  # 8 rows of this year, one refused
+    assert r.contributions_without_person == 1
+
+    per_canton = {row["code"]: row for row in r.per_canton}
+    muret = per_canton[canton_of(MURET)]
+    assert muret["participants"] == 1  # Ana, once
+    assert muret["population"] == population_of(canton_of(MURET))
+    assert muret["per_1000"] == round(1 / population_of(canton_of(MURET)) * 1000, 4)
+    assert per_canton["3199"]["participants"] == 1  # Bruno, Toulouse as one unit
+    assert per_canton["3199"]["population"] == population_of("3199")
+    assert per_canton[canton_of(SAINT_GAUDENS)]["participants"] == 1  # Denis, for social
+    assert len(r.per_canton) == 22  # 16 cantons outside Toulouse + Toulouse as one
+    assert r.participants_outside == 1  # Chloé, without a commune
+    with CSV.open(encoding="utf-8") as fh:
+        everyone = sum(int(row["population"]) for row in csv.DictReader(fh))
+    assert r.population == everyone
+    assert r.figures.per_1000 == round(4 / everyone * 1000, 4)
+
+    # The charter's deadlines of the two démarches, counted by hand from their rows.
+    rows = db.session.scalars(
+        select(Deadline).where(
+            Deadline.demarche_id.in_([roads.id, social.id]), Deadline.question_id.is_(None)
+        )
+    ).all()
+    tally: Counter[str] = Counter()
+    for row in rows:
+        if row.status == DeadlineStatus.WAIVED:
+            tally["waived"] += 1
+        elif row.status == DeadlineStatus.MET and row.met_at is not None:
+            tally["met_on_time" if row.met_at < row.due_at else "met_late"] += 1
+        elif row.due_at <= now:
+            tally["missed"] += 1
+    assert r.deadlines["deadlines"] == len(rows)
+    assert r.deadlines["met_on_time"] == tally["met_on_time"]
+    assert r.deadlines["due"] == tally["met_on_time"] + tally["met_late"] + tally["missed"]
+
+    # Feedback: the closed démarche's two contributors, Ana told.
+    assert r.feedback == {"contributors": 2, "told": 1, "declined_or_erased": 0}
+    assert r.figures.feedback_share == 0.5
+
+    # Trends: last year, one démarche, Bruno.
+    assert [(t.year, t.demarches, t.participants, t.contributions) for t in r.trends] == [
+        (year - 1, 1, 1, 1)
+    ]
+    assert r.labels == []  # no label model yet
+    assert [s["demarches"] for s in r.survey] == [0, 0]
+
+
+def test_the_survey_is_read_from_the_frozen_evaluations(year_of_demarches):
+    roads, social, _ = year_of_demarches
+    now = utcnow()
+    indicator = {"code": "survey_satisfaction", "counted": {"answers": 40}}
+    frozen = {f.demarche_id: f for f in db.session.scalars(select(FrozenEvaluation))}
+    assert set(frozen) == {social.id}  # frozen at its closing: no survey indicator yet
+    for d, value in ((roads, 0.8), (social, 0.6)):
+        data = {
+            "dimensions": [{"code": "experience", "indicators": [{**indicator, "value": value}]}]
+        }
+        if d.id in frozen:
+            frozen[d.id].data = data
+        else:
+            db.session.add(
+                FrozenEvaluation(
+                    demarche_id=d.id, frozen_at=now, data_as_of=now, scores_version=1, data=data
+                )
+            )
+    db.session.commit()
+    r = report.yearly(db.session, local_date(now).year, as_of=now)
+    found = {s["code"]: s for s in r.survey}
+    assert found["survey_satisfaction"]["demarches"] == 2
+    assert found["survey_satisfaction"]["mean"] == 0.7
+    assert found["survey_satisfaction"]["counted"] == {"answers": 80}
+    assert found["survey_response_rate"]["mean"] is None
+
+
+def test_a_year_with_nothing_is_a_report_that_says_so(ctx):
+    r = report.yearly(db.session, 2019, as_of=utcnow())
+    assert r.empty
+    assert r.figures.participants == 0 and r.trends == []
+    assert r.figures.deadlines_share is None and r.figures.feedback_share is None
+    assert report.YearlyReport.from_json(r.to_json()) == r
+
+
+def test_the_report_round_trips_through_json(year_of_demarches):
+    r = report.yearly(db.session, local_date(utcnow()).year, as_of=utcnow())
+    assert report.YearlyReport.from_json(r.to_json()) == r
+
+
+def statements(fn) -> int:
+    engine = db.session.get_bind()
+    seen = []
+
+    def count(*args) -> None:
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_report_takes_a_fixed_number_of_statements(people, make_demarche):
+    now = utcnow()
+    year = local_date(now).year
+    person = participant_for_email(db.session, "ana@exemple.fr", name="Ana", as_of=now)
+
+    def grow(n: int) -> None:
+        for k in range(n):
+            d = make_demarche("consultation", title=f"Démarche {k} {n}")
+            said(d, person, MURET)
+            if k % 2:
+                opened_on(d, now - timedelta(days=400))
+        db.session.commit()
+
+    grow(2)
+    db.session.expire_all()
+    few = statements(lambda: report.yearly(db.session, year, as_of=utcnow()))
+    grow(18)
+    db.session.expire_all()
+    many = statements(lambda: report.yearly(db.session, year, as_of=utcnow()))
+    assert few == many == 9
+    assert report.yearly(db.session, year, as_of=utcnow()).figures.demarches == 10
