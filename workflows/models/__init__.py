@@ -27,6 +27,7 @@ from .consultation import (
 from .demarches import AuditEntry, Demarche, StageTransition
 from .evaluation import FrozenEvaluation, SelfAssessment, SelfAssessmentStatus
 from .guide import GuideDocument
+from .label import LabelAward, LabelRules
 from .mailings import (
     Audience,
     DecisionOutcome,
@@ -49,6 +50,8 @@ __all__ = [
     "SelfAssessment",
     "SelfAssessmentStatus",
     "GuideDocument",
+    "LabelAward",
+    "LabelRules",
     "Synthesis",
     "TrainingSession",
     "training_attendees",
