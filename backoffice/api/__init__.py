@@ -11,6 +11,7 @@ from . import (
     evaluation,
     events,
     guide,
+    label,
     mailings,
     methods,
     planning,
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> Api:
         training.blp,
         guide.blp,
         evaluation.blp,
+        label.blp,
     ):
         api.register_blueprint(blueprint)
     return api
