@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..evaluation.indicators import Evaluation
-from .rules import Criterion, Level, Rules
+from ..i18n import Msg
+from .rules import Criterion, Level, Rules, figure
 
 MET, NOT_MET, NOT_COMPUTED = "met", "not_met", "not_computed"
 
@@ -31,6 +32,12 @@ class Check:
         if self.value is None:
             return NOT_COMPUTED
         return MET if self.met else NOT_MET
+
+    @property
+    def value_shown(self) -> Msg | None:
+        if self.value is None:
+            return None
+        return figure(self.criterion.indicator, self.criterion.measure, self.value)
 
     def to_json(self) -> dict[str, Any]:
         return {**self.criterion.to_json(), "value": self.value, "status": self.status}

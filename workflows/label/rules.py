@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from ..errors import InvalidFields
+from ..evaluation import display
 from ..evaluation.definitions import CODES, DEFINITIONS
 from ..i18n import N_, Msg
 
@@ -67,6 +68,28 @@ def value_range(code: str, measure: str) -> tuple[float, float]:
     return (float(low), float(high))
 
 
+DAYS = (
+    "deadlines_median_lateness_days",
+    "deadlines_worst_lateness_days",
+    "feedback_days_after_closing",
+)
+
+
+def figure(code: str, measure: str, number: float) -> Msg:
+    """A threshold or a value as it reads: « 90 % », « 60 jours », « oui », « 3/5 »."""
+    if measure == "score":
+        return N_("%(score)s/5", score=display.number(number, 1))
+    if code in FACTS or code in ANNOUNCED:
+        return N_("yes") if number >= 1 else N_("no")
+    if code in DAYS:
+        return display.days(number)
+    if code == "mobilisation_per_1000":
+        return display.per_1000(number)
+    if value_range(code, measure) == (0.0, 1.0):
+        return display.share(number)
+    return N_("%(value)s", value=display.number(number, 2))
+
+
 @dataclass(frozen=True)
 class Criterion:
     indicator: str
@@ -88,6 +111,14 @@ class Criterion:
         if self.comparison == "at_least":
             return self.threshold >= other.threshold
         return self.threshold <= other.threshold
+
+    @property
+    def threshold_shown(self) -> Msg:
+        return figure(self.indicator, self.measure, self.threshold)
+
+    @property
+    def comparison_label(self) -> Msg:
+        return COMPARISONS[self.comparison]
 
     def to_json(self) -> dict[str, Any]:
         found = {
