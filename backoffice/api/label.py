@@ -20,7 +20,7 @@ from ..extensions import db
 from ..i18n import tr
 from .auth import api_user
 from .blueprints import api_blueprint
-from .schemas import OutSchema, StrictSchema, Text, text_out
+from .schemas import OutSchema, StrictSchema, Text, one_of, text_out
 
 blp = api_blueprint(
     "api_label",
@@ -110,6 +110,7 @@ class LabelIn(StrictSchema):
     level = fields.String(
         required=True,
         allow_none=True,
+        validate=one_of([*LEVELS, label.NONE]),
         metadata={"enum": [*LEVELS, label.NONE, None], "description": "none or null: withdraw"},
     )
     reason = Text(

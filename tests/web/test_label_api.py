@@ -26,8 +26,15 @@ def test_the_mission_awards_a_closed_demarche_its_label(api, people, citizen, ma
         ]
     }
     assert db.session.scalar(select(LabelAward.id).limit(1)) is None
-    for body in ({"level": "platine", "reason": "x"}, {"reason": "x"}, {"level": "gold", "x": 1}):
+    for body in (
+        {"level": "platine", "reason": "x"},
+        {"level": "", "reason": "x"},
+        {"reason": "x"},
+        {"level": "gold", "x": 1},
+    ):
         assert api(people.mission, "put", url, json=body).status_code == 422, body
+    unknown = api(people.mission, "put", url, json={"level": "platine"})
+    assert unknown.json["errors"] == {"level": ["valeur inconnue"]}
     assert (
         api(people.mission, "put", url, json={"level": "gold", "reason": "x" * 2001}).status_code
         == 422

@@ -120,6 +120,18 @@ class Criterion:
     def comparison_label(self) -> Msg:
         return COMPARISONS[self.comparison]
 
+    @property
+    def requirement(self) -> Msg:
+        """What it asks, in words: « au moins 90 % », « au plus 60 jours »; « oui » for a
+        fact of the record that must hold."""
+        if self.indicator in FACTS or self.indicator in ANNOUNCED:
+            return N_("yes") if self.holds(1.0) else N_("no")
+        return N_(
+            "%(comparison)s %(threshold)s",
+            comparison=self.comparison_label,
+            threshold=self.threshold_shown,
+        )
+
     def to_json(self) -> dict[str, Any]:
         found = {
             "indicator": self.indicator,
