@@ -295,3 +295,17 @@ def test_the_rules_version_a_demarche_was_judged_by_stays_when_the_rules_change(
     assert label.proposal_for(db.session, other, as_of=utcnow()).rules_version == 2
     label.award(db.session, other, "bronze", "Raison.", people.mission, utcnow())
     assert label.award_of(db.session, other).rules_version == 2
+
+
+def test_two_saves_at_once_one_is_refused_in_french(ctx, people, monkeypatch):
+    from workflows.label import versions
+
+    label.ensure_current(db.session, actor=people.mission, as_of=utcnow())
+    db.session.commit()
+    # The other save read the same highest number before this one committed.
+    monkeypatch.setattr(versions, "_next_number", lambda session: 1)
+    with pytest.raises(Conflict) as refused:
+        label.save(db.session, people.mission, default_data(), as_of=utcnow())
+    assert "meanwhile" in str(refused.value)
+    db.session.rollback()
+    assert label.in_force(db.session).version == 1

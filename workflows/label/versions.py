@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..errors import PermissionDenied
+from ..errors import Conflict, PermissionDenied
 from ..i18n import N_
 from ..models import LabelRules, User
 from .rules import Rules, default_data, parse, shipped
@@ -37,8 +38,12 @@ def by_number(session: Session, number: int) -> Rules | None:
     return read(row) if row is not None else None
 
 
+def _next_number(session: Session) -> int:
+    return (session.scalar(select(func.max(LabelRules.number))) or 0) + 1
+
+
 def _add(session: Session, rules: Rules, actor: User | None, as_of: datetime) -> LabelRules:
-    number = (session.scalar(select(func.max(LabelRules.number))) or 0) + 1
+    number = _next_number(session)
     row = LabelRules(
         number=number,
         note=rules.note,
@@ -48,7 +53,12 @@ def _add(session: Session, rules: Rules, actor: User | None, as_of: datetime) ->
         is_current=False,
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another save took the number: the caller rolls back
+        raise Conflict(
+            N_("someone saved the label's rules meanwhile: read them again, then save")
+        ) from exc
     session.execute(
         update(LabelRules)
         .where(LabelRules.id != row.id)
