@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request
+from flask import abort, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
 from flask_security import current_user
@@ -16,11 +16,13 @@ from sqlalchemy import select
 from workflows import label
 from workflows.clock import utcnow
 from workflows.errors import DomainError, InvalidFields
+from workflows.label.versions import by_number as versions_by_number
 from workflows.models import LabelRules
 from workflows.roles import MISSION_ROLES
 
 from ..extensions import db
 from ..i18n import tr
+from ..params import id_arg
 from .base import ProtectedView
 from .perform import in_the_form, perform
 
@@ -130,9 +132,14 @@ class LabelRulesView(ProtectedView):
                 "labels": {lv.code: lv.label for lv in rules.levels},
             }
         versions = session.scalars(select(LabelRules).order_by(LabelRules.number.desc())).all()
+        number = id_arg(request.args, "version")
+        shown = versions_by_number(session, number) if number is not None else None
+        if number is not None and shown is None:
+            abort(404)
         return self.render(
             "admin/label/index.html",
             rules=rules,
+            shown=shown,
             versions=versions,
             typed=typed,
             errors=errors or {},

@@ -153,6 +153,10 @@ def test_the_mission_edits_the_rules_into_a_new_version(client, people):
     assert rules.label_of("bronze") == "★ Charte tenue"
     assert rules.levels[2].criteria[-1].indicator == "mobilisation_channels"
     assert rules.levels[2].criteria[-1].threshold == 2
+    # The version before stays readable as it was.
+    first = soup_of(client.get("/admin/label/?version=1")).select_one("#version-shown")
+    assert "★ Charte respectée" in text_of(first) and "Au moins deux canaux" not in text_of(first)
+    assert client.get("/admin/label/?version=9").status_code == 404
 
 
 def test_an_empty_row_is_left_out_and_the_version_is_audited(client, people):
