@@ -17,7 +17,7 @@ from workflows.clock import utcnow
 from workflows.errors import Conflict, InvalidFields, PermissionDenied
 from workflows.evaluation import Dimension, Evaluation, Indicator
 from workflows.label.rules import default_data
-from workflows.models import AuditEntry, LabelAward, LabelRules
+from workflows.models import AuditEntry, Demarche, LabelAward, LabelRules
 
 AS_OF = datetime(2027, 6, 1, 10, tzinfo=UTC)
 
@@ -309,3 +309,20 @@ def test_two_saves_at_once_one_is_refused_in_french(ctx, people, monkeypatch):
     assert "meanwhile" in str(refused.value)
     db.session.rollback()
     assert label.in_force(db.session).version == 1
+
+
+def test_the_labels_held_highest_first_withdrawn_ones_aside(make_demarche, people):
+    bronze, gold, withdrawn = (make_demarche("closed", title=t) for t in ("B", "G", "W"))
+    for d, level in ((bronze, "bronze"), (gold, "gold"), (withdrawn, "silver")):
+        label.award(db.session, d, level, "Raison publique.", people.mission, utcnow())
+    label.award(db.session, withdrawn, None, "Retiré.", people.mission, utcnow())
+    db.session.commit()
+    found = label.held(db.session)
+    assert [(h.demarche.title, h.level, h.label) for h in found] == [
+        ("G", "gold", "★★★ Démarche exemplaire"),
+        ("B", "bronze", "★ Charte respectée"),
+    ]
+    only = label.held(db.session, among=select(Demarche.id).where(Demarche.title == "B"))
+    assert [h.demarche.id for h in only] == [bronze.id]
+    assert label.held_by(db.session, withdrawn) is None
+    assert label.held_by(db.session, gold).proposal.rules_version == 1

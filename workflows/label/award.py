@@ -10,10 +10,11 @@ force become.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -142,3 +143,51 @@ def award(
     )
     session.flush()
     return found
+
+
+# -- the labels held ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """A label a démarche holds: closed, awarded, not withdrawn. ``label``: its level's name
+    in the rules it was judged by; ``proposal``: what it was judged on (as stored)."""
+
+    demarche: Demarche
+    award: LabelAward
+    label: str
+    proposal: Proposal
+
+    @property
+    def level(self) -> str:
+        assert self.award.level is not None
+        return self.award.level
+
+
+def _held(award: LabelAward, d: Demarche) -> Held | None:
+    if award.level is None or d.stage != Stage.CLOSED:
+        return None
+    proposal = Proposal.from_json(award.proposal)
+    found = proposal.level_check(award.level)
+    return Held(d, award, found.label if found else award.level, proposal)
+
+
+def held(session: Session, *, among: Select | None = None) -> list[Held]:
+    """The labels held (of the démarches whose ids ``among`` selects, if given), in one
+    query: the highest level first, the latest awarded first within a level."""
+    query = (
+        select(LabelAward, Demarche)
+        .join(Demarche, Demarche.id == LabelAward.demarche_id)
+        .where(LabelAward.level.is_not(None), Demarche.stage == Stage.CLOSED)
+        .order_by(LabelAward.awarded_at.desc(), LabelAward.id.desc())
+    )
+    if among is not None:
+        query = query.where(LabelAward.demarche_id.in_(among))
+    found = [h for award, d in session.execute(query).all() if (h := _held(award, d))]
+    return sorted(found, key=lambda h: -_rank(h.level))
+
+
+def held_by(session: Session, d: Demarche) -> Held | None:
+    """The label ``d`` holds, if it holds one."""
+    found = award_of(session, d)
+    return _held(found, d) if found is not None else None
