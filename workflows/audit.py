@@ -67,6 +67,11 @@ ACTION_LABELS = {
     "evaluation.freeze": N_("froze the démarche's evaluation at its closing"),
     "self_assessment.submit": N_("filled the démarche's self-assessment"),
     "self_assessment.review": N_("reviewed the démarche's self-assessment"),
+    # the label
+    "label.award": N_("awarded the charter's label"),
+    "label.withdraw": N_("withdrew the charter's label"),
+    "label.rules": N_("saved a new version of the label's rules"),
+    "label.install_default": N_("saved the shipped label rules as their first version"),
     # mailings
     "mailing.create": N_("wrote a mailing"),
     "mailing.update": N_("changed a mailing"),

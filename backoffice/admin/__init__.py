@@ -28,6 +28,7 @@ from .charter import CharterView, DeadlineView
 from .consultation import ContributionView, EventView, ItemView
 from .demarches import DemarcheView
 from .home import HomeView
+from .label import LabelRulesView
 from .mailings import MailingView
 from .methods import MethodView
 from .people import DepartmentView, ElectedOfficialView, RoleView, UserView
@@ -81,6 +82,11 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(
         CharterView(
             name=_L("Rules and versions"), category=promises, endpoint="charter", url="charter"
+        )
+    )
+    admin.add_view(
+        LabelRulesView(
+            name=_L("The label's rules"), category=promises, endpoint="label_rules", url="label"
         )
     )
     people = _L("People")

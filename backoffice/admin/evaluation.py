@@ -11,7 +11,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_security import current_user
 
-from workflows import evaluation
+from workflows import evaluation, label
 from workflows.clock import utcnow
 from workflows.evaluation.self_assessment import QUESTIONS
 from workflows.models import Demarche, SelfAssessmentStatus
@@ -35,8 +35,12 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
         return {"evaluation": None}
     session = db.session()
     found = evaluation.self_assessment_of(session, model)
+    evaluated = evaluation.evaluate(session, model, as_of=utcnow())
     return {
-        "evaluation": evaluation.evaluate(session, model, as_of=utcnow()),
+        "evaluation": evaluated,
+        "label_proposal": label.proposal_for(session, model, evaluated, as_of=utcnow()),
+        "label_award": label.award_of(session, model),
+        "may_award_label": label.may_award(current_user, model) and evaluated.frozen_at is not None,
         "self_assessment": found,
         "questions": QUESTIONS,
         "may_fill_self_assessment": evaluation.may_fill(current_user, model),
@@ -104,8 +108,38 @@ class EvaluationViews:
             return self._sheet_again(model.id, refusal), done.error.status
         return redirect(self._sheet_url(model.id))
 
-    def _sheet_url(self, demarche_id: int) -> str:
-        return self.get_url(".details_view", id=demarche_id) + "#evaluation"
+    @expose("/label/", methods=("POST",))
+    def label_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            return self._not_found()
+        values = {
+            "level": request.form.get("level", ""),
+            "reason": request.form.get("reason", ""),
+        }
+        done = perform(
+            lambda: label.award(
+                db.session(),
+                self.get_one(model.id),
+                values["level"],
+                values["reason"],
+                current_user,
+                utcnow(),
+            ),
+            lambda found: (
+                gettext("The label is awarded; it shows on the démarche's public page.")
+                if found.level
+                else gettext("The label is withdrawn.")
+            ),
+            refused=in_the_form,
+        )
+        if not done:
+            refusal = Refusal.of("label", done.error, values, set(values))
+            return self._sheet_again(model.id, refusal), done.error.status
+        return redirect(self._sheet_url(model.id, "label"))
+
+    def _sheet_url(self, demarche_id: int, anchor: str = "evaluation") -> str:
+        return self.get_url(".details_view", id=demarche_id) + f"#{anchor}"
 
     def _sheet_again(self, demarche_id: int, refusal: Refusal):
         found = self.get_one(demarche_id)  # read again: the refusal rolled back

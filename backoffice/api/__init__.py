@@ -11,6 +11,7 @@ from . import (
     evaluation,
     events,
     guide,
+    label,
     mailings,
     methods,
     planning,
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> Api:
         guide.blp,
         evaluation.blp,
         report.blp,
+        label.blp,
     ):
         api.register_blueprint(blueprint)
     return api

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from workflows import evaluation
+from workflows import evaluation, label
 from workflows.access import get_readable, get_visible
 from workflows.clock import utcnow
 from workflows.errors import NotFound
@@ -17,7 +17,7 @@ from workflows.evaluation.self_assessment import (
     REVIEW_DECISIONS,
 )
 from workflows.i18n import N_
-from workflows.models import SelfAssessment, SelfAssessmentStatus
+from workflows.models import Demarche, SelfAssessment, SelfAssessmentStatus
 from workflows.roles import STAFF_ROLES
 from workflows.stages import Stage
 
@@ -25,6 +25,7 @@ from ..extensions import db
 from ..i18n import tr
 from .auth import api_user
 from .blueprints import api_blueprint
+from .label import AwardOut, ProposalOut, Shown, award_shown
 from .schemas import OutSchema, StrictSchema, Text, text_out
 
 blp = api_blueprint(
@@ -101,21 +102,17 @@ class EvaluationOut(OutSchema):
     scores_version = fields.Integer()
     dimensions = fields.List(fields.Nested(DimensionOut))
     indicators = fields.List(fields.Nested(IndicatorOut))
-    proposed_label = fields.Function(
-        lambda e: None,
+    proposed_label = fields.Nested(
+        ProposalOut,
         metadata={
-            "type": "object",
-            "nullable": True,
-            "description": "The label level the rules propose: null until the label exists",
+            "description": "What the label's rules propose: those the démarche was judged by "
+            "once judged, else the rules in force"
         },
     )
-    label = fields.Function(
-        lambda e: None,
-        metadata={
-            "type": "object",
-            "nullable": True,
-            "description": "The label the mission awarded: null until the label exists",
-        },
+    label = fields.Nested(
+        AwardOut,
+        allow_none=True,
+        metadata={"description": "The label the mission awarded; null: never judged"},
     )
     self_assessment = fields.Nested(
         SelfAssessmentOut,
@@ -152,8 +149,15 @@ class ReviewIn(StrictSchema):
 class _Answer:
     """What EvaluationOut dumps: the evaluation and the self-assessment beside it."""
 
-    def __init__(self, found: evaluation.Evaluation, self_assessment: SelfAssessment | None):
+    def __init__(
+        self,
+        found: evaluation.Evaluation,
+        self_assessment: SelfAssessment | None,
+        d: Demarche,
+    ):
         self.self_assessment = self_assessment
+        self.proposed_label = Shown(label.proposal_for(db.session(), d, found, as_of=utcnow()))
+        self.label = award_shown(d)
         for name in ("demarche_id", "as_of", "frozen_at", "scores_version", "dimensions"):
             setattr(self, name, getattr(found, name))
         self.indicators = found.indicators
@@ -173,7 +177,7 @@ def get_evaluation(demarche_id):
         raise NotFound(N_("the evaluation of a démarche is public once it is closed"))
     found = evaluation.evaluate(db.session(), d, as_of=utcnow())
     mine = evaluation.self_assessment_of(db.session(), d) if staff else None
-    return _Answer(found, mine)
+    return _Answer(found, mine, d)
 
 
 @blp.route("/<int:demarche_id>/self-assessment", methods=["PUT"])

@@ -7,4 +7,13 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import citizen, events, guide, pages, toolbox, unsubscribe, yearly_report  # noqa: E402,F401 - routes register on bp
+from . import (  # noqa: E402,F401 - routes register on bp
+    citizen,
+    events,
+    guide,
+    label,
+    pages,
+    toolbox,
+    unsubscribe,
+    yearly_report,
+)

@@ -6,7 +6,7 @@ its address and the *generations* of what it shows:
 
 - ``slug:<slug>``, bumped after every commit that changed what a démarche's pages show (the
   démarche, its items, contributions, decisions, events and registrations, deadlines, syntheses,
-  stages) — by its address, so that serving a page asks nothing of the database;
+  stages, evaluation, label) — by its address, so that serving a page asks nothing of the database;
 - ``shared``, bumped when something every page may show changed (a department, an elected
   official's name, a participant's name or erasure, the charter, a method of the toolbox, a
   new edition of the guide's PDF);
@@ -52,6 +52,8 @@ from workflows.models import (
     GuideDocument,
     Item,
     ItemDecision,
+    LabelAward,
+    LabelRules,
     Method,
     Participant,
     PlannedMethod,
@@ -87,6 +89,7 @@ PER_DEMARCHE: dict[type, tuple[str, ...] | None] = {
     PlannedMethod: None,
     UsedMethod: None,
     FrozenEvaluation: None,
+    LabelAward: None,
 }
 # What any public page may show, whatever the démarche.
 SHARED: dict[type, tuple[str, ...] | None] = {
@@ -97,6 +100,7 @@ SHARED: dict[type, tuple[str, ...] | None] = {
     CharterRule: None,
     Method: None,  # the toolbox's pages, and the methods a démarche names
     GuideDocument: ("made_at",),  # the guide's page links to the latest edition of its PDF
+    LabelRules: None,  # the label's page shows the rules in force
 }
 TABLES = {cls.__tablename__: cls for cls in chain(PER_DEMARCHE, SHARED)}  # type: ignore[attr-defined]
 

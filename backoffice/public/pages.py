@@ -40,6 +40,7 @@ from ..i18n import tr
 from . import bp
 from .cache import cached, demarche_scopes, uncacheable
 from .forms import ContributionForm, EventRegistrationForm, ReportForm
+from .label import label_of
 from .notices import notify
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ def demarche(slug: str):
         mine=_my_registrations(events),
         programme=planning.planned(db.session(), d),
         evaluation=_frozen_evaluation(d),
+        label=label_of(d),
     )
 
 

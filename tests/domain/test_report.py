@@ -280,5 +280,28 @@ def test_the_report_takes_a_fixed_number_of_statements(people, make_demarche):
     grow(18)
     db.session.expire_all()
     many = statements(lambda: report.yearly(db.session, year, as_of=utcnow()))
-    assert few == many == 9
+    assert few == many == 10
     assert report.yearly(db.session, year, as_of=utcnow()).figures.demarches == 10
+
+
+def test_the_labels_held_by_the_year_s_demarches_are_listed(year_of_demarches, people):
+    from workflows import label
+
+    _, social, _ = year_of_demarches
+    now = utcnow()
+    r = report.yearly(db.session, local_date(now).year, as_of=now)
+    assert r.labels == []
+    reason = "Le questionnaire a été remis en main propre à l’atelier de clôture."
+    label.award(db.session, social, "bronze", reason, people.mission, now)
+    db.session.commit()
+    r = report.yearly(db.session, local_date(now).year, as_of=now)
+    assert r.labels == [
+        {
+            "demarche_id": social.id,
+            "title": "Social",
+            "level": "bronze",
+            "label": "★ Charte respectée",
+        }
+    ]
+    # Last year's report lists none of this year's labels.
+    assert report.yearly(db.session, local_date(now).year - 1, as_of=now).labels == []

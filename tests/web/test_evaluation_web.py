@@ -147,7 +147,8 @@ def test_the_api_gives_every_indicator_with_its_formula_and_counts(api, people, 
     response = api(people.mission, "get", f"/api/v1/demarches/{d.id}/evaluation")
     assert response.status_code == 200, response.json
     body = response.json
-    assert body["frozen_at"] is None and body["proposed_label"] is None and body["label"] is None
+    assert body["frozen_at"] is None and body["label"] is None
+    assert body["proposed_label"]["level"] is None  # the feedback not sent yet: no gate holds
     assert body["self_assessment"] is None
     assert [x["code"] for x in body["dimensions"]] == list(evaluation.DIMENSION_LABELS)
     by_code = {i["code"]: i for i in body["indicators"]}

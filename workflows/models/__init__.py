@@ -27,6 +27,7 @@ from .consultation import (
 from .demarches import AuditEntry, Demarche, StageTransition
 from .evaluation import FrozenEvaluation, SelfAssessment, SelfAssessmentStatus
 from .guide import GuideDocument
+from .label import LabelAward, LabelRules
 from .mailings import (
     Audience,
     DecisionOutcome,
@@ -51,6 +52,8 @@ __all__ = [
     "SelfAssessmentStatus",
     "GuideDocument",
     "ReportDocument",
+    "LabelAward",
+    "LabelRules",
     "Synthesis",
     "TrainingSession",
     "training_attendees",

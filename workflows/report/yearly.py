@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
-from .. import authors
+from .. import authors, label
 from ..clock import local_date, start_of_local_day
 from ..evaluation.feedback import DECLINED
 from ..evaluation.mobilisation import canton_of_commune, territory_units
@@ -152,13 +152,21 @@ def valid_year(year: int, as_of: datetime) -> bool:
 
 
 def labels_awarded(session: Session, year: int) -> tuple[dict[str, Any], ...]:
-    """The labels awarded to the démarches of ``year``: ``{demarche_id, title, level,
-    label}`` each, by level then title.
-
-    Placeholder: the label's model is being written (issue 14, « The label »); the integrator
-    wires this function to ``LabelAward`` (one query over the awards of the démarches whose
-    consultation opened in ``year``, grouped by the database). Until then no label exists."""
-    return ()
+    """The labels held by the démarches of ``year`` (one query): ``{demarche_id, title,
+    level, label}`` each, the highest level first, the latest awarded first within it."""
+    opened = _opened()
+    among = select(opened.c.demarche_id).where(
+        opened.c.opened_at >= _year_start(year), opened.c.opened_at < _year_start(year + 1)
+    )
+    return tuple(
+        {
+            "demarche_id": held.demarche.id,
+            "title": held.demarche.title,
+            "level": held.level,
+            "label": held.label,
+        }
+        for held in label.held(session, among=among)
+    )
 
 
 def _year_start(year: int) -> datetime:
