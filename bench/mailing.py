@@ -32,6 +32,7 @@ from tests.support import free_port  # noqa: E402
 
 RECIPIENTS = int(os.environ.get("RECIPIENTS", "10000"))
 CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "4"))
+POOL = os.environ.get("WORKER_POOL", "prefork" if CONCURRENCY > 1 else "solo")
 PARALLEL = int(os.environ.get("MAILING_PARALLEL", str(CONCURRENCY)))
 CHUNK = int(os.environ.get("MAILING_CHUNK", "100"))
 LIGHT = {"parse": False}  # the sinks do the least per message: the figures are the sender's
@@ -135,7 +136,7 @@ def main() -> None:
                 "INSTANCE_PATH": str(work),
                 "OUTBOX_DISPATCH": "celery",
             },
-            pool="prefork" if CONCURRENCY > 1 else "solo",
+            pool=POOL,
             concurrency=CONCURRENCY,
         )
         try:
@@ -166,7 +167,7 @@ def main() -> None:
         dialect = db.engine.dialect.name
     rate, base_rate = counts["sent"] / elapsed, len(rendered) / baseline
     print(
-        f"worker ({CONCURRENCY} × {'prefork' if CONCURRENCY > 1 else 'solo'}, chunks of {CHUNK},"
+        f"worker ({CONCURRENCY} × {POOL}, chunks of {CHUNK},"
         f" {PARALLEL} at once, {dialect}): {counts['sent']} messages in "
         f"{elapsed:.1f} s = {rate:.0f} msg/s{'' if finished else ' (NOT FINISHED)'}"
     )
