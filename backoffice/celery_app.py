@@ -13,6 +13,7 @@ import logging
 from celery import Celery, Task
 from celery.utils.time import get_exponential_backoff_interval
 from flask import Flask
+from kombu import Queue
 
 from workflows.sql import worth_retrying
 
@@ -41,6 +42,14 @@ TASK_TIME_LIMITS = {
     "workers.render_synthesis": (600, 660),
     "workers.render_guide": (600, 660),  # some 60 pages of WeasyPrint
 }
+
+
+#: The mailings' own queue: a lean worker sends them (``-Q mailings --pool threads``: one
+#: process, its threads waiting on the SMTP relay and the database), while the default
+#: queue's prefork worker runs the heavy tasks (syntheses, imports, PDFs). A worker started
+#: without ``-Q`` takes both queues.
+MAILING_QUEUE = "mailings"
+MAILING_TASKS = ("workers.start_mailing", "workers.deliver_mailing", "workers.sweep_mailings")
 
 
 def init_app(app: Flask) -> Celery:
@@ -93,6 +102,9 @@ def init_app(app: Flask) -> Celery:
             "interval_max": 0.5,
         },
         worker_hijack_root_logger=False,
+        task_default_queue="celery",
+        task_queues=(Queue("celery"), Queue(MAILING_QUEUE)),
+        task_routes={name: {"queue": MAILING_QUEUE} for name in MAILING_TASKS},
         task_soft_time_limit=TIME_LIMITS[0],
         task_time_limit=TIME_LIMITS[1],
         task_annotations={

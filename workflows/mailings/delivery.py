@@ -290,10 +290,11 @@ class Spacer:
 
 #: The hot path of the engine: statements built once, executed through the table (Core).
 DELIVERIES = Delivery.__table__
+#: The rows of a batch: the chunk's rows between two ids (a statement the same every time).
 _MARK_SENDING = (
     update(DELIVERIES)
     .where(
-        DELIVERIES.c.id.in_(bindparam("rows", expanding=True)),
+        DELIVERIES.c.id.between(bindparam("first"), bindparam("last")),
         DELIVERIES.c.chunk == bindparam("token"),
         DELIVERIES.c.status == DeliveryStatus.CLAIMED,
     )
@@ -444,12 +445,13 @@ class _Ledger:
 
     def begin(self, rows: list[int], at: datetime) -> None:
         """Write the outcomes known so far and mark ``rows`` in flight (those still this
-        chunk's: not cancelled, not swept), in one transaction."""
+        chunk's: not cancelled, not swept), in one transaction. ``rows``: the chunk's rows
+        from one to another, in order."""
         outcomes, self.outcomes = self.outcomes, []
 
         def unit(connection: Any) -> dict[int, int]:
             self._write(connection, outcomes)
-            marks = {"rows": rows, "token": self.token, "at": at}
+            marks = {"first": rows[0], "last": rows[-1], "token": self.token, "at": at}
             return dict(connection.execute(_MARK_SENDING, marks).all())
 
         self.marked = self._run(unit)
