@@ -135,6 +135,7 @@ def _envelope_from(sender: str) -> str:
     return parseaddr(sender)[1]
 
 
+@functools.lru_cache(maxsize=256)  # a mailing's subject, the same for many of its messages
 def encode_header(text: str) -> str:
     """RFC 2047 encoded words (base64 utf-8, at most 75 characters each, whole characters
     only) for a header that is not ASCII; ASCII text unchanged."""
@@ -256,7 +257,10 @@ _PART_HEAD = (
 
 def _qp(text: str) -> str:
     """A body in quoted-printable with SMTP's line ends, as the ``email`` package writes it."""
-    return _LINE_ENDS.sub(_CRLF, quopri.encodestring(text.encode("utf-8")).decode("ascii"))
+    encoded = quopri.encodestring(text.encode("utf-8")).decode("ascii")
+    if "\r" not in encoded:  # the usual text: a plain replace is ten times the regex's speed
+        return encoded.replace("\n", _CRLF)
+    return _LINE_ENDS.sub(_CRLF, encoded)
 
 
 def _addresses(message: flask_mail.Message) -> list[str]:
