@@ -13,6 +13,7 @@ import logging
 from celery import Celery, Task
 from celery.utils.time import get_exponential_backoff_interval
 from flask import Flask
+from kombu import Queue
 
 from workflows.sql import worth_retrying
 
@@ -43,6 +44,14 @@ TASK_TIME_LIMITS = {
     "workers.render_report": (600, 660),
     "workers.sweep_reports": (900, 960),  # two years' documents
 }
+
+
+#: The mailings' own queue: a lean worker sends them (``-Q mailings --pool threads``: one
+#: process, its threads waiting on the SMTP relay and the database), while the default
+#: queue's prefork worker runs the heavy tasks (syntheses, imports, PDFs). A worker started
+#: without ``-Q`` takes both queues.
+MAILING_QUEUE = "mailings"
+MAILING_TASKS = ("workers.start_mailing", "workers.deliver_mailing", "workers.sweep_mailings")
 
 
 def init_app(app: Flask) -> Celery:
@@ -95,6 +104,9 @@ def init_app(app: Flask) -> Celery:
             "interval_max": 0.5,
         },
         worker_hijack_root_logger=False,
+        task_default_queue="celery",
+        task_queues=(Queue("celery"), Queue(MAILING_QUEUE)),
+        task_routes={name: {"queue": MAILING_QUEUE} for name in MAILING_TASKS},
         task_soft_time_limit=TIME_LIMITS[0],
         task_time_limit=TIME_LIMITS[1],
         task_annotations={

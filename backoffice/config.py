@@ -112,6 +112,9 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
         "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
+        # Rows of a chunk marked in flight and recorded together (one transaction a batch):
+        # after a worker's death, at most this many messages are uncertain.
+        "MAILING_RECORD_BATCH": max(1, int(env.get("MAILING_RECORD_BATCH", "10"))),
         # What rendering one message's template may spend: CPU seconds, and the longest text
         # it may write or build on the way (enforced while it renders).
         "MAILING_RENDER_SECONDS": float(env.get("MAILING_RENDER_SECONDS", "0.5")),

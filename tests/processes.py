@@ -80,8 +80,11 @@ class Process:
             self.process.stdout.close()
 
 
-def start_worker(env: Mapping[str, str], *, pool: str = "solo", concurrency: int = 1) -> Process:
-    """``celery -A workers worker`` with ``env`` (DATABASE_URL, MAIL_PORT …)."""
+def start_worker(
+    env: Mapping[str, str], *, pool: str = "solo", concurrency: int = 1, queues: str = ""
+) -> Process:
+    """``celery -A workers worker`` with ``env`` (DATABASE_URL, MAIL_PORT …); ``queues``:
+    its ``-Q`` (default: every queue)."""
     return Process(
         [
             sys.executable,
@@ -96,6 +99,7 @@ def start_worker(env: Mapping[str, str], *, pool: str = "solo", concurrency: int
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
+            *(["-Q", queues] if queues else []),
         ],
         env,
         ready=" ready.",

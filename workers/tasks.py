@@ -99,6 +99,7 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
         size=config["MAILING_CHUNK"],
         throttle=mailer.throttle(),
         retry_after=timedelta(seconds=config["MAILING_RETRY_AFTER"]),
+        batch=config["MAILING_RECORD_BATCH"],
     )
     if more:
         deliver_mailing.delay(mailing_id)

@@ -52,7 +52,9 @@ def start(mailing, people, as_of=None) -> None:
     mailings.start(db.session, mailing.id, as_of=moment)
 
 
-def deliver(app, mailing_id, *, as_of=None, opener=mailer.smtp_opener, size=50):
+def deliver(
+    app, mailing_id, *, as_of=None, opener=mailer.smtp_opener, size=50, batch=mailings.RECORD_BATCH
+):
     """What the workers do, in this process: chunks until none is due at ``as_of``."""
     moment = as_of or utcnow()
     reports = []
@@ -64,6 +66,7 @@ def deliver(app, mailing_id, *, as_of=None, opener=mailer.smtp_opener, size=50):
             lambda m: mailer.composer(db.session, m),
             size=size,
             now=lambda: moment,
+            batch=batch,
         )
         reports.append(report)
         if not more:
@@ -282,15 +285,21 @@ def test_a_refused_sender_is_the_relays_problem_retried_not_a_bounce(app, ctx):
     assert not mail._refusal(550, "5.1.1 unknown").mailbox_unknown  # at DATA: not the mailbox
 
 
-def test_a_worker_dying_mid_chunk_leaves_one_uncertain_row_never_sent_again(
-    app, consulted, people, smtp
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_worker_dying_mid_chunk_leaves_at_most_a_batch_uncertain_never_sent_again(
+    app, consulted, people, smtp, batch
 ):
+    """Rows are marked in flight ``batch`` at a time (MAILING_RECORD_BATCH), the outcomes of
+    those before them written in the same transaction: a worker dying while sending the third
+    of five leaves the rows of its batch in flight — the two sent whose outcomes were not yet
+    written among them, with batch 3 — and the sweep calls them uncertain: never sent again.
+    The others go out, once each."""
     mailing = new_mailing(people, consulted)
     now = utcnow()
     start(mailing, people, as_of=now)
 
     class Crash(BaseException):
-        """Stands for SIGKILL: nothing after it runs (the real kill is in test_mailing_worker)."""
+        """Stands for SIGKILL: nothing after it runs (the real kill is in test_mailing_faults)."""
 
     class DiesAtThird:
         sent = 0
@@ -309,20 +318,26 @@ def test_a_worker_dying_mid_chunk_leaves_one_uncertain_row_never_sent_again(
             return False
 
     with pytest.raises(Crash):
-        deliver(app, mailing.id, as_of=now, opener=Opener)
+        deliver(app, mailing.id, as_of=now, opener=Opener, batch=batch)
     db.session.rollback()
     statuses = sorted(d.status.value for d in rows(mailing.id).values())
-    assert statuses == ["claimed", "claimed", "sending", "sent", "sent"]
+    written = 2 if batch == 1 else 0  # the outcomes of the two sent before the crash
+    assert statuses == ["claimed"] * 2 + ["sending"] * (3 - written) + ["sent"] * written
 
     report = mailings.sweep(db.session, as_of=now + mailings.STALE + timedelta(seconds=1))
-    assert report.uncertain == 1 and report.released == 2 and report.to_send == [mailing.id]
-    deliver(app, mailing.id, as_of=now + timedelta(minutes=10))
+    assert report.uncertain == min(batch, 3) and report.released == 2
+    assert report.to_send == [mailing.id]
+    deliver(app, mailing.id, as_of=now + timedelta(minutes=10), batch=batch)
     final = rows(mailing.id)
-    assert sorted(d.status.value for d in final.values()) == ["sent"] * 4 + ["uncertain"]
-    uncertain = next(a for a, d in final.items() if d.status == DeliveryStatus.UNCERTAIN)
-    assert not smtp.to(uncertain) and len(smtp.received) == 2  # the two others, once each
+    uncertain = {a for a, d in final.items() if d.status == DeliveryStatus.UNCERTAIN}
+    assert len(uncertain) == batch  # at most a batch uncertain
+    assert sorted(d.status.value for d in final.values()) == (
+        ["sent"] * (5 - batch) + ["uncertain"] * batch
+    )
+    assert not any(smtp.to(a) for a in uncertain)  # never sent again (the sink of the test
+    assert len(smtp.received) == 2  # saw none of the crashed sends): the two others, once
     counts = mailings.counts(db.session, mailing.id)
-    assert counts == {**counts, "sent": 4, "uncertain": 1, "to_send": 0}
+    assert counts == {**counts, "sent": 5 - batch, "uncertain": batch, "to_send": 0}
 
 
 def test_an_unreachable_relay_gives_the_chunk_back(app, consulted, people, smtp):

@@ -24,7 +24,7 @@ from ..outbox import PermanentDeliveryError, TemporaryDeliveryError
 from ..retry import FIRST_RETRY, backoff, exhausted
 from ..sql import database_unavailable, execute_dml
 from .letters import Composer, Letter, NotToSend
-from .policy import CHUNK, HEARTBEAT
+from .policy import CHUNK, HEARTBEAT, RECORD_BATCH
 from .unsubscribing import suppress
 
 log = logging.getLogger(__name__)
@@ -98,32 +98,36 @@ def send_chunk(
     now: Callable[[], datetime] = utcnow,
     throttle: Callable[[], None] | None = None,
     retry_after: timedelta = FIRST_RETRY,
+    batch: int = RECORD_BATCH,
 ) -> ChunkReport:
     """Send the chunk's rows in order over one connection (reopened after a lost one).
 
-    Each row is marked ``sending`` in the commit that records the previous row's outcome:
-    a crash leaves at most that one row in flight. ``throttle`` is called before each
-    message: it waits as long as the SMTP relay's rate needs. A deferred message (4xx) is
-    tried again after ``backoff(attempts, retry_after)`` (``workflows.retry``). Once the
-    composer has spent its slice of time rendering, the rows not yet attempted go back to the
-    queue (``yielded``).
-    Interrupted by an exception (a worker's soft time limit), it gives back the rows not yet
-    attempted — and the row in flight if its message had not left — before letting it go on.
+    The rows are marked ``sending`` ``batch`` at a time, in the transaction that records the
+    outcomes of the ``batch`` rows before them: a crash leaves at most ``batch`` rows in
+    flight (maybe sent, never sent again). ``throttle`` is called before each message: it
+    waits as long as the SMTP relay's rate needs. A deferred message (4xx) is tried again
+    after ``backoff(attempts, retry_after)`` (``workflows.retry``). Once the composer has spent
+    its slice of time rendering, the rows not yet attempted go back to the queue
+    (``yielded``).
+    Interrupted by an exception (a worker's soft time limit), it records what it knows and
+    gives back the rows not yet attempted — and the row in flight if its message had not
+    left — before letting it go on.
     """
     ids = list(
         session.scalars(select(Delivery.id).where(Delivery.chunk == token).order_by(Delivery.id))
     )
     report = ChunkReport()
     composer.prefetch(ids)
-    session.commit()  # end the read: from now on the ledger writes, each row on its own
+    session.commit()  # end the read: from now on the ledger writes, a batch at a time
     ledger = _Ledger(session, token)
     try:
         return _send_rows(
-            session, ledger, ids, token, opener, composer, now, throttle, report, retry_after
+            session, ledger, ids, opener, composer, now, throttle, report, retry_after, batch
         )
     except Exception:  # a time limit, a lost database: what was not attempted goes back
         with contextlib.suppress(Exception):  # (if the database is what failed: the sweep)
-            ledger.give_back(token)
+            ledger.settle(now())
+            ledger.give_back()
         raise
     finally:
         ledger.close()
@@ -133,25 +137,25 @@ def _send_rows(
     session: Session,
     ledger: _Ledger,
     ids: list[int],
-    token: str,
     opener: Opener,
     composer: Composer,
     now: Callable[[], datetime],
     throttle: Callable[[], None] | None,
     report: ChunkReport,
     retry_after: timedelta,
+    batch: int,
 ) -> ChunkReport:
-    previous: Outcome | None = None
     position = 0
+    covered: set[int] = set()  # the rows of the last batch marked (some may not be ours)
     while position < len(ids) and not report.yielded:
-        ledger.record(previous, now())
-        previous = None
+        ledger.settle(now())  # a new connection starts a new batch
+        covered = set()
         try:
             context = opener()
             connection = context.__enter__()
         except Exception as exc:  # noqa: BLE001 - the relay is down: give the rest back
             report.unreachable = f"relay unreachable: {type(exc).__name__}: {exc}"[:500]
-            release(session, token, now(), report.unreachable, retry_after)
+            release(session, ledger.token, now(), report.unreachable, retry_after)
             return report
         try:
             while position < len(ids):
@@ -160,67 +164,80 @@ def _send_rows(
                     break
                 delivery_id = ids[position]
                 position += 1
-                if throttle is not None:  # before the row is marked: waiting sends nothing
+                if throttle is not None:
                     throttle()
-                attempts = ledger.begin(delivery_id, token, previous, now())
-                previous = None
+                ledger.heartbeat(now())
+                if delivery_id not in covered:
+                    window = ids[position - 1 : position - 1 + max(batch, 1)]
+                    covered = set(window)
+                    ledger.begin(window, now())
+                attempts = ledger.take(delivery_id)
                 if attempts is None:
                     report.skipped += 1
                     continue
                 try:
                     letter = composer.for_delivery(delivery_id)
                 except NotToSend as exc:
-                    previous = Outcome(
-                        delivery_id,
-                        {
-                            "status": DeliveryStatus.SKIPPED,
-                            "skip_reason": exc.reason,
-                            "chunk": None,
-                        },
+                    ledger.done(
+                        Outcome(
+                            delivery_id,
+                            {
+                                "status": DeliveryStatus.SKIPPED,
+                                "skip_reason": exc.reason,
+                                "chunk": None,
+                            },
+                        )
                     )
                     report.skipped += 1
                     continue
                 except InvalidFields as exc:  # the template fails for this recipient
-                    previous = Outcome(
-                        delivery_id,
-                        {
-                            "status": DeliveryStatus.FAILED,
-                            "error": composer.explain(exc)[:2000],
-                            "chunk": None,
-                        },
+                    ledger.done(
+                        Outcome(
+                            delivery_id,
+                            {
+                                "status": DeliveryStatus.FAILED,
+                                "error": composer.explain(exc)[:2000],
+                                "chunk": None,
+                            },
+                        )
                     )
                     report.failed += 1
                     continue
                 except Exception:  # interrupted (a time limit): its message has not left
-                    with contextlib.suppress(Exception):
-                        ledger.unmark(delivery_id, token)
+                    ledger.put_back(delivery_id, attempts)
                     raise
                 try:
                     message_id = connection.send(letter)
                 except PermanentDeliveryError as exc:
                     code = getattr(exc, "code", None)
-                    previous = Outcome(
-                        delivery_id,
-                        {
-                            "status": DeliveryStatus.REFUSED,
-                            "smtp_code": code,
-                            "error": str(exc)[:2000],
-                            "chunk": None,
-                        },
-                        (letter.address, str(exc)) if exc.mailbox_unknown else None,
+                    ledger.done(
+                        Outcome(
+                            delivery_id,
+                            {
+                                "status": DeliveryStatus.REFUSED,
+                                "smtp_code": code,
+                                "error": str(exc)[:2000],
+                                "chunk": None,
+                            },
+                            (letter.address, str(exc)) if exc.mailbox_unknown else None,
+                        )
                     )
                     report.refused += 1
                 except TemporaryDeliveryError as exc:
                     give_up = exhausted(attempts)
-                    previous = Outcome(
-                        delivery_id,
-                        {
-                            "status": DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
-                            "next_attempt_at": now() + backoff(attempts, retry_after),
-                            "smtp_code": getattr(exc, "code", None),
-                            "error": str(exc)[:2000],
-                            "chunk": None,
-                        },
+                    ledger.done(
+                        Outcome(
+                            delivery_id,
+                            {
+                                "status": DeliveryStatus.FAILED
+                                if give_up
+                                else DeliveryStatus.PENDING,
+                                "next_attempt_at": now() + backoff(attempts, retry_after),
+                                "smtp_code": getattr(exc, "code", None),
+                                "error": str(exc)[:2000],
+                                "chunk": None,
+                            },
+                        )
                     )
                     if give_up:
                         report.failed += 1
@@ -229,25 +246,27 @@ def _send_rows(
                     if getattr(exc, "connection_lost", False):
                         break  # open a new connection for the rest of the chunk
                 else:
-                    previous = Outcome(
-                        delivery_id,
-                        {
-                            "status": DeliveryStatus.SENT,
-                            "message_id": message_id,
-                            "subject": letter.subject[:300],
-                            "body": letter.text,
-                            "sent_at": now(),
-                            "error": "",
-                            "chunk": None,
-                        },
+                    ledger.done(
+                        Outcome(
+                            delivery_id,
+                            {
+                                "status": DeliveryStatus.SENT,
+                                "message_id": message_id,
+                                "subject": letter.subject[:300],
+                                "body": letter.text,
+                                "sent_at": now(),
+                                "error": "",
+                                "chunk": None,
+                            },
+                        )
                     )
                     report.sent += 1
         finally:
             with contextlib.suppress(Exception):  # a broken connection may fail to close
                 context.__exit__(None, None, None)
-    ledger.record(previous, now())
+    ledger.settle(now())
     if report.yielded:
-        ledger.give_back(token)
+        ledger.give_back()
     session.commit()
     return report
 
@@ -271,10 +290,11 @@ class Spacer:
 
 #: The hot path of the engine: statements built once, executed through the table (Core).
 DELIVERIES = Delivery.__table__
+#: The rows of a batch: the chunk's rows between two ids (a statement the same every time).
 _MARK_SENDING = (
     update(DELIVERIES)
     .where(
-        DELIVERIES.c.id == bindparam("row"),
+        DELIVERIES.c.id.between(bindparam("first"), bindparam("last")),
         DELIVERIES.c.chunk == bindparam("token"),
         DELIVERIES.c.status == DeliveryStatus.CLAIMED,
     )
@@ -283,20 +303,17 @@ _MARK_SENDING = (
         claimed_at=bindparam("at"),
         attempts=DELIVERIES.c.attempts + 1,
     )
-    .returning(DELIVERIES.c.attempts)
+    .returning(DELIVERIES.c.id, DELIVERIES.c.attempts)
 )
-
-
+#: A running chunk's claim, renewed: its rows waiting and its rows marked in flight.
 _RENEW_CLAIM = (
     update(DELIVERIES)
     .where(
         DELIVERIES.c.chunk == bindparam("token"),
-        DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+        DELIVERIES.c.status.in_((DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)),
     )
     .values(claimed_at=bindparam("at"))
 )
-
-
 _GIVE_BACK = (
     update(DELIVERIES)
     .where(
@@ -305,14 +322,15 @@ _GIVE_BACK = (
     )
     .values(status=DeliveryStatus.PENDING, chunk=None)
 )
+#: Rows marked in flight whose messages were not tried: back with the rest, not counted.
 _UNMARK = (
     update(DELIVERIES)
     .where(
-        DELIVERIES.c.id == bindparam("row"),
+        DELIVERIES.c.id.in_(bindparam("rows", expanding=True)),
         DELIVERIES.c.chunk == bindparam("token"),
         DELIVERIES.c.status == DeliveryStatus.SENDING,
     )
-    .values(status=DeliveryStatus.CLAIMED)
+    .values(status=DeliveryStatus.CLAIMED, attempts=DELIVERIES.c.attempts - 1)
 )
 
 
@@ -351,16 +369,18 @@ def release(
 
 
 class _Ledger:
-    """Where a chunk writes its progress, each statement committed on its own (autocommit):
-    a row is marked in flight before its message leaves, and its outcome is recorded before
-    the next row is marked — on PostgreSQL both in one statement, one round trip a message.
+    """Where a chunk writes its progress, a batch at a time, each batch one transaction:
+    the outcomes of the messages tried since the last batch, and the next rows marked in
+    flight before their messages leave (up to ``batch`` of them). A crash leaves at most
+    those rows in flight: the sweep calls them uncertain (maybe sent, never sent again).
 
-    When the database goes away (a restart), a statement is tried again on a new connection
-    for up to PATIENCE seconds: the outcome of the message that just left is not lost, so a
-    restart of a few seconds leaves nothing uncertain. (Should a statement have committed but
-    its answer been lost, its row is found marked already and skipped: left in flight, it is
-    called uncertain later, though never sent.) Past PATIENCE the error goes up: the task is
-    retried, and the sweep settles the chunk once its claim is stale."""
+    When the database goes away (a restart), a transaction is tried again on a new
+    connection for up to PATIENCE seconds: the outcomes of the messages that just left are
+    not lost, so a restart of a few seconds leaves nothing uncertain. (Should a transaction
+    have committed but its answer been lost, its rows are found marked already and skipped:
+    left in flight, they are called uncertain later, though never sent.) Past PATIENCE the
+    error goes up: the task is retried, and the sweep settles the chunk once its claim is
+    stale."""
 
     PATIENCE = 20.0
 
@@ -368,34 +388,34 @@ class _Ledger:
         self.session = session
         self.token = token
         self.renewed: datetime | None = None  # when the claim was last renewed
+        self.outcomes: list[Outcome] = []  # known, not yet written
+        self.marked: dict[int, int] = {}  # in flight, not yet tried: row → its attempts
         engine = session.get_bind()
         # Marks go through a connection of their own, so the session is bound to an engine
         # (the app's; never to a connection).
         assert isinstance(engine, Engine)
         self.engine = engine
-        self.combined = self.engine.dialect.name == "postgresql"
         self.connection: Any = None
         self._connect()
 
     def _connect(self) -> None:
-        self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.connection = self.engine.connect()
 
     def close(self) -> None:
         if self.connection is not None:
             with contextlib.suppress(Exception):  # a connection the database dropped
                 self.connection.close()
 
-    def _run(self, statement: Any, params: dict[str, Any], *, scalar: bool = False) -> Any:
+    def _run(self, unit: Callable[[Any], Any]) -> Any:
+        """``unit(connection)`` in one transaction, tried again while the database is away."""
         deadline = time.monotonic() + self.PATIENCE
         pause = 0.1
         while True:
             try:
                 if self.connection is None:
                     self._connect()
-                if scalar:
-                    return self.connection.scalar(statement, params)
-                self.connection.execute(statement, params)
-                return None
+                with self.connection.begin():
+                    return unit(self.connection)
             except DBAPIError as exc:
                 if not database_unavailable(exc) or time.monotonic() + pause > deadline:
                     raise
@@ -408,40 +428,76 @@ class _Ledger:
                 time.sleep(pause)
                 pause = min(pause * 2, 2.0)
 
-    def give_back(self, token: str) -> None:
-        """The chunk's rows not yet attempted go back to the queue, due as they were."""
-        self._run(_GIVE_BACK, {"token": token})
+    def _write(self, connection: Any, outcomes: list[Outcome]) -> None:
+        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for outcome in outcomes:
+            groups.setdefault(frozenset(outcome.values), []).append(_recorded(outcome))
+        for columns, rows in groups.items():
+            connection.execute(_recorder(columns), rows)
 
-    def unmark(self, delivery_id: int, token: str) -> None:
-        """A row marked in flight whose message did not leave goes back with the rest."""
-        self._run(_UNMARK, {"row": delivery_id, "token": token})
+    def _suppress(self, outcomes: list[Outcome], at: datetime) -> None:
+        for outcome in outcomes:
+            if outcome.suppress is not None:
+                self.session.rollback()  # a fresh transaction, that sees what was written
+                address, detail = outcome.suppress
+                suppress(self.session, address, "all", "hard_bounce", at, detail=detail)
+                self.session.commit()
 
-    def begin(
-        self, delivery_id: int, token: str, previous: Outcome | None, at: datetime
-    ) -> int | None:
-        """Record the previous outcome and mark this row in flight; returns the row's
-        attempts so far (None: the row is no longer this chunk's — cancelled, swept)."""
-        mark = {"row": delivery_id, "token": token, "at": at}
+    def begin(self, rows: list[int], at: datetime) -> None:
+        """Write the outcomes known so far and mark ``rows`` in flight (those still this
+        chunk's: not cancelled, not swept), in one transaction. ``rows``: the chunk's rows
+        from one to another, in order."""
+        outcomes, self.outcomes = self.outcomes, []
+
+        def unit(connection: Any) -> dict[int, int]:
+            self._write(connection, outcomes)
+            marks = {"first": rows[0], "last": rows[-1], "token": self.token, "at": at}
+            return dict(connection.execute(_MARK_SENDING, marks).all())
+
+        self.marked = self._run(unit)
+        self._suppress(outcomes, at)
+
+    def heartbeat(self, at: datetime) -> None:
+        """Renew the chunk's claim (its rows waiting and in flight) every HEARTBEAT: a slow
+        relay's chunk is never taken for a dead worker's."""
         if self.renewed is None:
             self.renewed = at  # the claim was just made
         elif at - self.renewed >= HEARTBEAT:
-            self._run(_RENEW_CLAIM, {"token": token, "at": at})
             self.renewed = at
-        if previous is not None and previous.suppress is None and self.combined:
-            statement = _MARK_SENDING.add_cte(_recorder(frozenset(previous.values)).cte("done"))
-            return self._run(statement, {**mark, **_recorded(previous)}, scalar=True)
-        self.record(previous, at)
-        return self._run(_MARK_SENDING, mark, scalar=True)
+            self._run(lambda c: c.execute(_RENEW_CLAIM, {"token": self.token, "at": at}))
 
-    def record(self, outcome: Outcome | None, at: datetime) -> None:
-        if outcome is None:
+    def take(self, delivery_id: int) -> int | None:
+        """The attempts of a row marked in flight, whose message is about to be tried (None:
+        the row is no longer this chunk's)."""
+        return self.marked.pop(delivery_id, None)
+
+    def put_back(self, delivery_id: int, attempts: int) -> None:
+        """A row taken whose message did not leave (interrupted while composing)."""
+        self.marked[delivery_id] = attempts
+
+    def done(self, outcome: Outcome) -> None:
+        """A message tried: its outcome is written with the next batch (or at the end)."""
+        self.outcomes.append(outcome)
+
+    def settle(self, at: datetime) -> None:
+        """Write the outcomes known and put the rows marked but not tried back with the
+        rest of the chunk (claimed, their attempt not counted)."""
+        outcomes, self.outcomes = self.outcomes, []
+        untried, self.marked = list(self.marked), {}
+        if not outcomes and not untried:
             return
-        self._run(_recorder(frozenset(outcome.values)), _recorded(outcome))
-        if outcome.suppress is not None:
-            self.session.rollback()  # a fresh transaction, that sees what was just written
-            address, detail = outcome.suppress
-            suppress(self.session, address, "all", "hard_bounce", at, detail=detail)
-            self.session.commit()
+
+        def unit(connection: Any) -> None:
+            self._write(connection, outcomes)
+            if untried:
+                connection.execute(_UNMARK, {"rows": untried, "token": self.token})
+
+        self._run(unit)
+        self._suppress(outcomes, at)
+
+    def give_back(self) -> None:
+        """The chunk's rows not yet attempted go back to the queue, due as they were."""
+        self._run(lambda connection: connection.execute(_GIVE_BACK, {"token": self.token}))
 
 
 def _recorded(outcome: Outcome) -> dict[str, Any]:

@@ -30,7 +30,13 @@ from ..sandbox import Budget, render
 from .audiences import Recipient, recipients
 from .policy import EXCERPT, MAX_SUBJECT, SCOPES
 from .reminders import reminder_key
-from .templates import TEMPLATE_ERRORS, THIS, compile_template, template_error
+from .templates import (
+    TEMPLATE_ERRORS,
+    THIS,
+    compile_template,
+    reads_the_same_for_all,
+    template_error,
+)
 
 # -- what each recipient reads ---------------------------------------------------------------
 
@@ -140,6 +146,9 @@ class Composer:
         self.scope = SCOPES[mailing.kind]
         self.links = links
         self.subject = compile_template(mailing.subject, "subject")
+        # A subject that names nobody is rendered once for the whole mailing.
+        self.same_subject = reads_the_same_for_all(mailing.subject)
+        self.rendered_subject: str | None = None
         self.body = compile_template(mailing.body, "body")
         # An automatic event reminder is checked at sending: (event id, the key of its date).
         self.reminder_of = (
@@ -202,7 +211,11 @@ class Composer:
         started = time.thread_time()
         field_name = "subject"
         try:
-            subject = _one_line(render(self.subject, context, self.budget.for_subject()))
+            subject = self.rendered_subject or _one_line(
+                render(self.subject, context, self.budget.for_subject())
+            )
+            if self.same_subject:
+                self.rendered_subject = subject
             field_name = "body"
             text = _BLANK_LINES.sub("\n\n", render(self.body, context, self.budget))
         except TEMPLATE_ERRORS as exc:  # whatever the template does wrong, budgets included

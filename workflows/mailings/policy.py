@@ -28,6 +28,10 @@ SCOPES = {
 }
 MAX_SUBJECT, MAX_BODY = 300, 50_000
 CHUNK = 100
+#: How many rows of a chunk are marked in flight at once, their outcomes written together (one
+#: transaction a batch, not one a message): after a worker's death, at most this many
+#: messages are uncertain (maybe sent, never sent again). ``MAILING_RECORD_BATCH``.
+RECORD_BATCH = 10
 #: A running chunk renews its claim this often while it sends (at its next row): a fresh
 #: claim is a sign of progress, not merely of a live process.
 HEARTBEAT = timedelta(seconds=5)

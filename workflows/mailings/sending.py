@@ -18,7 +18,7 @@ from ..sql import execute_dml
 from .audiences import recipients
 from .delivery import DELIVERIES, ChunkReport, Opener, claim, release, send_chunk
 from .letters import Composer
-from .policy import ACTIVE, CHUNK, STALE
+from .policy import ACTIVE, CHUNK, RECORD_BATCH, STALE
 
 
 def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
@@ -148,6 +148,7 @@ def deliver_chunk(
     throttle: Callable[[], None] | None = None,
     now: Callable[[], datetime] = utcnow,
     retry_after: timedelta = FIRST_RETRY,
+    batch: int = RECORD_BATCH,
 ) -> tuple[ChunkReport | None, bool]:
     """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
     done. Returns the chunk's report (None: nothing to claim) and whether rows are still due
@@ -170,6 +171,7 @@ def deliver_chunk(
             now=now,
             throttle=throttle,
             retry_after=retry_after,
+            batch=batch,
         )
     finish_if_done(session, mailing_id, as_of=now())
     more = (
@@ -201,7 +203,7 @@ class SweepReport:
 
 
 def sweep(session: Session, *, as_of: datetime) -> SweepReport:
-    """Start the scheduled mailings that are due, settle what dead workers left (the row in
+    """Start the scheduled mailings that are due, settle what dead workers left (the rows in
     flight: uncertain; the rest of their chunk: back to send), finish the mailings that are
     done, and list those with rows due (a worker should take a chunk of each)."""
     report = SweepReport()

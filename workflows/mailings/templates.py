@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
 
 from ..decisions import MAX_JUSTIFICATION
 from ..errors import InvalidFields
@@ -125,10 +126,33 @@ def template_error(exc: BaseException, case: Msg) -> Msg:
     return N_("the template does not read %(case)s: %(error)s", case=case, error=str(exc))
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    """A template compiled once per process (a mailing's chunks all render the same)."""
+    return env.from_string(expand(source))
+
+
+#: What differs from one recipient to the next in the context of a mailing's templates.
+PERSONAL = frozenset({"name", "contributions", "unsubscribe_url"})
+
+
+@functools.lru_cache(maxsize=64)
+def reads_the_same_for_all(source: str) -> bool:
+    """Whether a template writes the same text for every recipient of a mailing: it reads
+    nothing of the recipient's (``PERSONAL``) and draws nothing at random."""
+    try:
+        tree = env.parse(expand(source))
+    except Exception:  # noqa: BLE001 - compile_template says what is wrong
+        return False
+    if any(f.name == "random" for f in tree.find_all(nodes.Filter)):
+        return False
+    return not meta.find_undeclared_variables(tree) & PERSONAL
+
+
 def compile_template(source: str, field_name: str) -> Template:
     """The template of a subject or a text, its placeholders expanded (:mod:`.placeholders`)."""
     try:
-        return env.from_string(expand(source))
+        return _compiled(source)
     except Exception as exc:  # noqa: BLE001 - a syntax error, a template nested too deeply
         raise InvalidFields(
             {field_name: N_("the template does not read: %(error)s", error=str(exc))}

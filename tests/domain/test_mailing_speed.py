@@ -1,0 +1,79 @@
+"""What makes a mailing fast changes nothing of what it sends: the email written straight to
+bytes is the one the ``email`` package writes, byte for byte (what it cannot write it leaves
+to the package), and a subject rendered once for a mailing is one that names nobody."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default as default_policy
+
+import pytest
+
+from backoffice.outgoing import mail
+from workflows.mailings.templates import reads_the_same_for_all
+
+BOUNDARY = "=_0123456789abcdef0123456789abcdef"
+LONG = "Une contribution très longue, écrite d'un seul paragraphe. " * 40
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "html", "extra"),
+    [
+        ("Ce que votre participation a permis", "Bonjour,\n\nMerci.\n", "<p>Merci.</p>\n", {}),
+        ("Accents é « guillemets » " * 6, LONG + "\n\n-- \nfin\n", "<p>" + LONG + "</p>", {}),
+        ("Sans HTML", "ligne\r\nautre\rencore\n=égal= \t\n", None, {}),
+        (
+            "Retour",
+            "Se désabonner : https://x.fr/u/abc\n",
+            '<a href="https://x.fr/u/abc">x</a>',
+            {"List-Unsubscribe": "<https://x.fr/u/abc>", "List-Unsubscribe-Post": "One-Click"},
+        ),
+        ("Vide", "", "", {}),
+    ],
+)
+def test_the_written_bytes_are_the_email_packages(app, subject, text, html, extra):
+    with app.app_context():
+        message = mail.build_message("personne@exemple.fr", subject, text, html or "")
+        if html is None:
+            message.html = None
+            message.alts = {}
+        message.extra_headers = extra
+        message.date = 1_765_000_000.0
+        written = message.written(BOUNDARY)
+        assert written is not None
+        assert written == message.flattened(BOUNDARY)
+        parsed = email.message_from_bytes(written, policy=default_policy)
+        assert parsed["Subject"] == subject
+        assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == (
+            text.replace("\r\n", "\n").replace("\r", "\n")
+        )
+
+
+def test_attachments_and_non_ascii_headers_go_through_the_email_package(app):
+    with app.app_context():
+        message = mail.build_message("personne@exemple.fr", "Invitation", "Texte", "")
+        message.attach("evenement.ics", "text/calendar", b"BEGIN:VCALENDAR")
+        assert message.written(BOUNDARY) is None
+        assert b"evenement.ics" in message.as_bytes()
+        message = mail.build_message("personne@exemple.fr", "Objet", "Texte", "")
+        message.extra_headers = {"X-Note": "déjà"}
+        assert message.written(BOUNDARY) is None
+        assert b"X-Note: =?utf-8?" in message.as_bytes()
+
+
+@pytest.mark.parametrize(
+    ("subject", "same"),
+    [
+        ("Ce que votre participation à « [Titre de la démarche] » a permis", True),
+        ("Retour sur {{ demarche.title }}", True),
+        ("[Bonjour et nom du destinataire], voici la suite", False),
+        ("Pour {{ name }}", False),
+        ("{% set n = name %}{{ n }}", False),
+        ("{{ contributions | length }} contributions", False),
+        ("{{ ['a', 'b'] | random }}", False),
+        ("{{ unsubscribe_url }}", False),
+        ("{% if %}", False),  # does not read: rendered (and refused) for each
+    ],
+)
+def test_a_subject_is_rendered_once_only_when_it_names_nobody(subject, same):
+    assert reads_the_same_for_all(subject) is same
