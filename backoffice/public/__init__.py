@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import citizen, events, guide, pages, toolbox, unsubscribe  # noqa: E402,F401 - routes register on bp
+from . import citizen, events, guide, pages, questionnaire, toolbox, unsubscribe  # noqa: E402,F401 - routes register on bp

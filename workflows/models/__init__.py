@@ -41,10 +41,15 @@ from .mailings import (
 from .methods import Method, MethodFormat, PlannedMethod, Recruitment, UsedMethod
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, LoginSession, Role, User, roles_users
+from .survey import SurveyAnswer, SurveyInvitation, SurveyScore, SurveySource
 from .syntheses import Synthesis, SynthesisStatus
 from .training import TrainingSession, training_attendees
 
 __all__ = [
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyScore",
+    "SurveySource",
     "FrozenEvaluation",
     "SelfAssessment",
     "SelfAssessmentStatus",
