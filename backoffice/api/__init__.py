@@ -14,6 +14,7 @@ from . import (
     mailings,
     methods,
     planning,
+    survey,
     syntheses,
     training,
 )
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> Api:
         training.blp,
         guide.blp,
         evaluation.blp,
+        survey.blp,
     ):
         api.register_blueprint(blueprint)
     return api

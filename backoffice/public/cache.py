@@ -52,11 +52,13 @@ from workflows.models import (
     GuideDocument,
     Item,
     ItemDecision,
+    Mailing,
     Method,
     Participant,
     PlannedMethod,
     Registration,
     StageTransition,
+    SurveyAnswer,
     Synthesis,
     UsedMethod,
     User,
@@ -87,6 +89,9 @@ PER_DEMARCHE: dict[type, tuple[str, ...] | None] = {
     PlannedMethod: None,
     UsedMethod: None,
     FrozenEvaluation: None,
+    # The experience dimension of a closed démarche's evaluation is read live from the survey.
+    SurveyAnswer: None,
+    Mailing: ("status",),
 }
 # What any public page may show, whatever the démarche.
 SHARED: dict[type, tuple[str, ...] | None] = {

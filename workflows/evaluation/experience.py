@@ -51,7 +51,7 @@ def experience(session: Session, d: Demarche, as_of: datetime) -> Dimension:
         indicators.append(measured("survey_response_rate", rate, share(rate), detail))
     for code, statement_code in AGREEING:
         statement = found.statement(statement_code)
-        if statement is None or statement.agreeing is None:
+        if not found.published or statement is None or statement.agreeing is None:
             indicators.append(not_computed(code, found.missing or NOBODY, detail))
             continue
         agreeing = round(statement.agreeing * statement.answered)

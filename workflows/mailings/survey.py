@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Conflict
 from ..models import Audience, Demarche, Mailing, MailingKind, MailingStatus, User
-from .editing import create_mailing, schedule
+from .editing import _mission_only, create_mailing, schedule
 from .policy import SURVEY_STAGES, SURVEY_TOO_EARLY
 from .templates import default_text
 
@@ -50,7 +50,9 @@ def send_survey(
     session: Session, demarche: Demarche, *, as_of: datetime, actor: User | None = None
 ) -> Mailing:
     """Make the démarche's survey mailing from the default text and send it now; once (a
-    second call returns the first, whatever became of it). Only from the feedback stage on."""
+    second call returns the first, whatever became of it). Only from the feedback stage on;
+    ``actor`` the mission (None: the domain, when the feedback went out)."""
+    _mission_only(actor)
     found = survey_mailing(session, demarche)
     if found is not None:
         return found

@@ -91,14 +91,17 @@ def invitation(session: Session, nonce: str | None) -> SurveyInvitation:
 def _write(session: Session, demarche_id: int, answer: Answer, source: SurveySource) -> str:
     answer_id = random_id()
     session.execute(
-        insert(SurveyAnswer).values(
-            id=answer_id,
-            demarche_id=demarche_id,
-            source=source,
-            first_time=answer.first_time,
-            age_band=answer.age_band,
-            comment=answer.comment,
-        )
+        insert(SurveyAnswer),
+        [
+            {
+                "id": answer_id,
+                "demarche_id": demarche_id,
+                "source": source,
+                "first_time": answer.first_time,
+                "age_band": answer.age_band,
+                "comment": answer.comment,
+            }
+        ],
     )
     session.execute(
         insert(SurveyScore),

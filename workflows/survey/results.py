@@ -100,8 +100,10 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def results(session: Session, demarche: Demarche) -> SurveyResults:
-    """The survey's aggregates (three statements, and one for ``sent``)."""
+def results(session: Session, demarche: Demarche, *, reveal: bool = False) -> SurveyResults:
+    """The survey's aggregates (three statements, and one for ``sent``, whatever is shown). Below the minimum
+    of answers they are hidden — but for ``reveal`` (staff reading the back office or the
+    API), which computes them still ``published`` False."""
     invitations = session.scalar(
         select(func.count()).where(SurveyInvitation.demarche_id == demarche.id)
     )
@@ -128,8 +130,7 @@ def results(session: Session, demarche: Demarche) -> SurveyResults:
         "invitations": invitations or 0,
         "minimum": minimum(),
     }
-    if answers < minimum():
-        return SurveyResults(**common, published=False, missing=TOO_FEW)
+    # Read whether shown or not: as many statements with the aggregates hidden as shown.
     scores: dict[str, Counter[int]] = {s.code: Counter() for s in STATEMENTS}
     for question, score, count in session.execute(
         select(SurveyScore.question, SurveyScore.score, func.count())
@@ -139,6 +140,9 @@ def results(session: Session, demarche: Demarche) -> SurveyResults:
     ):
         if question in scores:
             scores[question][score] += count
+    published = answers >= minimum()
+    if not published and (not reveal or not answers):
+        return SurveyResults(**common, published=False, missing=TOO_FEW)
     statements = []
     for statement in STATEMENTS:
         counted = scores[statement.code]
@@ -156,7 +160,8 @@ def results(session: Session, demarche: Demarche) -> SurveyResults:
         )
     return SurveyResults(
         **common,
-        published=True,
+        published=published,
+        missing=None if published else TOO_FEW,
         # The answers that came through the invitations, over the invitations (the paper
         # ones, from workshops, had none).
         response_rate=_share(min(online, invitations or 0), invitations or 0),
