@@ -101,9 +101,9 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def results(session: Session, demarche: Demarche, *, reveal: bool = False) -> SurveyResults:
-    """The survey's aggregates (three statements, and one for ``sent``, whatever is shown). Below the minimum
-    of answers they are hidden — but for ``reveal`` (staff reading the back office or the
-    API), which computes them still ``published`` False."""
+    """The survey's aggregates (three statements, and one for ``sent``, whatever is shown).
+    Below the minimum of answers they are hidden — but for ``reveal`` (staff reading the back
+    office or the API), which computes them still ``published`` False."""
     invitations = session.scalar(
         select(func.count()).where(SurveyInvitation.demarche_id == demarche.id)
     )
