@@ -67,6 +67,7 @@ ACTION_LABELS = {
     "evaluation.freeze": N_("froze the démarche's evaluation at its closing"),
     "self_assessment.submit": N_("filled the démarche's self-assessment"),
     "self_assessment.review": N_("reviewed the démarche's self-assessment"),
+    "survey.paper_answer": N_("typed in a paper answer to the participants' survey"),
     # mailings
     "mailing.create": N_("wrote a mailing"),
     "mailing.update": N_("changed a mailing"),
