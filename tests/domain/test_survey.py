@@ -440,3 +440,19 @@ def test_the_evaluation_counts_the_survey_in_a_fixed_number_of_statements(
         survey.add_paper_answer(db.session, people.mission, d, GOOD, as_of=utcnow())
     db.session.commit()
     assert run() == few
+
+
+def test_erasing_an_account_forgets_who_was_invited(make_demarche, citizen):
+    from workflows.erasure import erase_account
+    from workflows.participants import participant_for_user
+
+    d = make_demarche("feedback")
+    me = participant_for_user(db.session, citizen, as_of=utcnow())
+    nonce = survey.invitation_nonce(db.session, d.id, me.id, as_of=utcnow())
+    survey.answer(db.session, nonce, GOOD)
+    db.session.commit()
+    erase_account(db.session, citizen, as_of=utcnow())
+    db.session.commit()
+    invitation = db.session.scalar(select(SurveyInvitation))
+    assert invitation.participant_id is None and me.consent_survey is False
+    assert count(SurveyAnswer) == 1  # the answer, which named nobody, stays
