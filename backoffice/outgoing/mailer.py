@@ -43,6 +43,10 @@ def links() -> Links:
         unsubscribe=lambda participant_id, scope: urls.url(
             "public.unsubscribe", token=unsubscribe_token(participant_id, scope)
         ),
+        # A preview's link (answers nothing); the sending's composer makes the real ones.
+        questionnaire=lambda demarche_id, participant_id: urls.url(
+            "public.questionnaire", token="exemple"
+        ),
     )
 
 
