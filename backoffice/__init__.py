@@ -20,6 +20,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
     )
+    from workflows import survey
+
     from . import (
         admin,
         after_commit,
@@ -45,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json = JSONProvider(app)
     params.init_app(app)  # before any blueprint: every <int:…> of a URL is a row id
     config.configure(app, test_config)
+    survey.configure(minimum=app.config["SURVEY_MIN_ANSWERS"])
     proxies.init_app(app)
     headers.init_app(app)
     database.init_app(app)

@@ -123,6 +123,8 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         # (seconds; it doubles, up to 60 times this).
         "MAILING_SWEEP_SECONDS": float(env.get("MAILING_SWEEP_SECONDS", "15")),
         "MAILING_RETRY_AFTER": float(env.get("MAILING_RETRY_AFTER", "60")),
+        # The participants' survey publishes its aggregates from this many answers.
+        "SURVEY_MIN_ANSWERS": int(env.get("SURVEY_MIN_ANSWERS", "30")),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "SECURITY_PASSWORD_SALT": env.get("SECURITY_PASSWORD_SALT") or secret,

@@ -1,5 +1,6 @@
 """Signed tokens, the credentials the links of our emails carry: a mailing's unsubscription
-link (RFC 8058), an event registration's own page. Every one is made and read here.
+link (RFC 8058), an event registration's own page, a participant's survey questionnaire.
+Every one is made and read here.
 
 One serializer for all (itsdangerous' ``URLSafeSerializer`` keyed by ``SECRET_KEY``), one salt
 per purpose, and no expiry: a link in an old message must still work. So a salt or the payload
@@ -21,6 +22,7 @@ from .extensions import db
 #: The salts, one per purpose (those of the links already sent).
 UNSUBSCRIBE = "unsubscribe"
 REGISTRATION = "registration"
+SURVEY = "survey"
 
 
 def serializer(purpose: str) -> URLSafeSerializer:
@@ -69,3 +71,15 @@ def registration_from_token(token: str) -> Registration | None:
     return (
         db.session.get(Registration, registration_id) if isinstance(registration_id, int) else None
     )
+
+
+def survey_token(nonce: str) -> str:
+    """A participant's link to the survey: their invitation's random secret, signed (no id,
+    no address: the link says nothing of whom it is for)."""
+    return sign(SURVEY, nonce)
+
+
+def read_survey_token(token: str) -> str | None:
+    """The invitation's secret a survey link carries; None when we did not sign it."""
+    nonce = unsign(SURVEY, token)
+    return nonce if isinstance(nonce, str) and 0 < len(nonce) <= 64 else None

@@ -283,13 +283,66 @@ def seed(
         )
     for start in range(0, len(deliveries), BATCH):
         session.execute(insert(Delivery.__table__), deliveries[start : start + BATCH])
+    answers = survey_answers(session, d, deliveries, now, rng)
     session.commit()
     return {
         "contributions": size,
         "questions": len(deadlines),
         "contributors": len(contributors),
         "deliveries": len(deliveries),
+        "survey answers": answers,
     }
+
+
+def survey_answers(session, d, deliveries: list[dict], now: datetime, rng: random.Random) -> int:
+    """The participants' survey after the feedback: sent to those told, a quarter answering
+    (each statement 1 to 5, leaning to agreement)."""
+    from workflows import survey
+    from workflows.models import Mailing, SurveyAnswer, SurveyInvitation, SurveyScore
+    from workflows.models.survey import random_id
+
+    session.add(
+        Mailing(
+            kind="survey",
+            audience="contributors",
+            demarche_id=d.id,
+            key=f"survey:demarche:{d.id}",
+            subject="Votre avis",
+            body="[Lien vers le questionnaire]",
+            status="sent",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    told = [row["participant_id"] for row in deliveries if row["status"] == "sent"]
+    invitations, answers, scores = [], [], []
+    for person in told:
+        answered = rng.random() < 0.25
+        invitations.append(
+            {
+                "demarche_id": d.id,
+                "participant_id": person,
+                "nonce": f"bench-{d.id}-{person}",
+                "answered": answered,
+                "created_at": now,
+            }
+        )
+        if answered:
+            answer_id = random_id()
+            answers.append(
+                {"id": answer_id, "demarche_id": d.id, "source": "online", "comment": ""}
+            )
+            for statement in survey.STATEMENTS:
+                score = rng.choices((1, 2, 3, 4, 5), weights=(1, 2, 3, 5, 4))[0]
+                scores.append({"answer_id": answer_id, "question": statement.code, "score": score})
+    for table, rows in (
+        (SurveyInvitation.__table__, invitations),
+        (SurveyAnswer.__table__, answers),
+        (SurveyScore.__table__, scores),
+    ):
+        for start in range(0, len(rows), BATCH):
+            session.execute(insert(table), rows[start : start + BATCH])
+    return len(answers)
 
 
 def main() -> None:
@@ -375,6 +428,7 @@ def run(db) -> None:
     line("contributions", [f"{f['contributions']:,}" for f in figures_seen])
     line("questions (with their deadline)", [f"{f['questions']:,}" for f in figures_seen])
     line("contributors (feedback deliveries)", [f"{f['contributors']:,}" for f in figures_seen])
+    line("survey answers", [f"{f['survey answers']:,}" for f in figures_seen])
     line("evaluation.compute (best of 5)", [f"{f['seconds'] * 1000:,.0f} ms" for f in figures_seen])
     line("SQL statements of the evaluation", [str(f["statements"]) for f in figures_seen])
     line(

@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "label.withdraw": N_("withdrew the charter's label"),
     "label.rules": N_("saved a new version of the label's rules"),
     "label.install_default": N_("saved the shipped label rules as their first version"),
+    "survey.paper_answer": N_("typed in a paper answer to the participants' survey"),
     # mailings
     "mailing.create": N_("wrote a mailing"),
     "mailing.update": N_("changed a mailing"),

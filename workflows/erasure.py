@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, imports, mailings
@@ -18,6 +18,7 @@ from .models import (
     Participant,
     Registration,
     RegistrationStatus,
+    SurveyInvitation,
     User,
 )
 
@@ -47,7 +48,15 @@ def erase_account(session: Session, user: User, *, as_of: datetime) -> None:
         participant.user_id = None
         participant.consent_feedback = False
         participant.consent_territory_news = False
+        participant.consent_survey = False
         participant.erased_at = as_of
+        # Their survey invitations no longer say who was invited (nor whether they answered).
+        session.execute(
+            update(SurveyInvitation)
+            .where(SurveyInvitation.participant_id == participant.id)
+            .values(participant_id=None)
+            .execution_options(synchronize_session=False)
+        )
     theirs = or_(
         OutboxMessage.recipient_id == user.id,
         OutboxMessage.participant_id == (participant.id if participant else None),

@@ -139,20 +139,32 @@ def set_consents(
     *,
     feedback: bool,
     territory_news: bool,
+    survey: bool | None = None,
     commune: str | None = None,
     as_of: datetime,
 ) -> None:
+    """``survey`` None leaves the survey's consent as it is."""
     if commune is not None:
         participant.commune_insee, _ = commune_fields(commune)
     participant.consent_feedback = feedback
     participant.consent_territory_news = territory_news
+    if survey is not None:
+        participant.consent_survey = survey
     participant.consent_updated_at = as_of
     if participant.email:
         # Asking again for what one unsubscribed from by a link lifts that unsubscription.
         resubscribe(
             session,
             participant.email,
-            [scope for scope, on in (("feedback", feedback), ("news", territory_news)) if on],
+            [
+                scope
+                for scope, on in (
+                    ("feedback", feedback),
+                    ("news", territory_news),
+                    ("survey", participant.consent_survey),
+                )
+                if on
+            ],
         )
     audit.record(
         session,
@@ -162,6 +174,7 @@ def set_consents(
         target=f"participant:{participant.id}",
         feedback=feedback,
         territory_news=territory_news,
+        survey=participant.consent_survey,
     )
     session.flush()
 
@@ -234,6 +247,7 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
             "name": participant.name,
             "commune_insee": participant.commune_insee,
             "consent_feedback": participant.consent_feedback,
+            "consent_survey": participant.consent_survey,
             "consent_territory_news": participant.consent_territory_news,
             "consent_updated_at": _iso(participant.consent_updated_at),
             "created_at": _iso(participant.created_at),

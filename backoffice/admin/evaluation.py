@@ -1,6 +1,8 @@
-"""The « Évaluation » section of a démarche's sheet: its indicators, and the self-assessment
-that the department fills and the mission reviews (``workflows.evaluation``). A refused form
-comes back inside the sheet, what was typed kept and each message beside its field."""
+"""The « Évaluation » section of a démarche's sheet: its indicators, the participants'
+survey (its results, the paper answers the mission types in, the button that sends it), and
+the self-assessment that the department fills and the mission reviews (``workflows.evaluation``,
+``workflows.survey``). A refused form comes back inside the sheet, what was typed kept and
+each message beside its field."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_security import current_user
 
-from workflows import evaluation, label
+from workflows import evaluation, label, mailings, survey
 from workflows.clock import utcnow
 from workflows.evaluation.self_assessment import QUESTIONS
+from workflows.mailings.policy import SURVEY_STAGES
 from workflows.models import Demarche, SelfAssessmentStatus
 from workflows.stages import PUBLIC_STAGES
 
@@ -26,6 +29,7 @@ SELF_ASSESSMENT_FIELDS = (
     *(f"{q.code}_comment" for q in QUESTIONS),
     "notes",
 )
+SURVEY_FIELDS = (*(s.code for s in survey.STATEMENTS), "comment", "first_time", "age_band")
 
 
 def evaluation_context(model: Demarche) -> dict[str, Any]:
@@ -36,7 +40,9 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
     session = db.session()
     found = evaluation.self_assessment_of(session, model)
     evaluated = evaluation.evaluate(session, model, as_of=utcnow())
+    mission = current_user.is_mission
     return {
+        **survey_context(model),
         "evaluation": evaluated,
         "label_proposal": label.proposal_for(session, model, evaluated, as_of=utcnow()),
         "label_award": label.award_of(session, model),
@@ -47,6 +53,24 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
         "may_review_self_assessment": current_user.is_mission
         and found is not None
         and found.status == SelfAssessmentStatus.SUBMITTED,
+        "may_type_paper": survey.may_type_paper(current_user, model),
+        "may_send_survey": mission
+        and model.stage in SURVEY_STAGES
+        and mailings.survey_mailing(session, model) is None,
+    }
+
+
+def survey_context(model: Demarche) -> dict[str, Any]:
+    """The survey's results as staff read them (hidden below the minimum for the public, shown
+    here, marked unpublished), and its free texts for the mission only."""
+    session = db.session()
+    return {
+        "survey": survey.results(session, model, reveal=True),
+        "survey_texts": survey.free_texts(session, model) if current_user.is_mission else [],
+        "statements": survey.STATEMENTS,
+        "scale": survey.SCALE,
+        "first_time_choices": survey.FIRST_TIME,
+        "age_bands": survey.AGE_BANDS,
     }
 
 
@@ -138,8 +162,39 @@ class EvaluationViews:
             return self._sheet_again(model.id, refusal), done.error.status
         return redirect(self._sheet_url(model.id, "label"))
 
+    @expose("/survey/paper/", methods=("POST",))
+    def survey_paper_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            return self._not_found()
+        values = {name: request.form.get(name, "") for name in SURVEY_FIELDS}
+        done = perform(
+            lambda: survey.add_paper_answer(
+                db.session(), current_user, self.get_one(model.id), values, as_of=utcnow()
+            ),
+            gettext("The paper answer is recorded."),
+            refused=in_the_form,
+        )
+        if not done:
+            refusal = Refusal.of("survey-paper", done.error, values, set(SURVEY_FIELDS))
+            return self._sheet_again(model.id, refusal), done.error.status
+        return redirect(self._sheet_url(model.id, "survey"))
+
+    @expose("/survey/send/", methods=("POST",))
+    def survey_send_view(self):
+        model = self.get_one(request.form.get("id"))
+        if model is None:
+            return self._not_found()
+        perform(
+            lambda: mailings.send_survey(
+                db.session(), self.get_one(model.id), as_of=utcnow(), actor=current_user
+            ),
+            gettext("The participants' survey is on its way: see it in the mailings."),
+        )
+        return redirect(self._sheet_url(model.id, "survey"))
+
     def _sheet_url(self, demarche_id: int, anchor: str = "evaluation") -> str:
-        return self.get_url(".details_view", id=demarche_id) + f"#{anchor}"
+        return self.get_url(".details_view", id=demarche_id) + "#" + anchor
 
     def _sheet_again(self, demarche_id: int, refusal: Refusal):
         found = self.get_one(demarche_id)  # read again: the refusal rolled back

@@ -16,6 +16,7 @@ from . import (
     methods,
     planning,
     report,
+    survey,
     syntheses,
     training,
 )
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> Api:
         evaluation.blp,
         report.blp,
         label.blp,
+        survey.blp,
     ):
         api.register_blueprint(blueprint)
     return api

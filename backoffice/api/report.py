@@ -72,7 +72,7 @@ class CantonOut(OutSchema):
     per_1000 = fields.Float()
 
 
-class SurveyOut(OutSchema):
+class ReportSurveyOut(OutSchema):
     code = fields.String(metadata={"enum": list(domain.SURVEY_CODES)})
     label = fields.String()
     demarches = fields.Integer(metadata={"description": "Frozen evaluations that hold it"})
@@ -109,7 +109,7 @@ class ReportOut(OutSchema):
     )
     deadlines = fields.Dict(keys=fields.String(), values=fields.Integer())
     feedback = fields.Dict(keys=fields.String(), values=fields.Integer())
-    survey = fields.List(fields.Nested(SurveyOut))
+    survey = fields.List(fields.Nested(ReportSurveyOut))
     survey_note = fields.String(
         allow_none=True, metadata={"description": "« non disponible » when no evaluation holds it"}
     )

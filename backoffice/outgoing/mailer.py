@@ -22,13 +22,14 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 
-from workflows import mailings
+from workflows import mailings, survey
+from workflows.clock import utcnow
 from workflows.mailings import Composer, Letter, Links, Spacer
 from workflows.models import Mailing
 from workflows.sandbox import Budget
 
 from ..i18n import tr
-from ..tokens import unsubscribe_token
+from ..tokens import survey_token, unsubscribe_token
 from . import links as urls
 from .mail import build_message, connection, send, text_to_html
 
@@ -42,6 +43,10 @@ def links() -> Links:
         unsubscribe=lambda participant_id, scope: urls.url(
             "public.unsubscribe", token=unsubscribe_token(participant_id, scope)
         ),
+        # A preview's link (answers nothing); the sending's composer makes the real ones.
+        questionnaire=lambda demarche_id, participant_id: urls.url(
+            "public.questionnaire", token="exemple"
+        ),
     )
 
 
@@ -52,8 +57,18 @@ def budget() -> Budget:
     return Budget(seconds=config["MAILING_RENDER_SECONDS"], chars=config["MAILING_RENDER_CHARS"])
 
 
+def questionnaire_url(session: Any, demarche_id: int, participant_id: int | None) -> str:
+    """A recipient's own link to the survey (their invitation, made the first time); a
+    preview's or a test's (``participant_id`` None) answers nothing."""
+    if participant_id is None:
+        return urls.url("public.questionnaire", token="exemple")
+    nonce = survey.invitation_nonce(session, demarche_id, participant_id, as_of=utcnow())
+    return urls.url("public.questionnaire", token=survey_token(nonce))
+
+
 def composer(session: Any, mailing: Mailing) -> Composer:
-    return Composer(session, mailing, links(), label=tr, budget=budget())
+    with_links = replace(links(), questionnaire=lambda d, p: questionnaire_url(session, d, p))
+    return Composer(session, mailing, with_links, label=tr, budget=budget())
 
 
 def build(letter: Letter) -> flask_mail.Message:

@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401 - routes register on bp
     guide,
     label,
     pages,
+    questionnaire,
     toolbox,
     unsubscribe,
     yearly_report,

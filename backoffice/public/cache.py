@@ -54,11 +54,13 @@ from workflows.models import (
     ItemDecision,
     LabelAward,
     LabelRules,
+    Mailing,
     Method,
     Participant,
     PlannedMethod,
     Registration,
     StageTransition,
+    SurveyAnswer,
     Synthesis,
     UsedMethod,
     User,
@@ -90,6 +92,9 @@ PER_DEMARCHE: dict[type, tuple[str, ...] | None] = {
     UsedMethod: None,
     FrozenEvaluation: None,
     LabelAward: None,
+    # The experience dimension of a closed démarche's evaluation is read live from the survey.
+    SurveyAnswer: None,
+    Mailing: ("status",),
 }
 # What any public page may show, whatever the démarche.
 SHARED: dict[type, tuple[str, ...] | None] = {

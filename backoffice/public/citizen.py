@@ -69,6 +69,7 @@ def espace():
         data={
             "consent_feedback": participant.consent_feedback,
             "consent_territory_news": participant.consent_territory_news,
+            "consent_survey": participant.consent_survey,
             "commune": next(
                 (c.name for c in communes() if c.insee_code == participant.commune_insee), ""
             ),
@@ -100,6 +101,7 @@ def consents():
             participant,
             feedback=form.consent_feedback.data,
             territory_news=form.consent_territory_news.data,
+            survey=form.consent_survey.data,
             commune=form.commune.data or "",
             as_of=utcnow(),
         )

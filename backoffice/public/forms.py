@@ -79,6 +79,9 @@ class CancelForm(FlaskForm):
 class ConsentForm(FlaskForm):
     consent_feedback = BooleanField(_L("Tell me what became of my contributions"))
     consent_territory_news = BooleanField(_L("Tell me of new démarches in my territory"))
+    consent_survey = BooleanField(
+        _L("Ask me my opinion of the démarches I took part in (a short questionnaire)")
+    )
     commune = StringField(
         _L("My commune in Haute-Garonne (optional)"),
         validators=[Optional(), Length(max=80)],

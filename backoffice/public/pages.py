@@ -13,7 +13,7 @@ from flask_security import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from workflows import charter, evaluation
+from workflows import charter, evaluation, survey
 from workflows import contributions as domain
 from workflows import events as event_domain
 from workflows.access import parse_id
@@ -126,6 +126,8 @@ def demarche(slug: str):
         programme=planning.planned(db.session(), d),
         evaluation=_frozen_evaluation(d),
         label=label_of(d),
+        survey=survey.results(db.session(), d) if d.stage == Stage.CLOSED else None,
+        scale=survey.SCALE,
     )
 
 

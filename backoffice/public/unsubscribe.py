@@ -19,6 +19,7 @@ SCOPE_LABELS = {
     "feedback": _L("what became of the démarches you took part in"),
     "news": _L("the news of the démarches in your territory"),
     "reminder": _L("the reminders of the workshops and meetings you registered to"),
+    "survey": _L("the questionnaires on the démarches you took part in"),
 }
 
 

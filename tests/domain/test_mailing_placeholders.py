@@ -88,7 +88,8 @@ def test_a_recipient_without_a_name_or_contributions_reads_no_gap(app, make_dema
 
 
 def test_each_kind_has_its_list_of_placeholders(app):
-    everything = keys(mailings.PLACEHOLDERS)
+    survey = {"survey_url"}  # the participants' survey's own link
+    everything = keys(mailings.PLACEHOLDERS) - survey
     events = {"event_title", "event_when", "event_place"}
     to_citizens = {"contributions", "unsubscribe_url"}
     assert keys(mailings.available(MailingKind.FEEDBACK, with_event=False)) == everything - events
@@ -96,6 +97,11 @@ def test_each_kind_has_its_list_of_placeholders(app):
     staff = everything - events - to_citizens
     assert keys(mailings.available(MailingKind.OFFICIALS, with_event=False)) == staff
     assert keys(mailings.available(MailingKind.DEPARTMENTS, with_event=True)) == staff | events
+    assert (
+        keys(mailings.available(MailingKind.SURVEY, with_event=False))
+        == (everything - events) | survey
+    )
+    assert keys(mailings.available(None, with_event=True)) == everything | survey
     for placeholder in mailings.PLACEHOLDERS:  # each is what the writer types, in French
         assert re.fullmatch(r"\[[A-ZÉ][\w’ ]+\]", placeholder.token), placeholder
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, select
 
 from backoffice.extensions import db
-from workflows import report
+from workflows import report, survey
 from workflows.clock import local_date, utcnow
 from workflows.models import (
     Audience,
@@ -27,7 +27,6 @@ from workflows.models import (
     Delivery,
     DeliveryStatus,
     Demarche,
-    FrozenEvaluation,
     Mailing,
     MailingKind,
     MailingStatus,
@@ -206,31 +205,58 @@ def test_the_figures_of_a_year_equal_hand_counts(year_of_demarches):
     assert [s["demarches"] for s in r.survey] == [0, 0]
 
 
-def test_the_survey_is_read_from_the_frozen_evaluations(year_of_demarches):
+@pytest.fixture
+def minimum_of_three():
+    survey.configure(minimum=3)
+    yield
+    survey.configure(minimum=survey.MIN_ANSWERS)
+
+
+def answered(d, satisfaction: int, *, online_by=None, mission=None) -> None:
+    """One answer to ``d``'s survey: through ``online_by``'s invitation, else on paper."""
+    data = {s.code: "3" for s in survey.STATEMENTS} | {"satisfaction": str(satisfaction)}
+    if online_by is not None:
+        nonce = survey.invitation_nonce(db.session, d.id, online_by.id, as_of=utcnow())
+        survey.answer(db.session, nonce, data)
+    else:
+        survey.add_paper_answer(db.session, mission, d, data, as_of=utcnow())
+
+
+def test_the_survey_is_read_from_its_answers_above_the_minimum(
+    year_of_demarches, people, minimum_of_three
+):
+    """Roads: 4 invited, 2 answered online, 2 on paper — satisfied 3 of 4. Social: 2 answers,
+    below the minimum of 3: not published, so not counted."""
     roads, social, _ = year_of_demarches
+    invited = [
+        participant_for_email(db.session, f"p{n}@exemple.fr", as_of=utcnow()) for n in range(4)
+    ]
+    answered(roads, 5, online_by=invited[0])
+    answered(roads, 4, online_by=invited[1])
+    survey.invitation_nonce(db.session, roads.id, invited[2].id, as_of=utcnow())
+    survey.invitation_nonce(db.session, roads.id, invited[3].id, as_of=utcnow())
+    mission = people.mission
+    answered(roads, 4, mission=mission)
+    answered(roads, 2, mission=mission)
+    answered(social, 5, mission=mission)
+    answered(social, 5, mission=mission)
+    db.session.commit()
     now = utcnow()
-    indicator = {"code": "survey_satisfaction", "counted": {"answers": 40}}
-    frozen = {f.demarche_id: f for f in db.session.scalars(select(FrozenEvaluation))}
-    assert set(frozen) == {social.id}  # frozen at its closing: no survey indicator yet
-    for d, value in ((roads, 0.8), (social, 0.6)):
-        data = {
-            "dimensions": [{"code": "experience", "indicators": [{**indicator, "value": value}]}]
-        }
-        if d.id in frozen:
-            frozen[d.id].data = data
-        else:
-            db.session.add(
-                FrozenEvaluation(
-                    demarche_id=d.id, frozen_at=now, data_as_of=now, scores_version=1, data=data
-                )
-            )
+    r = report.yearly(db.session, local_date(now).year, as_of=now)
+    found = {s["code"]: s for s in r.survey}
+    assert found["survey_response_rate"]["demarches"] == 1
+    assert found["survey_response_rate"]["mean"] == 0.5
+    assert found["survey_response_rate"]["counted"] == {"invitations": 4, "answers": 2}
+    assert found["survey_satisfaction"]["mean"] == 0.75
+    assert found["survey_satisfaction"]["counted"] == {"answers": 4, "agreeing": 3}
+    # The social démarche reaches the minimum: it counts, and the mean moves.
+    answered(social, 1, mission=mission)
     db.session.commit()
     r = report.yearly(db.session, local_date(now).year, as_of=now)
     found = {s["code"]: s for s in r.survey}
     assert found["survey_satisfaction"]["demarches"] == 2
-    assert found["survey_satisfaction"]["mean"] == 0.7
-    assert found["survey_satisfaction"]["counted"] == {"answers": 80}
-    assert found["survey_response_rate"]["mean"] is None
+    assert found["survey_satisfaction"]["mean"] == round((0.75 + 2 / 3) / 2, 4)
+    assert found["survey_satisfaction"]["lowest"] == round(2 / 3, 4)
 
 
 def test_a_year_with_nothing_is_a_report_that_says_so(ctx):
@@ -280,7 +306,7 @@ def test_the_report_takes_a_fixed_number_of_statements(people, make_demarche):
     grow(18)
     db.session.expire_all()
     many = statements(lambda: report.yearly(db.session, year, as_of=utcnow()))
-    assert few == many == 10
+    assert few == many == 11
     assert report.yearly(db.session, year, as_of=utcnow()).figures.demarches == 10
 
 

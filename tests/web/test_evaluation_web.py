@@ -59,10 +59,8 @@ def test_the_sheet_shows_each_dimension_with_values_scores_and_formulas(
     formula = row.select_one("details")
     assert "habitants du territoire de la démarche × 1" in text_of(formula)
     assert "Portet-sur-Garonne" in text_of(formula.select_one("table"))
-    survey = section.select_one("#indicator-experience_survey")
-    assert "non calculé : le questionnaire aux participants n’est pas encore disponible" in text_of(
-        survey
-    )
+    survey = section.select_one("#indicator-survey_sent")
+    assert "non calculé : le questionnaire part après le retour aux participants" in text_of(survey)
     assert "Calculée à partir du dossier" in text_of(section)
 
 

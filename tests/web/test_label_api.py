@@ -63,9 +63,9 @@ def test_the_mission_awards_a_closed_demarche_its_label(api, people, citizen, ma
         "comparison": "at_least",
         "threshold": 1.0,
         "label": "Le questionnaire est envoyé aux participants",
-        "value": None,
+        "value": 0.0,  # closed without the survey sent
         "met": False,
-        "status": "not_computed",
+        "status": "not_met",
     }
     synthesis = next(c for c in proposed["criteria"] if c["indicator"] == "synthesis_published")
     assert synthesis["status"] == "met" and synthesis["value"] == 1.0

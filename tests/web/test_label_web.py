@@ -38,8 +38,8 @@ def test_the_mission_awards_the_label_from_the_sheet(client, people, make_demarc
     shown = text_of(page.select_one("#evaluation"))
     assert "La version 1 des règles ne propose aucun niveau." in shown
     survey = row(page, "label-gates", "survey_sent")
-    assert survey["data-status"] == "not_computed"
-    assert "non calculé" in text_of(survey)
+    assert survey["data-status"] == "not_met"  # closed, the survey never sent
+    assert "non tenu" in text_of(survey)
     synthesis = row(page, "label-gates", "synthesis_published")
     assert text_of(synthesis).endswith("oui oui ✓ tenu")
     assert page.select_one("#label-form") is None  # the mission's

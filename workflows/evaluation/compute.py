@@ -68,8 +68,14 @@ def _read(row: FrozenEvaluation) -> Evaluation:
 
 def evaluate(session: Session, d: Demarche, *, as_of: datetime) -> Evaluation:
     """The evaluation of ``d``: frozen as stored once it closed, else computed from the
-    record as of ``as_of``. Never fails for want of data: what cannot be computed says why."""
-    return stored(session, d) or compute(session, d, as_of=as_of)
+    record as of ``as_of``. Never fails for want of data: what cannot be computed says why.
+
+    The participants' survey goes out after the feedback and its answers keep coming after
+    the closing: a frozen evaluation's experience dimension is read live (as of ``as_of``)."""
+    found = stored(session, d)
+    if found is None:
+        return compute(session, d, as_of=as_of)
+    return found.with_dimension(experience(session, d, as_of))
 
 
 def freeze(

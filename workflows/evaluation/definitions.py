@@ -162,10 +162,46 @@ _ALL = (
         ),
     ),
     Definition(
-        "experience_survey",
+        "survey_sent",
         "experience",
-        N_("Participants' survey"),
-        N_("the aggregates of the participants' survey"),
+        N_("Participants' survey sent"),
+        N_(
+            "1 when the participants' survey mailing was sent (after the feedback), else 0; "
+            "counted: the invitations"
+        ),
+    ),
+    Definition(
+        "survey_response_rate",
+        "experience",
+        N_("Response rate of the survey"),
+        N_("answers given through the invitations ÷ invitations sent"),
+    ),
+    Definition(
+        "survey_satisfaction",
+        "experience",
+        N_("Participants satisfied overall"),
+        N_(
+            "answers « rather » or « strongly agree » with « Overall, I am satisfied with this "
+            "démarche » ÷ answers to it (online and paper)"
+        ),
+    ),
+    Definition(
+        "survey_understood_outcome",
+        "experience",
+        N_("Participants who understood what became of their contribution"),
+        N_(
+            "answers « rather » or « strongly agree » with « I understood what became of my "
+            "contribution » ÷ answers to it"
+        ),
+    ),
+    Definition(
+        "survey_would_return",
+        "experience",
+        N_("Participants who would take part again"),
+        N_(
+            "answers « rather » or « strongly agree » with « I would take part in such a "
+            "démarche again » ÷ answers to it"
+        ),
     ),
 )
 

@@ -9,7 +9,7 @@ elements of the framing). Labels and formulas come from ``definitions`` by the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -135,6 +135,13 @@ class Evaluation:
 
     def dimension(self, code: str) -> Dimension | None:
         return next((d for d in self.dimensions if d.code == code), None)
+
+    def with_dimension(self, dimension: Dimension) -> Evaluation:
+        """The same evaluation with ``dimension`` in place of its namesake (read live)."""
+        return replace(
+            self,
+            dimensions=tuple(dimension if d.code == dimension.code else d for d in self.dimensions),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

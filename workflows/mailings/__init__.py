@@ -17,14 +17,16 @@ from .editing import cancel, create_mailing, get_mailing, schedule, update_maili
 from .feedback import feedback_progress, send_feedback
 from .letters import Composer, Letter, Links, sample_recipient, subject_line
 from .placeholders import PLACEHOLDERS, Placeholder, available
-from .policy import MAX_BODY, MAX_SUBJECT, RECORD_BATCH, SCOPES, STALE
+from .policy import CONSENTS, MAX_BODY, MAX_SUBJECT, RECORD_BATCH, SCOPES, STALE
 from .previewing import SAMPLE_NAME, Preview, draft, preview
 from .reminders import schedule_reminders
 from .sending import chunks_wanted, counts, deliver_chunk, skip_reasons, start, sweep
+from .survey import send_survey, survey_mailing, survey_sent
 from .templates import check_template, default_feedback, default_text
 from .unsubscribing import forget_address, resubscribe, suppress, unsubscribe
 
 __all__ = [
+    "CONSENTS",
     "Composer",
     "Letter",
     "Links",
@@ -62,9 +64,12 @@ __all__ = [
     "send_chunk",
     "send_feedback",
     "skip_reasons",
+    "send_survey",
     "start",
     "subject_line",
     "suppress",
+    "survey_mailing",
+    "survey_sent",
     "sweep",
     "unsubscribe",
     "update_mailing",

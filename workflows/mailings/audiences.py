@@ -23,7 +23,7 @@ from ..models import (
 )
 from ..roles import RoleName
 from ..territory import WHOLE_DEPARTEMENT, communes
-from .policy import SCOPES
+from .policy import CONSENTS
 
 # -- audiences and consents ----------------------------------------------------------------
 
@@ -56,6 +56,7 @@ def _participant_query(mailing: Mailing) -> Select:
         Participant.id,
         Participant.consent_feedback,
         Participant.consent_territory_news,
+        Participant.consent_survey,
     )
     if mailing.audience == Audience.CONTRIBUTORS:
         ids = select(Contribution.participant_id).where(Contribution.demarche_id == d.id)
@@ -102,7 +103,6 @@ def _users(session: Session, mailing: Mailing) -> list[User]:
 def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
     """Everyone the mailing is for, each with why they are skipped (if they are): no
     consent for this kind of mail, an unsubscription from it, a hard bounce."""
-    scope = SCOPES[mailing.kind]
     if mailing.audience in (Audience.ELECTED, Audience.DEPARTMENT_AGENTS):
         found = [
             Recipient(u.email.lower(), u.name or "", user_id=u.id) for u in _users(session, mailing)
@@ -110,25 +110,27 @@ def recipients(session: Session, mailing: Mailing) -> list[Recipient]:
         addresses: Any = [r.address for r in found]
     else:
         query = _participant_query(mailing)
+        # A reminder needs no other consent (the registration asked for it), nor does a kind
+        # without a scope; the survey needs the feedback's too.
+        needed = [c for c in CONSENTS[mailing.kind] if c != "reminder"]
         found = [
             Recipient(
                 email,
                 name or "",
                 participant_id=participant_id,
-                # A reminder needs no other consent: the registration asked for it; nor does a
-                # kind without a scope.
                 skip=""
-                if scope is None or {"feedback": feedback, "news": news}.get(scope, True)
+                if all({"feedback": feedback, "news": news, "survey": survey}[c] for c in needed)
                 else "no_consent",
             )
-            for email, name, participant_id, feedback, news in session.execute(query)
+            for email, name, participant_id, feedback, news, survey in session.execute(query)
         ]
         addresses = query.with_only_columns(Participant.email).order_by(None)
     suppressed: dict[str, str] = {}
     if found:
         for address, suppression_scope in session.execute(
             select(Suppression.address, Suppression.scope).where(
-                Suppression.scope.in_(["all", scope or "all"]), Suppression.address.in_(addresses)
+                Suppression.scope.in_(["all", *CONSENTS[mailing.kind]]),
+                Suppression.address.in_(addresses),
             )
         ):
             if suppression_scope == "all" or address not in suppressed:

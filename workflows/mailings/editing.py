@@ -26,7 +26,14 @@ from ..models import (
 from ..sandbox import Budget
 from ..sql import execute_dml
 from ..text import clean_text, visible
-from .policy import AUDIENCES, FEEDBACK_STAGES, MAX_BODY, MAX_SUBJECT
+from .policy import (
+    AUDIENCES,
+    FEEDBACK_STAGES,
+    MAX_BODY,
+    MAX_SUBJECT,
+    SURVEY_STAGES,
+    SURVEY_TOO_EARLY,
+)
 from .templates import check_template
 
 # -- creating, editing, cancelling ----------------------------------------------------------
@@ -188,6 +195,8 @@ def schedule(
                 "prepare it as a draft until then"
             )
         )
+    if mailing.kind == MailingKind.SURVEY and mailing.demarche.stage not in SURVEY_STAGES:
+        raise Conflict(SURVEY_TOO_EARLY)
     when = max(at or as_of, as_of)
     changed = execute_dml(
         session,

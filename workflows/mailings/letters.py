@@ -48,6 +48,9 @@ class Links:
 
     demarche: Callable[[Demarche], str]
     unsubscribe: Callable[[int | None, str], str]  # (participant id — None: a test —, scope)
+    #: A recipient's own link to the démarche's survey: (démarche id, participant id — None:
+    #: a preview or a test, whose link answers nothing). Only a survey mailing asks for it.
+    questionnaire: Callable[[int, int | None], str] = lambda demarche_id, participant_id: ""
 
 
 class NotToSend(Exception):  # noqa: N818 - a decision, not a failure
@@ -106,6 +109,7 @@ def subject_line(mailing: Mailing, links: Links, budget: Budget | None = None) -
             "decisions": [],
             "contributions": [],
             "unsubscribe_url": "",
+            "survey_url": "",
         }
         text = render(
             compile_template(mailing.subject, "subject"),
@@ -206,6 +210,12 @@ class Composer:
             "contributions": self.contributions_of(participant_id),
             "unsubscribe_url": self.links.unsubscribe(None if test else participant_id, self.scope)
             if self.scope
+            else "",
+            # Only a real delivery gets a link that answers (it makes the invitation).
+            "survey_url": self.links.questionnaire(
+                self.demarche_id, participant_id if delivery_id is not None else None
+            )
+            if self.kind == MailingKind.SURVEY
             else "",
         }
         started = time.thread_time()

@@ -26,8 +26,9 @@ from .policy import SCOPES
 
 #: What a placeholder needs to have a value: ``citizens`` a mailing to citizens (a kind with
 #: an unsubscription scope: their contributions, their unsubscription link), ``event`` a
-#: mailing to one event's registrants.
-CITIZENS, EVENT = "citizens", "event"
+#: mailing to one event's registrants, ``survey`` the participants' survey (each
+#: recipient's own link to the questionnaire).
+CITIZENS, EVENT, SURVEY = "citizens", "event", "survey"
 #: A text written before a block placeholder's expansion and after it: it keeps Jinja's
 #: ``trim_blocks`` and ``lstrip_blocks`` from eating the writer's line breaks and indents.
 _KEEP = '{{ "" }}'
@@ -145,6 +146,16 @@ PLACEHOLDERS: tuple[Placeholder, ...] = (
         needs=EVENT,
     ),
     Placeholder(
+        "survey_url",
+        "[Lien vers le questionnaire]",
+        N_(
+            "the recipient's own link to the participants' questionnaire (answerable once, "
+            "no account needed)"
+        ),
+        "{{ survey_url }}",
+        needs=SURVEY,
+    ),
+    Placeholder(
         "unsubscribe_url",
         "[Lien de désabonnement]",
         N_(
@@ -178,6 +189,8 @@ def available(kind: MailingKind | None, *, with_event: bool) -> list[Placeholder
             return with_event
         if p.needs == CITIZENS:
             return kind is None or SCOPES[kind] is not None
+        if p.needs == SURVEY:
+            return kind is None or kind == MailingKind.SURVEY
         return True
 
     return [p for p in PLACEHOLDERS if fits(p)]
@@ -214,6 +227,8 @@ def misuse(source: str, field_name: str, kind: MailingKind, *, with_event: bool)
                 "%(token)s needs an event: choose the event whose registrants receive the mailing",
                 token=placeholder.token,
             )
+        if placeholder.key not in allowed and placeholder.needs == SURVEY:
+            return N_("%(token)s is only for the participants' survey", token=placeholder.token)
         if placeholder.key not in allowed:
             return N_("%(token)s is only for mailings to citizens", token=placeholder.token)
         if placeholder.block and field_name == "subject":

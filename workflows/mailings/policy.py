@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..i18n import N_
 from ..models import Audience, DeliveryStatus, MailingKind
 from ..stages import Stage
 
@@ -16,6 +17,7 @@ AUDIENCES = {
     K.REMINDER: {A.REGISTRANTS},
     K.OFFICIALS: {A.ELECTED},
     K.DEPARTMENTS: {A.DEPARTMENT_AGENTS},
+    K.SURVEY: {A.CONTRIBUTORS},
 }
 #: The consent (and unsubscription scope) each kind needs; None: staff, no consent needed.
 SCOPES = {
@@ -25,6 +27,20 @@ SCOPES = {
     K.REMINDER: "reminder",
     K.OFFICIALS: None,
     K.DEPARTMENTS: None,
+    K.SURVEY: "survey",
+}
+#: The consents a kind's recipients must have kept, its own scope first: the survey goes to
+#: those who kept the feedback too (it asks what they made of it), and an unsubscription
+#: from any of them stops it.
+CONSENTS: dict[MailingKind, tuple[str, ...]] = {
+    kind: ((scope, "feedback") if kind == K.SURVEY else (scope,)) if scope else ()
+    for kind, scope in SCOPES.items()
+}
+#: The participant's column of each consent (the reminder's is the registration itself).
+CONSENT_COLUMNS = {
+    "feedback": "consent_feedback",
+    "news": "consent_territory_news",
+    "survey": "consent_survey",
 }
 MAX_SUBJECT, MAX_BODY = 300, 50_000
 CHUNK = 100
@@ -44,6 +60,11 @@ STALE = timedelta(seconds=30)
 ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
 #: A feedback mailing goes out once the démarche is at its feedback stage (or closed).
 FEEDBACK_STAGES = frozenset({Stage.FEEDBACK, Stage.CLOSED})
+#: The participants' survey too (after the feedback mailing went out).
+SURVEY_STAGES = FEEDBACK_STAGES
+SURVEY_TOO_EARLY = N_(
+    "the participants' survey goes out after the feedback; prepare it as a draft until then"
+)
 
 
 EXCERPT = 300

@@ -18,7 +18,8 @@ from ..sql import execute_dml
 from .audiences import recipients
 from .delivery import DELIVERIES, ChunkReport, Opener, claim, release, send_chunk
 from .letters import Composer
-from .policy import ACTIVE, CHUNK, RECORD_BATCH, STALE
+from .policy import ACTIVE, CHUNK, RECORD_BATCH, STALE, SURVEY_STAGES
+from .survey import send_survey
 
 
 def start(session: Session, mailing_id: int, *, as_of: datetime) -> int:
@@ -110,6 +111,8 @@ def finish_if_done(session: Session, mailing_id: int, *, as_of: datetime) -> boo
         assert mailing is not None  # its row was just updated; mailings are never deleted
         if mailing.kind == MailingKind.FEEDBACK and mailing.audience == Audience.CONTRIBUTORS:
             charter.event(session, mailing.demarche, "feedback_sent", at=as_of)
+            if mailing.demarche.stage in SURVEY_STAGES:  # the survey follows the feedback
+                send_survey(session, mailing.demarche, as_of=as_of)
         audit.record(
             session,
             "mailing.sent",

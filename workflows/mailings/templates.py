@@ -53,6 +53,7 @@ def _sample_context(with_event: bool) -> dict[str, Any]:
         "decisions": [decision],
         "contributions": [{**decision, "text": "Mon avis.", "date": "01/02/2026"}],
         "unsubscribe_url": "https://example.org/u",
+        "survey_url": "https://example.org/questionnaire/exemple",
         "event": {"title": "Atelier", "place": "Muret", "when": "01/02/2026 à 18:00"}
         if with_event
         else None,

@@ -12,7 +12,7 @@ from .. import audit
 from ..errors import InvalidFields
 from ..i18n import N_
 from ..models import Delivery, DeliveryStatus, Mailing, Participant, Suppression
-from .policy import SCOPES
+from .policy import CONSENT_COLUMNS, CONSENTS, SCOPES
 
 
 def suppress(
@@ -49,14 +49,14 @@ def unsubscribe(session: Session, address: str, scope: str, *, as_of: datetime) 
         raise InvalidFields({"scope": N_("unknown subscription")})
     address = address.strip().lower()
     new = suppress(session, address, scope, "unsubscribed", as_of)
+    column = CONSENT_COLUMNS.get(scope)
     for participant in session.scalars(select(Participant).where(Participant.email == address)):
-        if scope == "feedback" and participant.consent_feedback:
-            participant.consent_feedback = False
+        if column is not None and getattr(participant, column):
+            setattr(participant, column, False)
             participant.consent_updated_at = as_of
-        elif scope == "news" and participant.consent_territory_news:
-            participant.consent_territory_news = False
-            participant.consent_updated_at = as_of
-    kinds = [kind for kind, kind_scope in SCOPES.items() if kind_scope == scope]
+    # The kinds that need this consent: the survey's link withdraws the survey only, the
+    # feedback's the feedback and the survey (which asks about it).
+    kinds = [kind for kind, needed in CONSENTS.items() if scope in needed]
     session.execute(
         update(Delivery)
         .where(

@@ -43,10 +43,15 @@ from .methods import Method, MethodFormat, PlannedMethod, Recruitment, UsedMetho
 from .outbox import OutboxMessage, OutboxStatus
 from .people import ApiToken, Department, LoginSession, Role, User, roles_users
 from .report import ReportDocument
+from .survey import SurveyAnswer, SurveyInvitation, SurveyScore, SurveySource
 from .syntheses import Synthesis, SynthesisStatus
 from .training import TrainingSession, training_attendees
 
 __all__ = [
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyScore",
+    "SurveySource",
     "FrozenEvaluation",
     "SelfAssessment",
     "SelfAssessmentStatus",

@@ -144,6 +144,9 @@ class Participant(Base):
     # charter promises it; news of démarches in one's territory — off until opted in.
     consent_feedback: Mapped[bool] = mapped_column(default=True)
     consent_territory_news: Mapped[bool] = mapped_column(default=False)
+    # The participants' survey after the feedback (issue 14) — on by default; it also needs
+    # the feedback consent.
+    consent_survey: Mapped[bool] = mapped_column(default=True)
     consent_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]

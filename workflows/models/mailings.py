@@ -22,6 +22,7 @@ class MailingKind(Labelled):
     NEWSLETTER = "newsletter"
     OFFICIALS = "officials"
     DEPARTMENTS = "departments"
+    SURVEY = "survey"
 
     @staticmethod
     def LABELS() -> dict:  # noqa: N802
@@ -32,6 +33,7 @@ class MailingKind(Labelled):
             "newsletter": N_("Newsletter"),
             "officials": N_("Message to elected officials"),
             "departments": N_("Message to departments"),
+            "survey": N_("Participants' survey"),
         }
 
 
@@ -170,7 +172,8 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(255))
-    # "all" (a hard bounce), or the scope one unsubscribed from: feedback, news, reminder.
+    # "all" (a hard bounce), or the scope one unsubscribed from: feedback, news, reminder,
+    # survey.
     scope: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -24,7 +24,8 @@ What is counted, for the démarches of the year:
   contributors told what became of their contribution (a feedback delivery sent), those who
   declined the feedback or erased their data left out unless told — the evaluation's rules,
   summed over the (démarche, contributor) pairs;
-- the survey: what the frozen evaluations of the démarches hold of the experience indicators;
+- the survey: the response rate and the share satisfied of the démarches whose answers reach
+  the survey's publishing minimum (read from the answers, which keep coming after a closing);
 - the labels awarded (``labels_awarded``);
 - the trends: the same key figures for each earlier year that has démarches.
 
@@ -42,7 +43,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
-from .. import authors, label
+from .. import authors, label, survey
 from ..clock import local_date, start_of_local_day
 from ..evaluation.feedback import DECLINED
 from ..evaluation.mobilisation import canton_of_commune, territory_units
@@ -56,19 +57,23 @@ from ..models import (
     Demarche,
     Department,
     Event,
-    FrozenEvaluation,
     Mailing,
     MailingKind,
     Participant,
     Registration,
     StageTransition,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyScore,
+    SurveySource,
 )
 from ..stages import ParticipationLevel, Stage
+from ..survey.questions import AGREEING
 from ..territory import WHOLE_DEPARTEMENT
 
 #: The first year a report may be asked for (earlier: no such report, 404).
 FIRST_YEAR = 2000
-#: The survey's indicators a report reads from the frozen evaluations.
+#: The survey's figures a report gives (the evaluation's indicators of the same names).
 SURVEY_CODES = ("survey_response_rate", "survey_satisfaction")
 #: Where the stages of the démarches of a year may stand (they all opened).
 OPENED_STAGES = (Stage.CONSULTATION, Stage.SYNTHESIS, Stage.FEEDBACK, Stage.CLOSED)
@@ -406,14 +411,9 @@ def yearly(session: Session, year: int, *, as_of: datetime) -> YearlyReport:
                 "declined_or_erased": excused,
             }
 
-    # 9. The survey, as the frozen evaluations of the year's démarches hold it.
-    survey = _survey(
-        session.scalars(
-            select(FrozenEvaluation.data)
-            .join(mine, mine.c.demarche_id == FrozenEvaluation.demarche_id)
-            .where(mine.c.year == year)
-        )
-    )
+    # 9–10. The survey of the year's démarches, read from its answers (they keep coming after
+    # the closing): invitations, then answers and the satisfaction statement, per démarche.
+    survey = _survey(session, mine, year)
 
     for row in per_year.values():
         row["per_1000"] = round(row.get("participants", 0) / population * 1000, 4)
@@ -445,27 +445,58 @@ def yearly(session: Session, year: int, *, as_of: datetime) -> YearlyReport:
     )
 
 
-def _survey(evaluations) -> list[dict[str, Any]]:
-    """Per survey indicator: how many démarches' frozen evaluations computed it, the mean,
-    lowest and highest of their values, and the sums of what they counted."""
+def _survey(session: Session, mine, year: int) -> list[dict[str, Any]]:
+    """Per survey figure — the response rate (online answers over invitations) and the share
+    satisfied (4 or 5 on « satisfaction globale ») —, over the démarches of ``year`` whose
+    answers reach the survey's publishing minimum (below it a démarche's results are not
+    published, so they are not added either): how many, the mean, lowest and highest, and
+    the sums counted. Two statements whatever the number of démarches."""
+    invitations = dict(
+        session.execute(
+            select(SurveyInvitation.demarche_id, func.count())
+            .join(mine, mine.c.demarche_id == SurveyInvitation.demarche_id)
+            .where(mine.c.year == year)
+            .group_by(SurveyInvitation.demarche_id)
+        ).all()
+    )
+    satisfaction = and_(
+        SurveyScore.answer_id == SurveyAnswer.id, SurveyScore.question == "satisfaction"
+    )
+    rows = session.execute(
+        select(
+            SurveyAnswer.demarche_id,
+            func.count(func.distinct(SurveyAnswer.id)),
+            func.count(
+                func.distinct(case((SurveyAnswer.source == SurveySource.ONLINE, SurveyAnswer.id)))
+            ),
+            func.count(SurveyScore.score),
+            func.count(case((SurveyScore.score >= AGREEING, 1))),
+        )
+        .join(mine, mine.c.demarche_id == SurveyAnswer.demarche_id)
+        .outerjoin(SurveyScore, satisfaction)
+        .where(mine.c.year == year)
+        .group_by(SurveyAnswer.demarche_id)
+    ).all()
     values: dict[str, list[float]] = {code: [] for code in SURVEY_CODES}
     counted: dict[str, Counter[str]] = {code: Counter() for code in SURVEY_CODES}
-    for data in evaluations:
-        for dimension in (data or {}).get("dimensions", []):
-            for indicator in dimension.get("indicators", []):
-                code = indicator.get("code")
-                if code in values and isinstance(indicator.get("value"), int | float):
-                    values[code].append(float(indicator["value"]))
-                    for key, n in (indicator.get("counted") or {}).items():
-                        if isinstance(n, int):
-                            counted[code][key] += n
+    for demarche_id, answers, through_links, answered, agreeing in rows:
+        if answers < survey.minimum():
+            continue
+        invited = invitations.get(demarche_id, 0)
+        if invited:
+            responded = min(through_links, invited)
+            values["survey_response_rate"].append(responded / invited)
+            counted["survey_response_rate"].update(invitations=invited, answers=responded)
+        if answered:
+            values["survey_satisfaction"].append(agreeing / answered)
+            counted["survey_satisfaction"].update(answers=answered, agreeing=agreeing)
     return [
         {
             "code": code,
             "demarches": len(found),
             "mean": round(sum(found) / len(found), 4) if found else None,
-            "lowest": min(found) if found else None,
-            "highest": max(found) if found else None,
+            "lowest": round(min(found), 4) if found else None,
+            "highest": round(max(found), 4) if found else None,
             "counted": dict(counted[code]),
         }
         for code, found in values.items()
