@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import demarches as domain
-from workflows import training
+from workflows import label, survey, training
 from workflows.clock import PARIS, local_date
 from workflows.contributions import contribute
 from workflows.decisions import decide
 from workflows.events import create_event, register
 from workflows.items import add_item
+from workflows.mailings import survey_mailing
 from workflows.methods import planning
 from workflows.models import Deadline, DeadlineStatus, Demarche, Method, StageTransition, User
 from workflows.participants import participant_for_email, participant_for_user
@@ -583,7 +584,7 @@ def _replay_mailing(session: Session, mailing_id: int, at: datetime) -> None:
 
 def _closed_demarche(session: Session, routes, mission, elue, ago, plan, move) -> int:
     """Section 7 of the demo: a closed démarche with its record whole (see ``load``)."""
-    from workflows.models import Mailing, MailingKind
+    from workflows.models import Mailing, MailingKind, SurveyInvitation
 
     today = local_date(ago(0))
     d = domain.create_draft(
@@ -673,5 +674,42 @@ def _closed_demarche(session: Session, routes, mission, elue, ago, plan, move) -
     )
     if mailing_id is not None:
         _replay_mailing(session, mailing_id, ago(225))
+    # The feedback sent asked for the participants' survey: replayed too, 12 answers through
+    # its links, 24 on paper at the closing workshop (the mission typed them).
+    questionnaire = survey_mailing(session, d)
+    if questionnaire is not None:
+        _replay_mailing(session, questionnaire.id, ago(224))
+        links = session.scalars(
+            select(SurveyInvitation.nonce)
+            .where(SurveyInvitation.demarche_id == d.id)
+            .order_by(SurveyInvitation.id)
+        ).all()
+        for number, nonce in enumerate(links[:12]):
+            survey.answer(session, nonce, _survey_answer(number))
+        for number in range(12, 36):
+            survey.add_paper_answer(session, mission, d, _survey_answer(number), as_of=ago(200))
     move(d.id, "closed", mission, 180)
+    # The mission awards the level the rules propose, or ★ with its reason when they propose
+    # none (e.g. a survey the demo could not replay).
+    proposal = label.proposal_for(session, d, as_of=ago(170))
+    label.award(
+        session,
+        d,
+        proposal.level or "bronze",
+        "" if proposal.level else "Démarche de démonstration.",
+        mission,
+        ago(170),
+    )
     return d.id
+
+
+def _survey_answer(number: int) -> dict[str, str]:
+    """The demo's answers: mostly satisfied, some less — a plausible spread, not a perfect one."""
+    scores = ("5", "4", "4", "3", "5", "4", "2", "4", "5")
+    answer = {
+        statement.code: scores[(number + index) % len(scores)]
+        for index, statement in enumerate(survey.STATEMENTS)
+    }
+    answer["first_time"] = "yes" if number % 3 == 0 else "no"
+    answer["age_band"] = ("under_25", "25_39", "40_59", "60_74", "75_plus")[number % 5]
+    return answer
