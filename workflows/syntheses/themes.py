@@ -111,9 +111,9 @@ def find(lemmas: Sequence[list[str]], texts: Sequence[str], *, most: int = 10) -
         ranked = sorted(members.tolist(), key=lambda i: (-float(closeness[i]), i))
         originals = [useful[i] for i in ranked]
         order = np.argsort(-weights[topic], kind="stable")[: TERMS * 3]
-        chosen = _distinct_terms([str(vocabulary[j]) for j in order])[:TERMS]
+        chosen = _distinct_terms([str(vocabulary[j]) for j in order])
         theme = Theme(
-            terms=readable(chosen, [texts[i] for i in originals[:SURFACE_SAMPLE]]),
+            terms=readable(chosen, [texts[i] for i in originals[:SURFACE_SAMPLE]])[:TERMS],
             size=len(ranked),
             members=originals,
         )
@@ -166,7 +166,8 @@ def _distinct_terms(terms: list[str]) -> list[str]:
 def readable(terms: list[str], texts: Sequence[str]) -> list[str]:
     """Lemma terms written back as the contributions write them: each the form most often
     found in ``texts`` (« transport commun » → « transports en commun », « impôt » →
-    « impôts » if that is how they are written); a term never met stays as it is."""
+    « impôts » if that is how they are written). A term never met so (its two words always
+    apart) is left out, unless none is met: then the terms stay as they are."""
     wanted = {tuple(term.split()) for term in terms}
     forms: dict[tuple[str, ...], Counter[str]] = {key: Counter() for key in wanted}
     for text in texts:
@@ -181,8 +182,9 @@ def readable(terms: list[str], texts: Sequence[str]) -> list[str]:
     written = []
     for term in terms:
         counts = forms[tuple(term.split())]
-        written.append(min(counts, key=lambda f: (-counts[f], f)) if counts else term)
-    return list(dict.fromkeys(written))
+        if counts:
+            written.append(min(counts, key=lambda f: (-counts[f], f)))
+    return list(dict.fromkeys(written)) or terms
 
 
 def _representatives(members: list[int], texts: Sequence[str]) -> list[int]:
