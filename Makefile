@@ -79,7 +79,7 @@ bench-charter: install translations
 ## default postgresql://postgres@127.0.0.1:5432/bench_synthesis, created when missing, wiped),
 ## then the themes against the Grand Débat's crowd categories (NMI)
 bench-synthesis: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python synthesis.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python synthesis.py
 
 ## bench-evaluation: the evaluation of a démarche of 1,000 then of 100,000 contributions on
 ## PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/bench_evaluation,

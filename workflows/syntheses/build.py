@@ -38,7 +38,7 @@ METHOD = {
     for key, msg in {
         "lemmas": N_("simplemma (French), spaCy French stop words"),
         "themes": N_(
-            "TF-IDF of lemma unigrams and bigrams, truncated SVD (100 dimensions), k-means "
+            "TF-IDF of lemma unigrams and bigrams, truncated SVD (50 dimensions), k-means "
             "on the cosine (seed 0); a contribution far from every theme, or beyond a "
             "quarter of the contributions in one theme, is left unclassified; labels by "
             "c-TF-IDF, in the words the contributions use"

@@ -28,13 +28,13 @@ from .text import spans
 MIN_DOCUMENTS = 6  # fewer texts than this: their top terms, no themes
 TERMS = 8
 QUOTES = 3
-DIMENSIONS = 100  # of the reduced space
+DIMENSIONS = 50  # of the reduced space
 CUT = 0.2  # cosine to the nearest centre under which a contribution is in no theme
 CAP = 0.25  # the largest share a theme may hold…
 CAPPED = 5  # …once there are this many themes
 PHRASE = 1.5  # a two-word term's weight against one word's, for readable labels
 MINI_BATCH = 5000  # from this many texts, mini-batch k-means
-SURFACE_SAMPLE = 300  # texts read to write a term back as words
+SURFACE_SAMPLE = 80  # texts read to write a term back as words
 BETWEEN = re.compile(r"\s+|\s*['’]|\s+\w+\s+|\s+\w+\s*['’]|\s+\w+\s+\w+\s+")
 
 
@@ -89,7 +89,7 @@ def find(lemmas: Sequence[list[str]], texts: Sequence[str], *, most: int = 10) -
         return found
     k = min(how_many(n, most), terms - 1, n - 1)
     dimensions = min(DIMENSIONS, terms - 1, n - 1)
-    reduced = TruncatedSVD(dimensions, n_iter=3, random_state=0).fit_transform(matrix)
+    reduced = TruncatedSVD(dimensions, n_iter=2, random_state=0).fit_transform(matrix)
     reduced = normalize(reduced).astype(np.float32)
     if n >= MINI_BATCH:
         model = MiniBatchKMeans(k, random_state=0, n_init=3, batch_size=2048)
