@@ -166,9 +166,10 @@ def _distinct_terms(terms: list[str]) -> list[str]:
 def readable(terms: list[str], texts: Sequence[str]) -> list[str]:
     """Lemma terms written back as the contributions write them: each the form most often
     found in ``texts`` (« transport commun » → « transports en commun », « impôt » →
-    « impôts » if that is how they are written). A term never met so (its two words always
-    apart) is left out, unless none is met: then the terms stay as they are."""
-    wanted = {tuple(term.split()) for term in terms}
+    « impôts » if that is how they are written). A pair never written side by side gives its
+    two words, each as written; a word never met is left out, unless none is met: then the
+    terms stay as they are."""
+    wanted = {tuple(term.split()) for term in terms} | {(w,) for t in terms for w in t.split()}
     forms: dict[tuple[str, ...], Counter[str]] = {key: Counter() for key in wanted}
     for text in texts:
         found = spans(text)
@@ -181,9 +182,10 @@ def readable(terms: list[str], texts: Sequence[str]) -> list[str]:
                     forms[(base, found[n + 1][0])][" ".join(text[start:stop].lower().split())] += 1
     written = []
     for term in terms:
-        counts = forms[tuple(term.split())]
-        if counts:
-            written.append(min(counts, key=lambda f: (-counts[f], f)))
+        for key in [tuple(term.split())] if forms[tuple(term.split())] else term.split():
+            counts = forms[key if isinstance(key, tuple) else (key,)]
+            if counts:
+                written.append(min(counts, key=lambda f: (-counts[f], f)))
     return list(dict.fromkeys(written)) or terms
 
 
