@@ -65,33 +65,33 @@ lock:
 bench: bench-import bench-mailing bench-charter bench-synthesis bench-evaluation bench-report bench-load
 
 bench-import: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python import_contributions.py
 
 bench-mailing: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python mailing.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python mailing.py
 
 ## bench-charter: the charter's sweep and the weekly digest, on PostgreSQL (BENCH_DATABASE_URL,
 ## default postgresql://postgres@127.0.0.1:5432/bench_charter, created when missing, wiped)
 bench-charter: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python charter.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python charter.py
 
 ## bench-synthesis: a synthesis of 100,000 contributions on PostgreSQL (BENCH_DATABASE_URL,
 ## default postgresql://postgres@127.0.0.1:5432/bench_synthesis, created when missing, wiped),
 ## then the themes against the Grand Débat's crowd categories (NMI)
 bench-synthesis: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python synthesis.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python synthesis.py
 
 ## bench-evaluation: the evaluation of a démarche of 1,000 then of 100,000 contributions on
 ## PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/bench_evaluation,
 ## created when missing, wiped): time and SQL statements, the same at both sizes
 bench-evaluation: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python evaluation.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python evaluation.py
 
 ## bench-report: the yearly report over 100 then 10,000 démarches on PostgreSQL
 ## (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/bench_report, created
 ## when missing, wiped): the same number of statements at both sizes, and the times
 bench-report: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python report.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python report.py
 
 lint: install
 	$(BIN)/ruff check .
@@ -104,4 +104,4 @@ clean:
 ## bench-load: gunicorn (2 workers) on PostgreSQL and Redis under wrk (50 connections, loopback):
 ## public pages, comments, API lists; requests/s and p50/p95/p99 (DURATION seconds a scenario)
 bench-load: install translations
-	cd bench && DIALOGUE_ENV=development ../$(BIN)/python load.py
+	cd bench && PYTHONPATH=$(CURDIR) DIALOGUE_ENV=development ../$(BIN)/python load.py

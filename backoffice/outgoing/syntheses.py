@@ -88,6 +88,19 @@ def method_labels(synthesis: Synthesis) -> list[tuple[str, str]]:
     return [(names.get(key, key), tr(str(how))) for key, how in recorded.items()]
 
 
+def unassigned(synthesis: Synthesis) -> dict[int | None, int]:
+    """The contributions in no theme, overall (``None``) and per item id, where there are
+    themes (a version built before they were counted has none)."""
+    counted = (synthesis.figures or {}).get("unassigned") or {}
+    scopes = {t["item_id"] for t in synthesis.themes}
+    found: dict[int | None, int] = {}
+    for key, value in counted.items():
+        scope = None if key == "overall" else int(key)
+        if value and scope in scopes:
+            found[scope] = value
+    return found
+
+
 def context(synthesis: Synthesis) -> dict[str, Any]:
     """Everything the shared template needs."""
     themes = synthesis.themes
@@ -103,6 +116,7 @@ def context(synthesis: Synthesis) -> dict[str, Any]:
             or any(text.strip() for text in (synthesis.summaries or {}).values())
         ),
         "overall": [t for t in themes if t["item_id"] is None],
+        "unassigned": unassigned(synthesis),
         "per_item": {
             row["item_id"]: [t for t in themes if t["item_id"] == row["item_id"]]
             for row in synthesis.figures["per_item"]
@@ -181,6 +195,16 @@ def to_xlsx(session, synthesis: Synthesis) -> bytes:
                 theme["size"],
                 safe_cell(", ".join(theme["terms"])),
                 safe_cell("\n".join(q["text"] for q in theme["quotes"])),
+            ]
+        )
+    for scope, size in unassigned(synthesis).items():
+        themes.append(
+            [
+                safe_cell(items.get(scope, "") if scope is not None else gettext("Overall")),
+                gettext("Not classified"),
+                size,
+                "",
+                "",
             ]
         )
 

@@ -32,6 +32,6 @@ def test_the_mission_opens_the_published_synthesis_from_the_demarche(page, ctx):
     expect(page.locator("body")).to_contain_text("Version 1")
     method = page.locator("dl.synthesis-method")
     expect(method).to_contain_text("Thèmes")
-    expect(method).to_contain_text("factorisation en matrices non négatives")
+    expect(method).to_contain_text("k-moyennes sur le cosinus")
     assert "NMF on TF-IDF" not in page.content()
     assert_accessible(page)

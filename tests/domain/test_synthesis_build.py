@@ -70,7 +70,9 @@ def test_themes_for_each_question_of_the_grand_debat(grand_debat, people):
         if said >= 30:
             assert len(mine) >= 2, (item.title, said)
         for theme in mine:
-            assert theme["size"] > 0 and len(theme["terms"]) >= 3 and theme["quotes"]
+            # Three terms at most in the label; fewer when the theme's contributions say
+            # one thing in one word (eight « la téléportation »): no term they did not write.
+            assert theme["size"] > 0 and theme["terms"] and theme["quotes"]
             assert theme["label"] == " · ".join(theme["terms"][:3])
             assert all(q["item_id"] == item.id for q in theme["quotes"])
     assert sum(t["size"] for t in overall) <= len(answers)

@@ -4,6 +4,7 @@ the themes, and no planted personal data."""
 from __future__ import annotations
 
 import io
+import re
 
 import pypdfium2
 from openpyxl import load_workbook
@@ -114,3 +115,28 @@ def test_a_published_versions_documents_are_made_once_by_a_worker_and_kept(
     response = client.get(f"/demarches/{d.slug}/synthese.pdf")
     assert response.status_code == 200 and response.data == kept.pdf
     assert client.get(f"/demarches/{d.slug}/synthese.xlsx").data == kept.xlsx
+
+
+def test_the_unclassified_are_shown_with_their_size_on_the_page_pdf_and_spreadsheet(
+    client, make_demarche, people
+):
+    from workflows.models import Synthesis
+
+    d = published(make_demarche, people)
+    synthesis = db.session.scalars(db.select(Synthesis).where(Synthesis.demarche_id == d.id)).one()
+    left = synthesis.figures["unassigned"]
+    overall = left["overall"]
+    # Every contribution counted once (a group of copies as one): in a theme or unclassified.
+    kept = 420 - sum(group["size"] - 1 for group in synthesis.duplicates)
+    assert overall > 0
+    assert sum(t["size"] for t in synthesis.themes if t["item_id"] is None) + overall == kept
+    page = client.get(f"/demarches/{d.slug}").text
+    assert re.search(rf"Non classés</strong> — {overall} contributions?\b", page)
+    pdf = PdfReader(io.BytesIO(client.get(f"/demarches/{d.slug}/synthese.pdf").data))
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    assert re.search(rf"Non classés — {overall} contributions?\b", text)
+    book = load_workbook(io.BytesIO(client.get(f"/demarches/{d.slug}/synthese.xlsx").data))
+    rows = list(book["Thèmes"].iter_rows(min_row=2, values_only=True))
+    assert ("Ensemble", "Non classés", overall, None, None) in rows or (
+        any(r[1] == "Non classés" and r[2] == overall for r in rows)
+    )

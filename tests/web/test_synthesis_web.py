@@ -127,7 +127,7 @@ def test_the_sheet_tells_its_method_in_french_and_shows_no_empty_heading(
     build.build(db.session, d, actor=None, as_of=utcnow())
     login(client, people.mission)
     sheet = client.get(f"/admin/synthesis/{d.id}/").text
-    assert "Méthode" in sheet and "factorisation en matrices non négatives" in sheet
+    assert "Méthode" in sheet and "k-moyennes sur le cosinus" in sheet
     assert "adresses électroniques, numéros de téléphone" in sheet
     assert "NMF on TF-IDF" not in sheet and "stop words" not in sheet
     # Nothing was said: no item heading, no theme names, no empty pictures.

