@@ -43,6 +43,16 @@ def euros(value: Decimal | None) -> str:
     return format_currency(value, "EUR") if value is not None else ""
 
 
+def sentence(text: str) -> str:
+    """A domain message, written as a fragment (« ce lien n'est pas valide »), shown alone
+    as a sentence: its first letter up, a full stop at its end."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else text + "."
+
+
 def init_app(app: Flask) -> None:
     from workflows.contributions import public_author
 
@@ -50,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         public_author=public_author,
         tr=tr,
+        sentence=sentence,
         local_datetime=local_datetime,
         long_date=long_date,
         euros=euros,

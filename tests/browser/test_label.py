@@ -54,7 +54,7 @@ def test_the_mission_awards_the_label_and_the_public_reads_it(page, people, make
         expect(section).to_contain_text("★★ Démarche de qualité")
         expect(section).to_contain_text("Questionnaire remis sur papier")
         section.get_by_text("Les critères sur lesquels elle a été jugée").click()
-        expect(section.locator("tr[data-indicator='survey_sent']")).to_contain_text("non calculé")
+        expect(section.locator("tr[data-indicator='survey_sent']")).to_contain_text("non tenu")
         assert_accessible(page)
         fits(page)
         page.goto("/label")
@@ -79,3 +79,24 @@ def test_the_label_pages_read_without_javascript(browser, live_server, make_dema
         expect(page.locator("#label")).to_have_count(0)  # never judged: no label shown
     finally:
         context.close()
+
+
+def test_the_evaluation_section_and_the_rules_editor_fit_a_phone(page, demo_data):
+    """The demo's closed démarche, its survey answered: the answers table (seven columns)
+    and the rules editor's rows scroll in their own box, the sheet keeps the phone's width."""
+    from backoffice import demo
+    from backoffice.extensions import db
+    from workflows.models import Demarche
+
+    closed = db.session.query(Demarche).filter_by(stage="closed").one()
+    log_in(page, "mission@demo.cd31.fr", demo.PASSWORD)
+    page.set_viewport_size(PHONE)
+    page.goto(f"/admin/demarche/details/?id={closed.id}")
+    expect(page.locator("table.survey-results")).to_be_attached()
+    assert_accessible(page)
+    fits(page)
+    page.goto("/admin/label/")
+    assert_accessible(page)
+    fits(page)
+    select = page.locator("select[name$='-measure']").first
+    assert select.bounding_box()["width"] >= 100, "the select shows its choice"

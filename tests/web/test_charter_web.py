@@ -247,7 +247,7 @@ def test_the_public_record_and_the_charter_kept(client, people, make_demarche, c
     db.session.commit()
 
     page = client.get(f"/demarches/{d.slug}").text
-    record = page.split("Les engagements de la charte pour cette démarche")[1].split(
+    record = page.split("Les engagements de la charte pour cette démarche</h2>")[1].split(
         "Mis en consultation"
     )[0]
     assert "Examiner une saisine" in record

@@ -63,7 +63,7 @@ def test_a_participant_answers_once_without_an_account(client, link):
     # The same link again: said in French, and the second answer is not kept.
     again = client.get(link)
     assert again.status_code == 409
-    assert "ce questionnaire a déjà reçu une réponse par ce lien" in again.text
+    assert "Ce questionnaire a déjà reçu une réponse par ce lien" in again.text
     assert "<form" not in again.text.split("<main")[1].split("</main>")[0]
     twice = client.post(link, data={"csrf_token": csrf_from(page.text), **GOOD})
     assert twice.status_code == 409 and answers() == 1
@@ -89,7 +89,9 @@ def test_a_forged_link_says_so_and_writes_nothing(client, link):
     for url in (forged, "/questionnaire/exemple", "/questionnaire/" + "a" * 300):
         page = client.get(url)
         assert page.status_code == 404
-        assert "ce lien vers le questionnaire n’est pas valide" in page.text
+        # The domain's fragment, shown alone, is written as a sentence.
+        assert "Ce lien vers le questionnaire n’est pas valide" in page.text
+        assert "copié en entier depuis le courriel.</p>" in page.text
     assert client.post(forged, data={"csrf_token": "x", **GOOD}).status_code in (400, 404)
     assert answers() == 0
 

@@ -146,14 +146,14 @@ def test_a_script_takes_a_demarche_from_its_synthesis_to_its_feedback_and_closin
     early = api(mission, "post", f"{url}/transitions", json={"to": "closed", "comment": ""})
     assert early.status_code == 409  # the workers have not sent the feedback yet
     assert "le retour aux participants est encore en cours d’envoi" in early.json["message"]
-    assert work(asked) == [jobs.START_MAILING]
-    [feedback] = api(mission, "get", f"/api/v1/mailings?demarche_id={d.id}").json["items"]
-    assert (feedback["kind"], feedback["status"], feedback["counts"]["sent"]) == (
-        "feedback",
-        "sent",
-        3,
-    )
-    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(e for e, _ in VOICES)
+    # The feedback goes out; once sent, it asks for the participants' survey, which goes too.
+    assert work(asked) == [jobs.START_MAILING, jobs.START_MAILING]
+    sent = api(mission, "get", f"/api/v1/mailings?demarche_id={d.id}").json["items"]
+    assert sorted((m["kind"], m["status"], m["counts"]["sent"]) for m in sent) == [
+        ("feedback", "sent", 3),
+        ("survey", "sent", 3),
+    ]
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(2 * [e for e, _ in VOICES])
     closed = api(mission, "post", f"{url}/transitions", json={"to": "closed", "comment": ""})
     assert closed.status_code == 201, closed.json
     assert api(mission, "get", url).json["stage"] == "closed"
