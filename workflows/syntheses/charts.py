@@ -212,9 +212,8 @@ def canton_map(
         if number is None:
             text = f"{low} – {limit}" if limit > low else f"{limit}"
             low = limit + 1
-        else:
-            text = f"{write(low)} – {write(limit)}"
-            low = limit
+        else:  # a rate: each class up to its limit, above the one before (0 is its own box)
+            text = f"≤ {write(limit)}"
         body.append(_text(x0 + 26, y + 12, text))
     y = top + 24 + len(shades) * 22
     body.append(_box(x0, y, "#ffffff"))
