@@ -41,12 +41,42 @@ def bench_app(name: str):
     )
     app.config["BENCH_DATABASE_URL"] = url  # as given: for a worker process of the bench
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
+        _empty(db.engine)
         upgrade()
     return app
+
+
+def _empty(engine) -> None:
+    """A PostgreSQL database emptied (its public schema made again); SQLite files are
+    temporary."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+@contextmanager
+def emptied_afterwards(app):
+    """Run the bench, then empty its database whatever happened (a bench keeps nothing)."""
+    from backoffice.extensions import db
+
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _empty(db.engine)
+            db.engine.dispose()
+        print("database emptied")
+
+
+def print_database(session) -> None:
+    """The database the figures come from: its dialect, and PostgreSQL's version."""
+    engine = session.get_bind()
+    server = (
+        session.scalar(text("SHOW server_version")) if engine.dialect.name == "postgresql" else ""
+    )
+    print(f"database: {engine.dialect.name} {server}".rstrip())
 
 
 def ensure_database(url: str) -> None:

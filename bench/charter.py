@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _setup import DATA, bench_app, ensure_database
+from _setup import DATA, bench_app, emptied_afterwards, ensure_database, print_database
 from sqlalchemy import event, insert, select, text
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_charter"
@@ -533,18 +533,8 @@ def main() -> None:
     from backoffice.extensions import db
 
     app = bench_app("charter")
-    try:
-        with app.app_context():
-            run(db)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-        print("database emptied")
+    with emptied_afterwards(app), app.app_context():
+        run(db)
 
 
 def run(db) -> None:
@@ -555,10 +545,7 @@ def run(db) -> None:
     from workflows.models import CharterRule, CharterVersion
 
     session, engine = db.session, db.engine
-    server = (
-        session.scalar(text("SHOW server_version")) if engine.dialect.name == "postgresql" else ""
-    )
-    print(f"database: {engine.dialect.name} {server}".rstrip())
+    print_database(session)
     # Monday, the first sweep after midnight in Paris: every reminder and every miss of the
     # day comes due at 00:00, so this sweep carries a whole day's notices.
     as_of = datetime(2026, 11, 23, 0, 5, tzinfo=PARIS).astimezone(UTC)

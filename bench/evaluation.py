@@ -35,7 +35,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from _setup import bench_app, bench_people, ensure_database
+from _setup import bench_app, bench_people, emptied_afterwards, ensure_database, print_database
 from sqlalchemy import event, insert, select, text
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_evaluation"
@@ -351,18 +351,8 @@ def main() -> None:
     from backoffice.extensions import db
 
     app = bench_app("evaluation")
-    try:
-        with app.app_context():
-            run(db)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-        print("database emptied")
+    with emptied_afterwards(app), app.app_context():
+        run(db)
 
 
 def run(db) -> None:
@@ -373,10 +363,7 @@ def run(db) -> None:
     from workflows.syntheses import figures
 
     session, engine = db.session, db.engine
-    server = (
-        session.scalar(text("SHOW server_version")) if engine.dialect.name == "postgresql" else ""
-    )
-    print(f"database: {engine.dialect.name} {server}".rstrip())
+    print_database(session)
     rng = random.Random(14)
     now = utcnow()
     mission = bench_people()

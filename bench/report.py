@@ -32,7 +32,7 @@ import random
 import time
 from datetime import date, datetime, timedelta
 
-from _setup import bench_app, bench_people, ensure_database
+from _setup import bench_app, bench_people, emptied_afterwards, ensure_database, print_database
 from evaluation import Statements, best_of
 from sqlalchemy import insert, select, text
 
@@ -269,18 +269,8 @@ def main() -> None:
     from backoffice.extensions import db
 
     app = bench_app("report")
-    try:
-        with app.app_context(), app.test_request_context():
-            run(db)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-        print("database emptied")
+    with emptied_afterwards(app), app.app_context(), app.test_request_context():
+        run(db)
 
 
 def run(db) -> None:
@@ -288,10 +278,7 @@ def run(db) -> None:
     from workflows.clock import local_date, utcnow
 
     session, engine = db.session, db.engine
-    server = (
-        session.scalar(text("SHOW server_version")) if engine.dialect.name == "postgresql" else ""
-    )
-    print(f"database: {engine.dialect.name} {server}".rstrip())
+    print_database(session)
     rng = random.Random(14)
     now = utcnow()
     year = local_date(now).year

@@ -50,8 +50,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _setup import DATA, bench_app, bench_people
-from charter import ensure_database
+from _setup import (
+    DATA,
+    bench_app,
+    bench_people,
+    emptied_afterwards,
+    ensure_database,
+    print_database,
+)
 from sqlalchemy import insert, select, text
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_synthesis"
@@ -768,18 +774,8 @@ def main() -> None:
     from backoffice.extensions import db
 
     app = bench_app("synthesis")
-    try:
-        with app.app_context():
-            run(db, url)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE"))
-                    conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-        print("database emptied")
+    with emptied_afterwards(app), app.app_context():
+        run(db, url)
     agreement()
 
 
@@ -788,11 +784,8 @@ def run(db, url: str) -> None:
     from workflows.syntheses.build import trigger_of
     from workflows.transitions import transition
 
-    session, engine = db.session, db.engine
-    server = (
-        session.scalar(text("SHOW server_version")) if engine.dialect.name == "postgresql" else ""
-    )
-    print(f"database: {engine.dialect.name} {server}".rstrip())
+    session = db.session
+    print_database(session)
     now = utcnow()
     mission = bench_people()
     d = demarche(mission, now)

@@ -16,7 +16,6 @@ from flask_security import current_user
 from workflows import evaluation, label, mailings, survey
 from workflows.clock import utcnow
 from workflows.evaluation.self_assessment import QUESTIONS
-from workflows.mailings.policy import SURVEY_STAGES
 from workflows.models import Demarche, SelfAssessmentStatus
 from workflows.stages import PUBLIC_STAGES
 
@@ -40,7 +39,6 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
     session = db.session()
     found = evaluation.self_assessment_of(session, model)
     evaluated = evaluation.evaluate(session, model, as_of=utcnow())
-    mission = current_user.is_mission
     return {
         **survey_context(model),
         "evaluation": evaluated,
@@ -54,9 +52,7 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
         and found is not None
         and found.status == SelfAssessmentStatus.SUBMITTED,
         "may_type_paper": survey.may_type_paper(current_user, model),
-        "may_send_survey": mission
-        and model.stage in SURVEY_STAGES
-        and mailings.survey_mailing(session, model) is None,
+        "may_send_survey": mailings.may_send_survey(session, current_user, model),
     }
 
 

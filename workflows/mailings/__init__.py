@@ -21,7 +21,7 @@ from .policy import CONSENTS, MAX_BODY, MAX_SUBJECT, RECORD_BATCH, SCOPES, STALE
 from .previewing import SAMPLE_NAME, Preview, draft, preview
 from .reminders import schedule_reminders
 from .sending import chunks_wanted, counts, deliver_chunk, skip_reasons, start, sweep
-from .survey import send_survey, survey_mailing, survey_sent
+from .survey import may_send_survey, send_survey, survey_mailing, survey_sent
 from .templates import check_template, default_feedback, default_text
 from .unsubscribing import forget_address, resubscribe, suppress, unsubscribe
 
@@ -64,6 +64,7 @@ __all__ = [
     "send_chunk",
     "send_feedback",
     "skip_reasons",
+    "may_send_survey",
     "send_survey",
     "start",
     "subject_line",

@@ -46,6 +46,16 @@ def survey_sent(session: Session, demarche: Demarche) -> bool:
     return found is not None
 
 
+def may_send_survey(session: Session, user: User, demarche: Demarche) -> bool:
+    """Whether ``user`` may send the démarche's survey now: the mission, from the feedback
+    stage on, while none was made (the feedback sent makes it by itself)."""
+    return (
+        user.is_mission
+        and demarche.stage in SURVEY_STAGES
+        and survey_mailing(session, demarche) is None
+    )
+
+
 def send_survey(
     session: Session, demarche: Demarche, *, as_of: datetime, actor: User | None = None
 ) -> Mailing:
