@@ -9,12 +9,13 @@ The démarche reaches the synthesis stage through the one transition function; t
 then runs once, in a fresh process (as a worker would run it): the time of each step, the
 whole, the themes and copy-paste groups found, the peak memory of that process (its peak
 resident set, VmHWM — ``ru_maxrss`` would count the parent's size at the fork) and how much
-it grew during the build. Then the same build again in another fresh process with the
-themes of the baseline method (NMF, ``nmf_find`` below: the method before k-means), and the
-two side by side: the largest theme's share (overall, and of its item at worst), the share
-left « non classés », the themes step, the whole build and the peak memory, with their
-ratios. Also in the same run: the SQL counts of the figures (``figures.compute``, best of
-3) plus one TF-IDF pass over the 100,000 raw texts; the ratio whole build / that.
+it grew during the build. Then the baseline in another fresh process: the build as issue 15
+found it (``former.py``: NMF themes, each scope counting its own terms, copies hashed text
+by text, quotes pseudonymised one at a time), and the two side by side: the largest theme's
+share (overall, and of its item at worst), the share left « non classés », each step, the
+whole build and the peak memory, with their ratios. Also in the same run: the SQL counts of
+the figures (``figures.compute``, best of 3) plus one TF-IDF pass over the 100,000 raw
+texts; the ratio whole build / that.
 Target: no theme above 25 %, the whole build under 30 s and under 1 GB.
 
 Then, with no database, the agreement of the themes with the crowd's categories of the Grand
@@ -50,6 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import former
 from _setup import (
     DATA,
     bench_app,
@@ -64,7 +66,6 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_synthesis"
 CONTRIBUTIONS = int(os.environ.get("CONTRIBUTIONS", "100000"))
 CAMPAIGN = int(os.environ.get("CAMPAIGN", "500"))
 PARTICIPANTS = int(os.environ.get("PARTICIPANTS", "40000"))
-NMF_OVERALL, NMF_PER_ITEM = 10, 6  # the numbers of themes the NMF build asked at most
 DROPPED = 0.15  # each word of a copy left out, and another swapped, with this probability
 BATCH = 5000
 
@@ -385,63 +386,6 @@ def seed(session, d, as_of: datetime) -> dict[str, Any]:
 # -- the baseline method: the themes as NMF found them --------------------------------------
 
 
-def nmf_find(lemmas, texts, *, most: int = 8):
-    """The themes of ``themes.find`` before k-means: NMF (init nndsvd, seed 0) of the same
-    TF-IDF, each text given the component it weighs most in — kept here as the baseline."""
-    import warnings
-
-    import numpy as np
-    from sklearn.decomposition import NMF
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from workflows.syntheses import themes
-
-    found = themes.Themes()
-    found.unassigned = len(texts)
-    useful = [i for i, words in enumerate(lemmas) if words]
-    if len(useful) < themes.MIN_DOCUMENTS:
-        return found
-    vectoriser = TfidfVectorizer(
-        token_pattern=r"\S+",
-        ngram_range=(1, 2),
-        min_df=2,
-        max_df=0.6,
-        max_features=30_000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    try:
-        matrix = vectoriser.fit_transform([" ".join(lemmas[i]) for i in useful])
-    except ValueError:
-        return found
-    if matrix.shape[1] < 4:
-        return found
-    k = min(max(2, min(most, round((len(useful) / 15) ** 0.5))), matrix.shape[1] - 1)
-    k = min(k, len(useful) - 1)
-    model = NMF(n_components=k, init="nndsvd", max_iter=300, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        weights = model.fit_transform(matrix)
-    vocabulary = vectoriser.get_feature_names_out()
-    best, strength = weights.argmax(axis=1), weights.max(axis=1)
-    for topic in range(k):
-        members = [int(i) for i in np.flatnonzero((best == topic) & (strength > 0))]
-        if not members:
-            continue
-        members.sort(key=lambda i: (-float(weights[i, topic]), i))
-        order = np.argsort(-model.components_[topic])
-        terms = themes._distinct_terms([str(vocabulary[j]) for j in order[:16]])
-        theme = themes.Theme(
-            terms=terms[:8], size=len(members), members=[useful[i] for i in members]
-        )
-        theme.representatives = themes._representatives(theme.members, texts)
-        found.append(theme)
-    found.sort(key=lambda t: (-t.size, t.terms))
-    found.unassigned = len(texts) - sum(t.size for t in found)
-    return found
-
-
 def use_method(method: str) -> tuple[Any, int]:
     """``themes.find`` and the number of themes per item of ``method`` ("kmeans": the
     build's own; "nmf": the baseline), the build set to use them."""
@@ -449,8 +393,8 @@ def use_method(method: str) -> tuple[Any, int]:
 
     find = themes.find
     if method == "nmf":
-        find = nmf_find
-        build.OVERALL_THEMES, build.ITEM_THEMES = NMF_OVERALL, NMF_PER_ITEM
+        former.install()
+        find = former.nmf_find
 
     def timed(*args, **kwargs):
         started = time.perf_counter()
@@ -464,7 +408,7 @@ def use_method(method: str) -> tuple[Any, int]:
 
 
 #: The time each call of ``themes.find`` took in this process: the method alone, without
-#: the quotes' pseudonymisation that the themes step also does.
+#: the rest of the themes step (the terms written back as words, the representatives).
 FIND_SECONDS: list[float] = []
 
 
@@ -688,13 +632,13 @@ def agreement() -> None:
         f"themes against the crowd's categories, Grand Débat answers "
         f"({len(answers):,} in {len(by_question)} questions), themes.find per question as "
         f"the build runs it per item (k-means: most={build.ITEM_THEMES}; NMF: "
-        f"most={NMF_PER_ITEM})"
+        f"most={former.NMF_PER_ITEM})"
     )
     from workflows.syntheses import themes
 
     measured = {
         "k-means": against_crowd(by_question, themes.find, build.ITEM_THEMES),
-        "NMF": against_crowd(by_question, nmf_find, NMF_PER_ITEM),
+        "NMF": against_crowd(by_question, former.nmf_find, former.NMF_PER_ITEM),
     }
     print(f"  {'':<44}{'k-means':>10}{'NMF':>10}")
     for title, key, form in [
@@ -877,21 +821,28 @@ def run(db, url: str) -> None:
     print(f"ratio whole build / baseline: {built['whole'] / base['whole']:.1f}")
     print()
     print(
-        "themes: k-means (the build's) beside NMF (the baseline), the same run (times: the "
-        "best of two builds each, alternated; peak memory: the larger of the two)"
+        "the build (k-means themes) beside the former build (NMF themes; copies and quotes "
+        "as issue 15 found them: bench/former.py), the same run (times: the best of two "
+        "builds each, alternated; peak memory: the larger of the two)"
     )
-    print(f"  {'':<52}{'k-means':>10}{'NMF':>10}{'ratio':>8}")
+    print(f"  {'':<52}{'build':>10}{'former':>10}{'ratio':>8}")
     rows = [
         ("largest theme, share of all (overall)", "largest_overall", "%"),
         ("largest theme, share of its item (worst)", "largest_item", "%"),
         ("non classés, overall", "unassigned_overall", "%"),
         ("non classés, worst item", "unassigned_item", "%"),
-        ("themes.find alone, overall and items (s)", "find", "s"),
-        ("themes step (with the quotes' pseudonymisation) (s)", "themes_step", "s"),
+        ("themes.find alone (terms counted before it) (s)", "find", "s"),
+        ("copies step (s)", "duplicates_step", "s"),
+        ("themes step (s)", "themes_step", "s"),
+        ("quotes step (pseudonymisation) (s)", "quotes_step", "s"),
         ("whole build (s)", "whole", "s"),
         ("peak memory (MB)", "peak", "MB"),
     ]
-    built["themes_step"], old["themes_step"] = built["timings"]["themes"], old["timings"]["themes"]
+    for step in ("duplicates", "themes", "quotes"):
+        built[f"{step}_step"], old[f"{step}_step"] = (
+            built["timings"][step],
+            old["timings"][step],
+        )
     for title, key, unit in rows:
         new, was = built[key], old[key]
         shown = (lambda v: f"{v:.1%}") if unit == "%" else (lambda v: f"{v:,.1f}")

@@ -26,7 +26,7 @@ from ..models import (
 )
 from . import duplicates, figures, themes
 from .figures import participant_names
-from .pseudonymise import pseudonymise
+from .pseudonymise import pseudonymise_each
 from .requests import missing_builds, request_build, trigger_of  # noqa: F401
 from .text import lemmas
 
@@ -125,26 +125,25 @@ def build(
     words = [lemmas(text) for text in texts]
     timer.step("lemmas")
 
-    names = participant_names(session, d)
-
-    def quote(index: int) -> dict[str, Any]:
-        text = texts[index]
-        if len(text) > QUOTE_LENGTH:
-            text = text[:QUOTE_LENGTH].rsplit(" ", 1)[0] + " […]"
-        return {
-            "contribution_id": ids[index],
-            "item_id": rows[index].item_id,
-            "text": pseudonymise(text, names),
-        }
-
     kept = [i for i in range(len(texts)) if i not in copies]
     found: list[dict[str, Any]] = []
+    quoted: list[int] = []  # the texts quoted (themes' representatives, campaigns' first)
     unassigned: dict[str, int] = {}
 
-    def add(scope: int | None, indexes: list[int], most: int) -> None:
-        made = themes.find([words[i] for i in indexes], [texts[i] for i in indexes], most=most)
+    counted_terms = themes.count([words[i] for i in kept])  # once, for every theme below
+
+    def add(scope: int | None, positions: list[int], most: int) -> None:
+        indexes = [kept[p] for p in positions]
+        made = themes.find(
+            [words[i] for i in indexes],
+            [texts[i] for i in indexes],
+            most=most,
+            counts=counted_terms and counted_terms.rows(positions),
+        )
         unassigned["overall" if scope is None else str(scope)] = made.unassigned
         for n, theme in enumerate(made, start=1):
+            chosen = [indexes[i] for i in theme.representatives]
+            quoted.extend(chosen)
             found.append(
                 {
                     "id": f"{'all' if scope is None else f'item{scope}'}-{n}",
@@ -152,24 +151,36 @@ def build(
                     "label": theme.label,
                     "size": theme.size,
                     "terms": theme.terms,
-                    "quotes": [quote(indexes[i]) for i in theme.representatives],
+                    "quotes": chosen,  # indexes until the quotes are written below
                 }
             )
 
-    add(None, kept, most=OVERALL_THEMES)
+    add(None, list(range(len(kept))), most=OVERALL_THEMES)
     by_item: dict[int, list[int]] = {}
-    for i in kept:
-        by_item.setdefault(rows[i].item_id, []).append(i)
+    for position, i in enumerate(kept):
+        by_item.setdefault(rows[i].item_id, []).append(position)
     for item_id in sorted(by_item):
         add(item_id, by_item[item_id], most=ITEM_THEMES)
     timer.step("themes")
 
+    quoted.extend(group[0] for group in groups)
+    quotes = _quotes(quoted, texts, participant_names(session, d))
+
+    def quote(index: int) -> dict[str, Any]:
+        return {
+            "contribution_id": ids[index],
+            "item_id": rows[index].item_id,
+            "text": quotes[index],
+        }
+
+    for theme in found:
+        theme["quotes"] = [quote(i) for i in theme["quotes"]]
     campaigns = [
         {
             "size": len(group),
             "contribution_ids": [ids[i] for i in group],
             "item_ids": sorted({rows[i].item_id for i in group}),
-            "text": quote(group[0])["text"],
+            "text": quotes[group[0]],
         }
         for group in groups
     ]
@@ -200,6 +211,19 @@ def build(
     synthesis.timings = timer.timings
     session.commit()
     return synthesis
+
+
+def _quotes(indexes: list[int], texts: list[str], names: tuple[str, ...]) -> dict[int, str]:
+    """The texts at ``indexes`` as they may be published: cut at ``QUOTE_LENGTH`` (on a word)
+    and pseudonymised, all in one pass of the recognizer."""
+    chosen = list(dict.fromkeys(indexes))
+    cut = []
+    for index in chosen:
+        text = texts[index]
+        if len(text) > QUOTE_LENGTH:
+            text = text[:QUOTE_LENGTH].rsplit(" ", 1)[0] + " […]"
+        cut.append(text)
+    return dict(zip(chosen, pseudonymise_each(cut, names), strict=True))
 
 
 def _save(

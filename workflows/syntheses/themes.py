@@ -20,12 +20,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from .text import spans
 
 MIN_DOCUMENTS = 6  # fewer texts than this: their top terms, no themes
+#: The terms weighed: lemmas and pairs of lemmas found in 2 documents or more and in no more
+#: than 60 % of them, the 30,000 most frequent.
+MIN_DF, MAX_DF, MAX_FEATURES = 2, 0.6, 30_000
 TERMS = 8
 QUOTES = 3
 DIMENSIONS = 50  # of the reduced space
@@ -61,29 +64,70 @@ def how_many(documents: int, most: int) -> int:
     return max(2, min(most, round(sqrt(documents / 2))))
 
 
-def find(lemmas: Sequence[list[str]], texts: Sequence[str], *, most: int = 10) -> Themes:
+@dataclass
+class Counts:
+    """How often each term (a lemma, or two in a row) comes in each document: counted once
+    for a corpus and shared by the themes of its parts (the build's overall themes and those
+    of each item), where counting is most of the time."""
+
+    matrix: sp.csr_matrix
+    vocabulary: np.ndarray  # the terms, in the order of the matrix's columns (alphabetical)
+
+    def rows(self, indexes: Sequence[int]) -> Counts:
+        return Counts(self.matrix[list(indexes)], self.vocabulary)
+
+
+def count(lemmas: Sequence[list[str]]) -> Counts | None:
+    """The counts of ``lemmas``' terms (each document a row); None when no term is in two
+    documents."""
+    vectoriser = CountVectorizer(
+        token_pattern=r"\S+", ngram_range=(1, 2), min_df=MIN_DF, dtype=np.float32
+    )
+    try:
+        matrix = vectoriser.fit_transform(" ".join(words) for words in lemmas)
+    except ValueError:  # no term at all, or none in two documents
+        return None
+    return Counts(matrix.tocsr(), vectoriser.get_feature_names_out())
+
+
+def _weighted(counts: Counts) -> tuple[sp.csr_matrix, np.ndarray] | None:
+    """TF-IDF (sublinear, smoothed, rows of norm 1) of the terms kept for these documents
+    (``MIN_DF``, ``MAX_DF``, ``MAX_FEATURES`` among them): what scikit-learn's
+    ``TfidfVectorizer`` gives when fitted on them alone, without counting again."""
+    matrix = counts.matrix
+    documents = matrix.shape[0]
+    frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])  # documents per term
+    kept = np.flatnonzero((frequency >= MIN_DF) & (frequency <= MAX_DF * documents))
+    if len(kept) > MAX_FEATURES:
+        totals = np.asarray(matrix[:, kept].sum(axis=0)).ravel()
+        # (ties broken as scikit-learn breaks them: the same terms as its vectoriser's)
+        kept = np.sort(kept[np.argsort(-totals)[:MAX_FEATURES]])
+    if not len(kept):
+        return None
+    weights = TfidfTransformer(sublinear_tf=True).fit_transform(matrix[:, kept])
+    return weights.astype(np.float32), counts.vocabulary[kept]
+
+
+def find(
+    lemmas: Sequence[list[str]],
+    texts: Sequence[str],
+    *,
+    most: int = 10,
+    counts: Counts | None = None,
+) -> Themes:
     """Themes of the documents (their lemmas; their texts choose the representatives and
     the words of the terms). ``unassigned``: the documents in no theme (those without a
-    meaningful word included)."""
+    meaningful word included). ``counts``: those of these documents, if counted already."""
     found = Themes()
     found.unassigned = len(texts)
     useful = [i for i, words in enumerate(lemmas) if words]
     if len(useful) < MIN_DOCUMENTS:
         return found
-    corpus = [" ".join(lemmas[i]) for i in useful]
-    vectoriser = TfidfVectorizer(
-        token_pattern=r"\S+",
-        ngram_range=(1, 2),
-        min_df=2,
-        max_df=0.6,
-        max_features=30_000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
-    try:
-        matrix = vectoriser.fit_transform(corpus)
-    except ValueError:  # every term in a single document, or in all of them
+    counts = count([lemmas[i] for i in useful]) if counts is None else counts.rows(useful)
+    weighted = _weighted(counts) if counts is not None else None
+    if weighted is None:
         return found
+    matrix, vocabulary = weighted
     n, terms = matrix.shape
     if terms < 4:
         return found
@@ -101,7 +145,6 @@ def find(lemmas: Sequence[list[str]], texts: Sequence[str], *, most: int = 10) -
     theme_of[closeness < CUT] = -1
     if k >= CAPPED:
         _cap(theme_of, closeness, k, int(CAP * n))
-    vocabulary = vectoriser.get_feature_names_out()
     weights = _class_weights(matrix, theme_of, k)
     weights[:, np.char.find(vocabulary.astype(str), " ") >= 0] *= PHRASE
     for topic in range(k):
