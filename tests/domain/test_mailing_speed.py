@@ -77,3 +77,34 @@ def test_attachments_and_non_ascii_headers_go_through_the_email_package(app):
 )
 def test_a_subject_is_rendered_once_only_when_it_names_nobody(subject, same):
     assert reads_the_same_for_all(subject) is same
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "camille.martin@exemple.fr",
+        "jean+retour@mairie-muret.fr",
+        "Camille Martin <camille@exemple.fr>",
+        '"a b"@exemple.fr',
+        "(note)camille@exemple.fr",
+        "a@[10.0.0.1]",
+    ],
+)
+@pytest.mark.parametrize("options", [(), ("size=1234",), ("SMTPUTF8", "size=10")])
+def test_the_envelope_is_the_one_smtplib_writes(address, options):
+    """MAIL FROM and RCPT TO skip smtplib's address parse only where it would change nothing."""
+
+    def commands(client: type) -> list[str]:
+        smtp = client()
+        smtp.does_esmtp = True
+        smtp.esmtp_features = {"smtputf8": ""}
+        sent: list[str] = []
+        smtp.putcmd = lambda cmd, args="": sent.append(f"{cmd} {args}")
+        smtp.getreply = lambda: (250, b"ok")
+        smtp.mail(address, options)
+        smtp.rcpt(address, options)
+        return sent
+
+    import smtplib
+
+    assert commands(mail._SMTP) == commands(smtplib.SMTP)
