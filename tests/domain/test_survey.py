@@ -31,6 +31,7 @@ from workflows.models import (
     SurveyInvitation,
     SurveyScore,
 )
+from workflows.outbox import PermanentDeliveryError
 
 #: Every statement answered 4, but satisfaction 5 and « outcome » 2.
 GOOD = {s.code: "4" for s in survey.STATEMENTS} | {"satisfaction": "5", "outcome": "2"}
@@ -168,6 +169,44 @@ def test_a_preview_or_a_test_carries_a_link_that_answers_nothing(app, make_demar
     letter = mailer.composer(db.session, mailing).compose(address(1), "A", person(1).id)
     assert "/questionnaire/exemple" in letter.text
     assert count(SurveyInvitation) == 0
+
+
+def test_every_link_sent_names_a_stored_invitation_whatever_the_chunk_meets(app, make_demarche):
+    """A hard bounce in the middle of a chunk starts the session afresh: the invitations of
+    the messages already gone are kept all the same (they are stored before any leaves)."""
+    d = at_feedback(make_demarche, 4)
+    mailing = mailings.send_survey(db.session, d, as_of=utcnow())
+    db.session.commit()
+    mailings.start(db.session, mailing.id, as_of=utcnow())
+    sent: list[str] = []
+
+    class Relay:
+        def send(self, letter):
+            if letter.address == address(3):
+                raise PermanentDeliveryError("550 5.1.1 unknown", code=550, mailbox_unknown=True)
+            sent.append(LINK.search(letter.text).group(1))
+            return f"<{len(sent)}@test>"
+
+    class Opener:
+        def __enter__(self):
+            return Relay()
+
+        def __exit__(self, *exc):
+            return False
+
+    token = mailings.claim(db.session, mailing.id, as_of=utcnow())
+    composer = mailer.composer(db.session, db.session.get(Mailing, mailing.id))
+    mailings.send_chunk(db.session, token, Opener, composer)
+    db.session.rollback()
+    assert len(sent) == 3
+    stored = set(db.session.scalars(select(SurveyInvitation.nonce)))
+    assert {tokens.read_survey_token(link) for link in sent} <= stored
+
+
+def test_the_questionnaire_link_is_never_rendered_once_for_all():
+    """A subject rendered once would carry the first recipient's answer-once link to all."""
+    subject = "Votre lien : [Lien vers le questionnaire]"
+    assert not mailings.templates.reads_the_same_for_all(subject)
 
 
 # -- answering --------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def send_chunk(
     )
     report = ChunkReport()
     composer.prefetch(ids)
-    session.commit()  # end the read: from now on the ledger writes, a batch at a time
+    session.commit()  # end the read (keep what prefetch made): from now on the ledger writes
     ledger = _Ledger(session, token)
     try:
         return _send_rows(

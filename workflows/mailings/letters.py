@@ -144,6 +144,7 @@ class Composer:
         self.spent = 0.0
         self._recipients: dict[int, tuple] = {}
         self._contributions: dict[int, list[dict[str, str]]] = {}
+        self._survey_urls: dict[int, str] = {}
         self.mailing_id = mailing.id
         self.demarche_id = mailing.demarche_id
         self.kind = mailing.kind
@@ -211,10 +212,7 @@ class Composer:
             "unsubscribe_url": self.links.unsubscribe(None if test else participant_id, self.scope)
             if self.scope
             else "",
-            # Only a real delivery gets a link that answers (it makes the invitation).
-            "survey_url": self.links.questionnaire(
-                self.demarche_id, participant_id if delivery_id is not None else None
-            )
+            "survey_url": self._survey_url(participant_id, delivery_id)
             if self.kind == MailingKind.SURVEY
             else "",
         }
@@ -253,8 +251,18 @@ class Composer:
     def for_recipient(self, recipient: Recipient) -> Letter:
         return self.compose(recipient.address, recipient.name, recipient.participant_id)
 
+    def _survey_url(self, participant_id: int | None, delivery_id: int | None) -> str:
+        """Only a real delivery gets a link that answers (it makes the invitation)."""
+        if delivery_id is None:
+            participant_id = None
+        elif participant_id in self._survey_urls:
+            return self._survey_urls.pop(participant_id)
+        return self.links.questionnaire(self.demarche_id, participant_id)
+
     def prefetch(self, delivery_ids: list[int]) -> None:
-        """Read a chunk's recipients and their contributions in two queries, not two each."""
+        """Read a chunk's recipients and their contributions in two queries, not two each;
+        for the survey, make their invitations now, which the caller commits before the
+        chunk's first message leaves: a link sent always names a stored invitation."""
         rows = self.session.execute(
             select(
                 Delivery.id,
@@ -270,6 +278,10 @@ class Composer:
         self._recipients = {row[0]: tuple(row[1:]) for row in rows}
         participants = {row[2] for row in rows if row[2] is not None}
         self._contributions = {p: [] for p in participants}
+        if self.kind == MailingKind.SURVEY:
+            self._survey_urls = {
+                p: self.links.questionnaire(self.demarche_id, p) for p in sorted(participants)
+            }
         if participants:
             for participant_id, item_id, body, contributed_at in self.session.execute(
                 select(

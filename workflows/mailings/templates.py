@@ -134,7 +134,7 @@ def _compiled(source: str) -> Template:
 
 
 #: What differs from one recipient to the next in the context of a mailing's templates.
-PERSONAL = frozenset({"name", "contributions", "unsubscribe_url"})
+PERSONAL = frozenset({"name", "contributions", "unsubscribe_url", "survey_url"})
 
 
 @functools.lru_cache(maxsize=64)
