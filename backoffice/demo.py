@@ -414,21 +414,16 @@ def load(session: Session, *, as_of: datetime) -> bool:
             commune="Toulouse",
         )
     closed = move(colleges, "synthesis", mission, 39)
-    # The synthesis that entering the stage asked for (its trigger: the workers' sweep finds
-    # it built and builds no other), introduced, validated and published.
-    synthesis = build_synthesis(
-        session, colleges_d, actor=None, as_of=ago(38), trigger=trigger_of(closed.id)
-    )
-    versions.edit(
+    _published_synthesis(
         session,
+        colleges_d,
+        closed,
         mission,
-        synthesis,
-        introduction="Dans les ateliers des collèges, élèves, parents et personnels ont "
-        "demandé des produits locaux, moins de pain jeté et plus de temps pour déjeuner.",
-        as_of=ago(20),
+        "Dans les ateliers des collèges, élèves, parents et personnels ont demandé des produits "
+        "locaux, moins de pain jeté et plus de temps pour déjeuner.",
+        built=ago(38),
+        published=ago(20),
     )
-    versions.validate(session, mission, synthesis, as_of=ago(20))
-    versions.publish(session, mission, synthesis, as_of=ago(20))
     # The department decided on every item: the mission can move the démarche to its
     # feedback (the guard of that stage is met).
     decide(
@@ -563,6 +558,25 @@ class _PastSender:
         return f"<demo-{abs(hash((letter.address, letter.subject)))}@dialogue-citoyen.demo>"
 
 
+def _published_synthesis(
+    session: Session,
+    d: Demarche,
+    entered: StageTransition,
+    mission: User,
+    introduction: str,
+    *,
+    built: datetime,
+    published: datetime,
+) -> None:
+    """The synthesis that entering the stage (the transition ``entered``) asked for: built
+    with its trigger (the workers' sweep finds it built and builds no other), introduced,
+    validated and published."""
+    synthesis = build_synthesis(session, d, actor=None, as_of=built, trigger=trigger_of(entered.id))
+    versions.edit(session, mission, synthesis, introduction=introduction, as_of=published)
+    versions.validate(session, mission, synthesis, as_of=published)
+    versions.publish(session, mission, synthesis, as_of=published)
+
+
 def _replay_mailing(session: Session, mailing_id: int, at: datetime) -> None:
     from contextlib import contextmanager
 
@@ -649,19 +663,16 @@ def _closed_demarche(session: Session, routes, mission, elue, ago, plan, move) -
             commune=commune,
         )
     synthesis_move = move(d.id, "synthesis", mission, 249)
-    synthesis = build_synthesis(
-        session, d, actor=None, as_of=ago(248), trigger=trigger_of(synthesis_move.id)
-    )
-    versions.edit(
+    _published_synthesis(
         session,
+        d,
+        synthesis_move,
         mission,
-        synthesis,
-        introduction="Les riverains demandent un revêtement roulant qui respecte les arbres, "
-        "des haltes équipées et des liaisons sûres avec les gares.",
-        as_of=ago(240),
+        "Les riverains demandent un revêtement roulant qui respecte les arbres, des haltes "
+        "équipées et des liaisons sûres avec les gares.",
+        built=ago(248),
+        published=ago(240),
     )
-    versions.validate(session, mission, synthesis, as_of=ago(240))
-    versions.publish(session, mission, synthesis, as_of=ago(240))
     for item, outcome, why in (
         (items[0], "retained", "Enrobé clair sur tout le tracé, les platanes conservés."),
         (items[1], "partly_retained", "Une halte équipée tous les dix kilomètres."),

@@ -13,20 +13,14 @@
 from __future__ import annotations
 
 import zlib
-from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 
-SHINGLE = 3
-HASHES = 64
-BANDS = 16  # 16 bands of 4 rows: pairs above ~0.5 similarity become candidates
-#: Shared shingles over the larger set's (both texts mostly the same: a short text quoted
-#: inside longer ones links none of them): a word changed in 20 gives 0.85, a campaign letter
-#: signed by each sender with name, address and phone about 0.65.
-SIMILAR = 0.6
-MIN_WORDS = 8  # shorter texts ("d'accord", "très bien") are no campaign
+from workflows.syntheses.duplicates import HASHES, MIN_WORDS, SHINGLE, Groups
+from workflows.syntheses.text import words as text_words
+
 _PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(20261125)  # fixed: the same texts always give the same groups
 _A = _rng.integers(1, _PRIME, HASHES, dtype=np.uint64)
@@ -47,71 +41,45 @@ def _signature(values: np.ndarray) -> np.ndarray:
 
 
 def find_copies(texts: Sequence[str]) -> list[list[int]]:
-    """Groups of indexes of ``texts`` that are copies of each other (two or more), largest
-    first, each sorted; the first index of a group stands for it.
-
-    Memory stays small whatever the number of texts: each text's shingles are kept as a
-    sorted array of 4-byte hashes, the signatures in one array, and the buckets of one band
-    at a time (each bucket's first text paired with the others)."""
-    parent = list(range(len(texts)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def join(i: int, j: int) -> None:
-        a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-
+    """``duplicates.find`` as it was: each text's shingles and signature hashed one text at a
+    time (the grouping, ``duplicates.Groups``, is the same)."""
+    groups = Groups(len(texts))
     hashed: list[int] = []  # the indexes of the texts hashed, in order
     shingles: list[np.ndarray] = []  # theirs, sorted and unique
     signatures = np.empty((len(texts), HASHES), dtype=np.uint64)
     exact: dict[str, int] = {}
     for index, text in enumerate(texts):
-        from workflows.syntheses.text import normalise
-
-        words = normalise(text).split()
+        words = text_words(text)
         if len(words) < MIN_WORDS:
             continue
         key = " ".join(words)
         if key in exact:  # the very same words: no need for hashing
-            join(exact[key], index)
+            groups.join(exact[key], index)
             continue
         exact[key] = index
         values = np.fromiter(_shingles(words), dtype=np.uint64)
         signatures[len(hashed)] = _signature(values)
         shingles.append(np.sort(values.astype(np.uint32)))
         hashed.append(index)
-    del exact
-    rows = HASHES // BANDS
-    count = len(hashed)
-    positions = np.arange(count)
-    checked: set[tuple[int, int]] = set()
-    for band in range(BANDS):
-        block = np.ascontiguousarray(signatures[:count, band * rows : (band + 1) * rows])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
-        # Each text's bucket, and the bucket's first text (the smallest index).
-        _, firsts, bucket = np.unique(keys, return_index=True, return_inverse=True)
-        first_of = firsts[bucket.ravel()]
-        others = np.flatnonzero(first_of != positions)
-        for first_at, other_at in zip(first_of[others].tolist(), others.tolist(), strict=True):
-            first, other = hashed[first_at], hashed[other_at]
-            pair = (first, other)
-            if pair in checked or root(first) == root(other):
-                continue
-            checked.add(pair)
-            a, b = shingles[first_at], shingles[other_at]
-            shared = np.intersect1d(a, b, assume_unique=True).size
-            if shared / max(a.size, b.size) >= SIMILAR:
-                join(first, other)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(texts)):
-        groups[root(index)].append(index)
-    found = [sorted(g) for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0]))
+    groups.compare(hashed, signatures[: len(hashed)], shingles.__getitem__)
+    return groups.found()
+
+
+def tfidf_vectoriser():
+    """The TF-IDF each scope fitted for itself (``themes.MIN_DF``, ``MAX_DF``, ``MAX_FEATURES``)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from workflows.syntheses import themes
+
+    return TfidfVectorizer(
+        token_pattern=r"\S+",
+        ngram_range=(1, 2),
+        min_df=themes.MIN_DF,
+        max_df=themes.MAX_DF,
+        max_features=themes.MAX_FEATURES,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
 
 
 def nmf_find(lemmas, texts, *, most: int = 8, counts=None):
@@ -123,7 +91,6 @@ def nmf_find(lemmas, texts, *, most: int = 8, counts=None):
     import numpy as np
     from sklearn.decomposition import NMF
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     from workflows.syntheses import themes
 
@@ -132,15 +99,7 @@ def nmf_find(lemmas, texts, *, most: int = 8, counts=None):
     useful = [i for i, words in enumerate(lemmas) if words]
     if len(useful) < themes.MIN_DOCUMENTS:
         return found
-    vectoriser = TfidfVectorizer(
-        token_pattern=r"\S+",
-        ngram_range=(1, 2),
-        min_df=2,
-        max_df=0.6,
-        max_features=30_000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
+    vectoriser = tfidf_vectoriser()
     try:
         matrix = vectoriser.fit_transform([" ".join(lemmas[i]) for i in useful])
     except ValueError:

@@ -564,8 +564,6 @@ def build_elsewhere(url: str, demarche_id: int, trigger: str, method: str) -> di
 def baseline(session, d) -> dict[str, float]:
     """The SQL counts of the figures (best of 3), then the texts read and one TF-IDF pass
     over them, raw, with the vectoriser of ``themes.py``."""
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     from workflows.models import Contribution
     from workflows.syntheses import figures
@@ -585,15 +583,7 @@ def baseline(session, d) -> dict[str, float]:
     texts = [f"{r.title}. {r.body}" if r.title else r.body for r in rows]
     read = time.perf_counter() - started
     started = time.perf_counter()
-    vectoriser = TfidfVectorizer(
-        token_pattern=r"\S+",
-        ngram_range=(1, 2),
-        min_df=2,
-        max_df=0.6,
-        max_features=30_000,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
+    vectoriser = former.tfidf_vectoriser()
     matrix = vectoriser.fit_transform(texts)
     tfidf = time.perf_counter() - started
     session.rollback()

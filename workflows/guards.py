@@ -150,13 +150,22 @@ def items_prepared(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
         yield N_("no item to comment: prepare at least one")
 
 
-def synthesis_published(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
-    published = d.id is not None and ctx.session.scalar(
-        select(Synthesis.id)
-        .where(Synthesis.demarche_id == d.id, Synthesis.status == SynthesisStatus.PUBLISHED)
-        .limit(1)
+def has_published_synthesis(session: Session, d: Demarche) -> bool:
+    """Whether a version of ``d``'s synthesis is published (what the feedback and the label
+    need)."""
+    return (
+        d.id is not None
+        and session.scalar(
+            select(Synthesis.id)
+            .where(Synthesis.demarche_id == d.id, Synthesis.status == SynthesisStatus.PUBLISHED)
+            .limit(1)
+        )
+        is not None
     )
-    if not published:
+
+
+def synthesis_published(d: Demarche, ctx: MoveContext) -> Iterator[Msg]:
+    if not has_published_synthesis(ctx.session, d):
         yield N_("the synthesis is not published")
 
 

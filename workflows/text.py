@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from bs4 import BeautifulSoup
+
+from .i18n import N_, Msg
 
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
 # Every way of breaking a line, made "\n".
@@ -45,6 +48,23 @@ def clean_text(value: str | None, *, single_line: bool = False) -> str:
     into a space (titles, subjects, names). Empty ("") when nothing visible remains — so
     that every "missing" check refuses a title made of zero-width characters."""
     return _finished(_scrubbed(value), single_line) if value else ""
+
+
+def checked_text(value: Any, most: int, field: str, errors: dict[str, Msg]) -> str:
+    """A free text typed into ``field`` (None: empty), cleaned; what is wrong with it (not a
+    text, a NUL character, more than ``most`` characters) added to ``errors``, in French."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[field] = N_("text expected")
+        return ""
+    if "\x00" in value:
+        errors[field] = N_("invalid character in the text")
+        return ""
+    text = clean_text(value)
+    if len(text) > most:
+        errors[field] = N_("at most %(max)s characters", max=most)
+    return text
 
 
 def to_text(value: str | None, *, single_line: bool = False) -> str:

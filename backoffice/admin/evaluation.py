@@ -38,13 +38,14 @@ def evaluation_context(model: Demarche) -> dict[str, Any]:
         return {"evaluation": None}
     session = db.session()
     found = evaluation.self_assessment_of(session, model)
-    evaluated = evaluation.evaluate(session, model, as_of=utcnow())
+    context = survey_context(model)
+    evaluated = evaluation.evaluate(session, model, as_of=utcnow(), survey=context["survey"])
     return {
-        **survey_context(model),
+        **context,
         "evaluation": evaluated,
         "label_proposal": label.proposal_for(session, model, evaluated, as_of=utcnow()),
         "label_award": label.award_of(session, model),
-        "may_award_label": label.may_award(current_user, model) and evaluated.frozen_at is not None,
+        "may_award_label": label.may_award(current_user, model, evaluated),
         "self_assessment": found,
         "questions": QUESTIONS,
         "may_fill_self_assessment": evaluation.may_fill(current_user, model),

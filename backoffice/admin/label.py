@@ -16,7 +16,6 @@ from sqlalchemy import select
 from workflows import label
 from workflows.clock import utcnow
 from workflows.errors import DomainError, InvalidFields
-from workflows.label.versions import by_number as versions_by_number
 from workflows.models import LabelRules
 from workflows.roles import MISSION_ROLES
 
@@ -133,9 +132,10 @@ class LabelRulesView(ProtectedView):
             }
         versions = session.scalars(select(LabelRules).order_by(LabelRules.number.desc())).all()
         number = id_arg(request.args, "version")
-        shown = versions_by_number(session, number) if number is not None else None
-        if number is not None and shown is None:
+        shown_row = next((v for v in versions if v.number == number), None)
+        if number is not None and shown_row is None:
             abort(404)
+        shown = label.read(shown_row) if shown_row is not None else None
         return self.render(
             "admin/label/index.html",
             rules=rules,

@@ -148,7 +148,7 @@ class Award:
 def award_shown(d: Demarche) -> Award | None:
     """The démarche's award as the API shows it; None when never judged."""
     found = label.award_of(db.session(), d)
-    return Award(found, label.rules_for(db.session(), d)) if found is not None else None
+    return Award(found, label.rules_for(db.session(), d, found)) if found is not None else None
 
 
 @blp.route("/demarches/<int:demarche_id>/label", methods=["PUT"])

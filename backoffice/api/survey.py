@@ -121,4 +121,4 @@ def post_paper_answer(body, demarche_id):
     d = get_visible(db.session(), api_user(), demarche_id)
     survey.add_paper_answer(db.session(), api_user(), d, body, as_of=utcnow())
     db.session.commit()
-    return {"answers": survey.results(db.session(), d).answers}
+    return {"answers": survey.answer_count(db.session(), d)}

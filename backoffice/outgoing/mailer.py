@@ -44,8 +44,8 @@ def links() -> Links:
             "public.unsubscribe", token=unsubscribe_token(participant_id, scope)
         ),
         # A preview's link (answers nothing); the sending's composer makes the real ones.
-        questionnaire=lambda demarche_id, participant_id: urls.url(
-            "public.questionnaire", token="exemple"
+        questionnaire=lambda demarche_id, participant_id: questionnaire_url(
+            None, demarche_id, None
         ),
     )
 

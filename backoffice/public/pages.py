@@ -109,6 +109,7 @@ def demarche(slug: str):
     events = db.session.scalars(
         select(Event).where(Event.demarche_id == d.id).order_by(Event.starts_at)
     ).all()
+    results = survey.results(db.session(), d) if d.stage == Stage.CLOSED else None
     return render_template(
         "public/demarche.html",
         d=d,
@@ -124,19 +125,19 @@ def demarche(slug: str):
         seats=event_domain.seats(db.session(), events),
         mine=_my_registrations(events),
         programme=planning.planned(db.session(), d),
-        evaluation=_frozen_evaluation(d),
+        evaluation=_frozen_evaluation(d, results),
         label=label_of(d),
-        survey=survey.results(db.session(), d) if d.stage == Stage.CLOSED else None,
+        survey=results,
         scale=survey.SCALE,
     )
 
 
-def _frozen_evaluation(d: Demarche):
+def _frozen_evaluation(d: Demarche, results: survey.SurveyResults | None):
     """A closed démarche's evaluation, as frozen at its closing (values and scores; the
-    self-assessment's free texts are never public)."""
+    self-assessment's free texts are never public), from its survey's ``results``."""
     if d.stage != Stage.CLOSED:
         return None
-    found = evaluation.evaluate(db.session(), d, as_of=utcnow())
+    found = evaluation.evaluate(db.session(), d, as_of=utcnow(), survey=results)
     return found if found.frozen_at is not None else None
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import Demarche, FrozenEvaluation, User
 from ..stages import Stage
+from ..survey import SurveyResults
 from .deadlines import deadlines
 from .experience import experience
 from .feedback import feedback
@@ -46,13 +47,21 @@ DIMENSIONS: tuple[tuple[str, DimensionFunction], ...] = (
 )
 
 
-def compute(session: Session, d: Demarche, *, as_of: datetime) -> Evaluation:
-    """The evaluation of ``d`` from its record now (never the frozen one)."""
+def compute(
+    session: Session, d: Demarche, *, as_of: datetime, survey: SurveyResults | None = None
+) -> Evaluation:
+    """The evaluation of ``d`` from its record now (never the frozen one); ``survey``: its
+    survey's results if the caller read them already."""
     return Evaluation(
         demarche_id=d.id,
         as_of=as_of,
         scores_version=scale().version,
-        dimensions=tuple(function(session, d, as_of) for _, function in DIMENSIONS),
+        dimensions=tuple(
+            experience(session, d, as_of, survey)
+            if function is experience
+            else function(session, d, as_of)
+            for _, function in DIMENSIONS
+        ),
     )
 
 
@@ -66,16 +75,19 @@ def _read(row: FrozenEvaluation) -> Evaluation:
     return Evaluation.from_json(row.data, frozen_at=row.frozen_at)
 
 
-def evaluate(session: Session, d: Demarche, *, as_of: datetime) -> Evaluation:
+def evaluate(
+    session: Session, d: Demarche, *, as_of: datetime, survey: SurveyResults | None = None
+) -> Evaluation:
     """The evaluation of ``d``: frozen as stored once it closed, else computed from the
     record as of ``as_of``. Never fails for want of data: what cannot be computed says why.
 
     The participants' survey goes out after the feedback and its answers keep coming after
-    the closing: a frozen evaluation's experience dimension is read live (as of ``as_of``)."""
+    the closing: a frozen evaluation's experience dimension is read live (as of ``as_of``;
+    from ``survey``, the results, if the caller read them already)."""
     found = stored(session, d)
     if found is None:
-        return compute(session, d, as_of=as_of)
-    return found.with_dimension(experience(session, d, as_of))
+        return compute(session, d, as_of=as_of, survey=survey)
+    return found.with_dimension(experience(session, d, as_of, survey))
 
 
 def freeze(

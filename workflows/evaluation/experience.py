@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..i18n import N_
 from ..mailings.policy import SURVEY_STAGES
 from ..models import Demarche
-from ..survey import results
+from ..survey import SurveyResults, results
 from .display import share
 from .indicators import Dimension, Indicator, measured, not_computed
 
@@ -31,8 +31,12 @@ AGREEING = (
 NOBODY = N_("nobody answered this statement")
 
 
-def experience(session: Session, d: Demarche, as_of: datetime) -> Dimension:
-    found = results(session, d)
+def experience(
+    session: Session, d: Demarche, as_of: datetime, found: SurveyResults | None = None
+) -> Dimension:
+    """The dimension, from the survey's results (``found`` if read already: revealed or not,
+    they give the same dimension, which reads nothing of a result not published)."""
+    found = found or results(session, d)
     counted = {"invitations": found.invitations, "answers": found.answers}
     indicators: list[Indicator] = []
     if found.sent:

@@ -24,7 +24,7 @@ from ..errors import Conflict, InvalidFields, PermissionDenied
 from ..i18n import N_, Msg
 from ..models import Demarche, SelfAssessment, SelfAssessmentStatus, User
 from ..stages import Stage, reached
-from ..text import clean_text
+from ..text import checked_text
 
 MAX_COMMENT = 2000
 MAX_NOTES = 5000
@@ -96,21 +96,6 @@ def self_assessment_of(session: Session, d: Demarche) -> SelfAssessment | None:
     return session.scalar(select(SelfAssessment).where(SelfAssessment.demarche_id == d.id))
 
 
-def _text(value: Any, most: int, field: str, errors: dict[str, Msg]) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[field] = N_("text expected")
-        return ""
-    if "\x00" in value:
-        errors[field] = N_("invalid character in the text")
-        return ""
-    text = clean_text(value)
-    if len(text) > most:
-        errors[field] = N_("at most %(max)s characters", max=most)
-    return text
-
-
 def parse(answers: Any, comments: Any, notes: Any) -> tuple[dict[str, str], dict[str, str], str]:
     """The answers checked, by field (``venues``, ``venues_comment``, ``notes``…): every
     question answered with one of its choices, texts not too long. Raises InvalidFields."""
@@ -134,10 +119,12 @@ def parse(answers: Any, comments: Any, notes: Any) -> tuple[dict[str, str], dict
             )
         else:
             chosen[question.code] = value
-        text = _text(comments.get(question.code), MAX_COMMENT, f"{question.code}_comment", errors)
+        text = checked_text(
+            comments.get(question.code), MAX_COMMENT, f"{question.code}_comment", errors
+        )
         if text:
             texts[question.code] = text
-    clean_notes = _text(notes, MAX_NOTES, "notes", errors)
+    clean_notes = checked_text(notes, MAX_NOTES, "notes", errors)
     if errors:
         raise InvalidFields(errors)
     return chosen, texts, clean_notes
@@ -212,7 +199,7 @@ def review(
         errors["decision"] = N_(
             "unknown decision “%(value)s”: accept or complete", value=str(decision)[:40]
         )
-    text = _text(comment, MAX_COMMENT, "comment", errors)
+    text = checked_text(comment, MAX_COMMENT, "comment", errors)
     if decision == "complete" and not text and "comment" not in errors:
         errors["comment"] = N_("say what the department should complete")
     if errors:

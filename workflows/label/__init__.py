@@ -36,7 +36,7 @@ from .rules import (
     parse,
     shipped,
 )
-from .versions import current_row, ensure_current, in_force, save
+from .versions import current_row, ensure_current, in_force, read, save
 
 __all__ = [
     "COMPARISONS",
@@ -67,6 +67,7 @@ __all__ = [
     "parse",
     "proposal_for",
     "propose",
+    "read",
     "rules_for",
     "save",
     "shipped",

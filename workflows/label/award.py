@@ -21,13 +21,14 @@ from .. import audit
 from ..errors import Conflict, InvalidFields, PermissionDenied
 from ..evaluation.compute import evaluate, stored
 from ..evaluation.indicators import Evaluation
+from ..guards import has_published_synthesis
 from ..i18n import N_, Msg
-from ..models import Demarche, LabelAward, Synthesis, SynthesisStatus, User
+from ..models import Demarche, LabelAward, User
 from ..stages import Stage
-from ..text import clean_text
+from ..text import checked_text
 from .proposal import Proposal, propose
 from .rules import LEVELS, Rules
-from .versions import by_number, ensure_current, in_force, read
+from .versions import ensure_current, in_force, read
 
 MAX_REASON = 2000
 #: What withdraws the label (besides None).
@@ -36,26 +37,18 @@ NONE = "none"
 
 def facts(session: Session, d: Demarche) -> dict[str, float]:
     """What the rules read of the record beside the indicators: 1.0 or 0.0 each."""
-    published = session.scalar(
-        select(Synthesis.id)
-        .where(Synthesis.demarche_id == d.id, Synthesis.status == SynthesisStatus.PUBLISHED)
-        .limit(1)
-    )
-    return {"synthesis_published": 1.0 if published is not None else 0.0}
+    return {"synthesis_published": 1.0 if has_published_synthesis(session, d) else 0.0}
 
 
 def award_of(session: Session, d: Demarche) -> LabelAward | None:
     return session.scalar(select(LabelAward).where(LabelAward.demarche_id == d.id))
 
 
-def rules_for(session: Session, d: Demarche) -> Rules:
-    """The version ``d`` was judged by, once judged; the rules in force before."""
-    found = award_of(session, d)
-    if found is not None:
-        kept = by_number(session, found.rules_version)
-        if kept is not None:
-            return kept
-    return in_force(session)
+def rules_for(session: Session, d: Demarche, found: LabelAward | None = None) -> Rules:
+    """The version ``d`` was judged by (its award ``found``, or read), once judged; the rules
+    in force before."""
+    found = found or award_of(session, d)
+    return read(found.rules) if found is not None else in_force(session)
 
 
 def proposal_for(
@@ -67,8 +60,10 @@ def proposal_for(
     return propose(found, rules_for(session, d), facts(session, d))
 
 
-def may_award(user: User, d: Demarche) -> bool:
-    return user.is_mission and d.stage == Stage.CLOSED
+def may_award(user: User, d: Demarche, found: Evaluation) -> bool:
+    """Whether ``user`` may award the label now: the mission, once the démarche is closed and
+    its evaluation ``found`` frozen (what ``award`` checks)."""
+    return user.is_mission and d.stage == Stage.CLOSED and found.frozen_at is not None
 
 
 def _rank(level: str | None) -> int:
@@ -102,15 +97,7 @@ def award(
             value=str(level)[:40],
             levels=", ".join(LEVELS),
         )
-    text = ""
-    if reason is not None and not isinstance(reason, str):
-        errors["reason"] = N_("text expected")
-    elif reason and "\x00" in reason:
-        errors["reason"] = N_("invalid character in the text")
-    else:
-        text = clean_text(reason)
-        if len(text) > MAX_REASON:
-            errors["reason"] = N_("at most %(max)s characters", max=MAX_REASON)
+    text = checked_text(reason, MAX_REASON, "reason", errors)
     found = award_of(session, demarche)
     if chosen is None and (found is None or found.level is None) and "level" not in errors:
         errors["level"] = N_("the démarche holds no label to withdraw")

@@ -33,11 +33,6 @@ def in_force(session: Session) -> Rules:
     return read(row) if row is not None else shipped()
 
 
-def by_number(session: Session, number: int) -> Rules | None:
-    row = session.scalar(select(LabelRules).where(LabelRules.number == number))
-    return read(row) if row is not None else None
-
-
 def _next_number(session: Session) -> int:
     return (session.scalar(select(func.max(LabelRules.number))) or 0) + 1
 

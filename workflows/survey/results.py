@@ -91,9 +91,13 @@ class SurveyResults:
         return next((s for s in self.statements if s.code == code), None)
 
 
-def sent(session: Session, demarche: Demarche) -> bool:
-    """True once the démarche's survey mailing was sent."""
-    return survey_sent(session, demarche)
+#: True once the démarche's survey mailing was sent.
+sent = survey_sent
+
+
+def answer_count(session: Session, demarche: Demarche) -> int:
+    """How many answers the démarche's survey holds (online and on paper)."""
+    return session.scalar(select(func.count()).where(SurveyAnswer.demarche_id == demarche.id)) or 0
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -104,8 +108,8 @@ def results(session: Session, demarche: Demarche, *, reveal: bool = False) -> Su
     """The survey's aggregates (three statements, and one for ``sent``, whatever is shown).
     Below the minimum of answers they are hidden — but for ``reveal`` (staff reading the back
     office or the API), which computes them still ``published`` False."""
-    invitations = session.scalar(
-        select(func.count()).where(SurveyInvitation.demarche_id == demarche.id)
+    invitations = (
+        session.scalar(select(func.count()).where(SurveyInvitation.demarche_id == demarche.id)) or 0
     )
     tallies = session.execute(
         select(SurveyAnswer.source, SurveyAnswer.first_time, SurveyAnswer.age_band, func.count())
@@ -127,7 +131,7 @@ def results(session: Session, demarche: Demarche, *, reveal: bool = False) -> Su
         "answers": answers,
         "online": online,
         "paper": paper,
-        "invitations": invitations or 0,
+        "invitations": invitations,
         "minimum": minimum(),
     }
     # Read whether shown or not: as many statements with the aggregates hidden as shown.
@@ -164,7 +168,7 @@ def results(session: Session, demarche: Demarche, *, reveal: bool = False) -> Su
         missing=None if published else TOO_FEW,
         # The answers that came through the invitations, over the invitations (the paper
         # ones, from workshops, had none).
-        response_rate=_share(min(online, invitations or 0), invitations or 0),
+        response_rate=_share(min(online, invitations), invitations),
         statements=tuple(statements),
         first_time={k: first[k] for k in ("yes", "no", "unsaid")},
         age_bands={k: bands[k] for k in [*dict(AGE_BANDS), "unsaid"]},

@@ -127,7 +127,7 @@ def build(
 
     kept = [i for i in range(len(texts)) if i not in copies]
     found: list[dict[str, Any]] = []
-    quoted: list[int] = []  # the texts quoted (themes' representatives, campaigns' first)
+    representatives: dict[str, list[int]] = {}  # each theme's (by id), quoted below
     unassigned: dict[str, int] = {}
 
     counted_terms = themes.count([words[i] for i in kept])  # once, for every theme below
@@ -142,16 +142,15 @@ def build(
         )
         unassigned["overall" if scope is None else str(scope)] = made.unassigned
         for n, theme in enumerate(made, start=1):
-            chosen = [indexes[i] for i in theme.representatives]
-            quoted.extend(chosen)
+            theme_id = f"{'all' if scope is None else f'item{scope}'}-{n}"
+            representatives[theme_id] = [indexes[i] for i in theme.representatives]
             found.append(
                 {
-                    "id": f"{'all' if scope is None else f'item{scope}'}-{n}",
+                    "id": theme_id,
                     "item_id": scope,
                     "label": theme.label,
                     "size": theme.size,
                     "terms": theme.terms,
-                    "quotes": chosen,  # indexes until the quotes are written below
                 }
             )
 
@@ -163,8 +162,10 @@ def build(
         add(item_id, by_item[item_id], most=ITEM_THEMES)
     timer.step("themes")
 
-    quoted.extend(group[0] for group in groups)
-    quotes = _quotes(quoted, texts, participant_names(session, d))
+    quoted = [i for chosen in representatives.values() for i in chosen]
+    quotes = _quotes(
+        [*quoted, *(group[0] for group in groups)], texts, participant_names(session, d)
+    )
 
     def quote(index: int) -> dict[str, Any]:
         return {
@@ -174,7 +175,7 @@ def build(
         }
 
     for theme in found:
-        theme["quotes"] = [quote(i) for i in theme["quotes"]]
+        theme["quotes"] = [quote(i) for i in representatives[theme["id"]]]
     campaigns = [
         {
             "size": len(group),

@@ -9,14 +9,13 @@ shingles and their 64 hashes are computed for the whole block.
 
 from __future__ import annotations
 
-import unicodedata
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .text import WORD
+from .text import words as text_words
 
 SHINGLE = 3
 HASHES = 64
@@ -97,26 +96,71 @@ def _hash_block(block: list[np.ndarray], shingles: _Shingles) -> np.ndarray:
     return np.minimum.reduceat(hashed, first, axis=1).T  # each text's minimum, per hash
 
 
-def find(texts: Sequence[str]) -> list[list[int]]:
-    """Groups of indexes of ``texts`` that are copies of each other (two or more), largest
-    first, each sorted; the first index of a group stands for it.
+class Groups:
+    """Texts joined into groups of copies (union-find), and the candidate pairs of a MinHash
+    signature confirmed or not on the shingles they share."""
 
-    Memory stays small whatever the number of texts: the shingles are kept as 4-byte hashes
-    in one array, the signatures in another, the buckets of one band at a time (each
-    bucket's first text paired with the others)."""
-    parent = list(range(len(texts)))
+    def __init__(self, count: int) -> None:
+        self.parent = list(range(count))
 
-    def root(i: int) -> int:
+    def root(self, i: int) -> int:
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    def join(i: int, j: int) -> None:
-        a, b = root(i), root(j)
+    def join(self, i: int, j: int) -> None:
+        a, b = self.root(i), self.root(j)
         if a != b:
-            parent[max(a, b)] = min(a, b)
+            self.parent[max(a, b)] = min(a, b)
 
+    def compare(
+        self,
+        hashed: list[int],
+        signatures: np.ndarray,
+        shingles_of: Callable[[int], np.ndarray],
+    ) -> None:
+        """Join the texts ``hashed`` (their indexes, in order; ``signatures`` and
+        ``shingles_of`` by position in it) that share a band's bucket and enough shingles:
+        the buckets of one band at a time, each bucket's first text paired with the others."""
+        rows = signatures.shape[1] // BANDS
+        positions = np.arange(len(hashed))
+        checked: set[tuple[int, int]] = set()
+        for band in range(BANDS):
+            block = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
+            keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
+            # Each text's bucket, and the bucket's first text (the smallest index).
+            _, firsts, bucket = np.unique(keys, return_index=True, return_inverse=True)
+            first_of = firsts[bucket.ravel()]
+            others = np.flatnonzero(first_of != positions)
+            for first_at, other_at in zip(first_of[others].tolist(), others.tolist(), strict=True):
+                first, other = hashed[first_at], hashed[other_at]
+                pair = (first, other)
+                if pair in checked or self.root(first) == self.root(other):
+                    continue
+                checked.add(pair)
+                a, b = shingles_of(first_at), shingles_of(other_at)
+                shared = np.intersect1d(a, b, assume_unique=True).size
+                if shared / max(a.size, b.size) >= SIMILAR:
+                    self.join(first, other)
+
+    def found(self) -> list[list[int]]:
+        """The groups of two or more, largest first, each sorted."""
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index in range(len(self.parent)):
+            groups[self.root(index)].append(index)
+        found = [sorted(g) for g in groups.values() if len(g) > 1]
+        return sorted(found, key=lambda g: (-len(g), g[0]))
+
+
+def find(texts: Sequence[str]) -> list[list[int]]:
+    """Groups of indexes of ``texts`` that are copies of each other (two or more), largest
+    first, each sorted; the first index of a group stands for it.
+
+    Memory stays small whatever the number of texts: the shingles are kept as 4-byte hashes
+    in one array, the signatures in another, the buckets of one band at a time."""
+    groups = Groups(len(texts))
     numbers = _Words()
     hashed: list[int] = []  # the indexes of the texts hashed, in order
     shingles = _Shingles()
@@ -130,12 +174,12 @@ def find(texts: Sequence[str]) -> list[list[int]]:
             block.clear()
 
     for index, text in enumerate(texts):
-        words = WORD.findall(unicodedata.normalize("NFC", text.lower()))
+        words = text_words(text)
         if len(words) < MIN_WORDS:
             continue
         key = " ".join(words)
         if key in exact:  # the very same words: no need for hashing
-            join(exact[key], index)
+            groups.join(exact[key], index)
             continue
         exact[key] = index
         block.append(np.fromiter(map(numbers.__getitem__, words), np.uint64, len(words)))
@@ -145,29 +189,5 @@ def find(texts: Sequence[str]) -> list[list[int]]:
     hash_block()
     shingles.close()
     del exact, numbers
-    rows = HASHES // BANDS
-    count = len(hashed)
-    positions = np.arange(count)
-    checked: set[tuple[int, int]] = set()
-    for band in range(BANDS):
-        block_of = np.ascontiguousarray(signatures[:count, band * rows : (band + 1) * rows])
-        keys = block_of.view(np.dtype((np.void, block_of.dtype.itemsize * rows))).ravel()
-        # Each text's bucket, and the bucket's first text (the smallest index).
-        _, firsts, bucket = np.unique(keys, return_index=True, return_inverse=True)
-        first_of = firsts[bucket.ravel()]
-        others = np.flatnonzero(first_of != positions)
-        for first_at, other_at in zip(first_of[others].tolist(), others.tolist(), strict=True):
-            first, other = hashed[first_at], hashed[other_at]
-            pair = (first, other)
-            if pair in checked or root(first) == root(other):
-                continue
-            checked.add(pair)
-            a, b = shingles.of(first_at), shingles.of(other_at)
-            shared = np.intersect1d(a, b, assume_unique=True).size
-            if shared / max(a.size, b.size) >= SIMILAR:
-                join(first, other)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(texts)):
-        groups[root(index)].append(index)
-    found = [sorted(g) for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0]))
+    groups.compare(hashed, signatures[: len(hashed)], shingles.of)
+    return groups.found()

@@ -29,9 +29,9 @@ FILLER = frozenset(
 STOP = frozenset(STOP_WORDS) | FILLER
 
 
-def normalise(text: str) -> str:
-    """Lower case, no accents-insensitive tricks: the words as they are, spaces collapsed."""
-    return " ".join(WORD.findall(unicodedata.normalize("NFC", text.lower())))
+def words(text: str) -> list[str]:
+    """The words of ``text`` in lower case, as they are (no accent-insensitive tricks)."""
+    return WORD.findall(unicodedata.normalize("NFC", text.lower()))
 
 
 @cache
@@ -54,7 +54,7 @@ def lemmas(text: str) -> list[str]:
     """The meaningful lemmas of ``text``, in order (``meaning`` inlined: this loop runs over
     every word of every contribution, a function call per word costs a fifth more)."""
     found = []
-    for word in WORD.findall(unicodedata.normalize("NFC", text.lower())):
+    for word in words(text):
         word = ELISION.sub("", word)
         if len(word) < 3 or word in STOP:
             continue
