@@ -9,6 +9,7 @@ of a purpose never changes, or the links already sent stop working.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import current_app
@@ -26,7 +27,14 @@ SURVEY = "survey"
 
 
 def serializer(purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+    return _serializer(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _serializer(secret: str | bytes, purpose: str) -> URLSafeSerializer:
+    """Made once per key and purpose (a mailing signs a link per message; making the
+    serializer cost more than signing)."""
+    return URLSafeSerializer(secret, salt=purpose)
 
 
 def sign(purpose: str, value: Any) -> str:

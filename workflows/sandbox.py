@@ -50,6 +50,8 @@ SUBJECT_CHARS = 20_000
 MAX_INT_BITS = 4_096
 #: How many steps between two looks at the clock (reading it costs more than a step).
 _TICKS = 16
+#: The names that ``dict.name`` finds as an attribute (a method) before any key.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 @dataclass(frozen=True)
@@ -528,6 +530,10 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _meter().tick()
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            # What Jinja finds too, once ``getattr`` has raised (a mailing's context is
+            # dicts: its placeholders read them tens of times per message).
+            return obj[attribute]
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:

@@ -9,15 +9,23 @@ path under ``BASE_URL``.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote, urlsplit
 
 from flask import current_app
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import Map, MapAdapter
 
 
 def _adapter() -> MapAdapter:
-    base = urlsplit(current_app.config["BASE_URL"])
-    return current_app.url_map.bind(
+    return _bound(current_app.url_map, current_app.config["BASE_URL"])
+
+
+@functools.lru_cache(maxsize=16)
+def _bound(url_map: Map, base_url: str) -> MapAdapter:
+    """The URL map bound to ``BASE_URL``, once per app (a mailing builds links per message;
+    building a link reads the adapter, never changes it)."""
+    base = urlsplit(base_url)
+    return url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
     )
 

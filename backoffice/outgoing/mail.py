@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import os
 import quopri
 import re
 import smtplib
 import time
-import uuid
 from collections.abc import Collection, Sequence
 from email.encoders import encode_base64
 from email.mime.base import MIMEBase
@@ -38,7 +38,8 @@ _PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\\",;:@]+@[^\s<>()\[\]\\\",;:@]+")
 class _Envelope:
     """``smtplib`` that writes a plain address into MAIL FROM and RCPT TO as it is: its own
     ``quoteaddr`` parses every address with the ``email`` package, an eighth of a mailing
-    worker's time per message. Any other address, or the SMTPUTF8 option, goes its way."""
+    worker's time per message. Any other address, or the SMTPUTF8 option, goes its way; and
+    DATA as smtplib writes it, dot-stuffed without a regex."""
 
     def _plain(self, address: str, options: Sequence[str]) -> str | None:
         if not _PLAIN_ADDRESS.fullmatch(address):
@@ -60,6 +61,21 @@ class _Envelope:
         if argument is None:
             return super().rcpt(recip, options)  # type: ignore[misc]
         self.putcmd("rcpt", "TO:" + argument)  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        """As smtplib's, its dot-stuffing done by ``bytes.replace`` instead of a regex over
+        the whole message (the same bytes, several times faster)."""
+        if not isinstance(msg, bytes) or self.debuglevel:  # type: ignore[attr-defined]
+            return super().data(msg)  # type: ignore[misc]
+        self.putcmd("data")  # type: ignore[attr-defined]
+        code, reply = self.getreply()  # type: ignore[attr-defined]
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        stuffed = (b"." if msg.startswith(b".") else b"") + msg.replace(b"\n.", b"\n..")
+        if not stuffed.endswith(b"\r\n"):
+            stuffed += b"\r\n"
+        self.send(stuffed + b".\r\n")  # type: ignore[attr-defined]
         return self.getreply()  # type: ignore[attr-defined]
 
 
@@ -175,6 +191,12 @@ def _envelope_from(sender: str) -> str:
     return parseaddr(sender)[1]
 
 
+@functools.lru_cache(maxsize=4)
+def _date(second: int) -> str:
+    """The Date header of a second (a mailing writes many messages in the same second)."""
+    return formatdate(second, localtime=True)
+
+
 @functools.lru_cache(maxsize=256)  # a mailing's subject, the same for many of its messages
 def encode_header(text: str) -> str:
     """RFC 2047 encoded words (base64 utf-8, at most 75 characters each, whole characters
@@ -225,7 +247,7 @@ class Message(flask_mail.Message):
         self.attachments = []
 
     def as_bytes(self) -> bytes:
-        boundary = f"=_{uuid.uuid4().hex}"
+        boundary = f"=_{os.urandom(16).hex()}"
         return self.written(boundary) or self.flattened(boundary)
 
     def _headers(self) -> list[tuple[str, str]]:
@@ -233,7 +255,7 @@ class Message(flask_mail.Message):
             ("Subject", encode_header(self.subject or "")),
             ("From", _sender(self.sender)),
             ("To", ", ".join(_addresses(self))),
-            ("Date", formatdate(self.date or time.time(), localtime=True)),
+            ("Date", _date(int(self.date or time.time()))),
             ("Message-ID", self.msgId),
             *(self.extra_headers or {}).items(),
         ]
