@@ -111,7 +111,7 @@ def from_environment(instance: Path, env: Mapping[str, str] = os.environ) -> dic
         # mailing are sent at once.
         "MAILING_RATE": float(env.get("MAILING_RATE", "20")),
         "MAILING_PARALLEL": int(env.get("MAILING_PARALLEL", "4")),
-        "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "100")),
+        "MAILING_CHUNK": int(env.get("MAILING_CHUNK", "500")),
         # Rows of a chunk marked in flight and recorded together (one transaction a batch):
         # after a worker's death, at most this many messages are uncertain.
         "MAILING_RECORD_BATCH": max(1, int(env.get("MAILING_RECORD_BATCH", "10"))),

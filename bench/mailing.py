@@ -9,7 +9,7 @@ at rest; both baselines measured in the same run, with the CPU each side spent.
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench make bench-mailing
 
 Environment: RECIPIENTS (10000), WORKER_POOL (threads), WORKER_CONCURRENCY (4), MAILING_PARALLEL
-(the chunks of one mailing sent at once; default the concurrency), MAILING_CHUNK (100),
+(the chunks of one mailing sent at once; default the concurrency), MAILING_CHUNK (500),
 MAILING_RECORD_BATCH (10). Not a test: it prints figures, it asserts nothing. Targets: 0.8 of
 the baseline's rate with every delivery recorded, under 300 MB.
 """
@@ -37,7 +37,7 @@ CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "4"))
 POOL = os.environ.get("WORKER_POOL", "threads")
 BATCH = os.environ.get("MAILING_RECORD_BATCH", "10")
 PARALLEL = int(os.environ.get("MAILING_PARALLEL", str(CONCURRENCY)))
-CHUNK = int(os.environ.get("MAILING_CHUNK", "100"))
+CHUNK = int(os.environ.get("MAILING_CHUNK", "500"))
 LIGHT = {"parse": False}  # the sinks do the least per message: the figures are the sender's
 
 
