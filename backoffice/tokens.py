@@ -13,7 +13,7 @@ import functools
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 from workflows import mailings
 from workflows.models import Registration
@@ -32,9 +32,34 @@ def serializer(purpose: str) -> URLSafeSerializer:
 
 @functools.lru_cache(maxsize=16)
 def _serializer(secret: str | bytes, purpose: str) -> URLSafeSerializer:
-    """Made once per key and purpose (a mailing signs a link per message; making the
-    serializer cost more than signing)."""
-    return URLSafeSerializer(secret, salt=purpose)
+    """Made once per key and purpose: a mailing signs a link per message."""
+    return _Serializer(secret, salt=purpose, signer=_Signer)
+
+
+class _Signer(Signer):
+    """itsdangerous' signer, the signing key it derives from the secret made once (it
+    derives it again for every signature)."""
+
+    @functools.cached_property
+    def _signing_key(self) -> bytes:
+        return super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._signing_key if secret_key is None else super().derive_key(secret_key)
+
+
+class _Serializer(URLSafeSerializer):
+    """itsdangerous' serializer, its signer for its own salt made once (it makes one for
+    every token it signs or reads)."""
+
+    @functools.cached_property
+    def _signer(self) -> Signer:
+        return super().make_signer()
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is None or salt == self.salt:
+            return self._signer
+        return super().make_signer(salt)
 
 
 def sign(purpose: str, value: Any) -> str:

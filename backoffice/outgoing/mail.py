@@ -120,7 +120,6 @@ def text_to_html(text: str, links: Collection[str] | None = None) -> Markup:
     ``links``: only these URLs become links (those we wrote into the email); any other URL in
     the text (a name, a title someone typed) stays plain text. None: every URL is linked.
     """
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
 
     def link(match: re.Match[str]) -> str:
         url = match.group(0)
@@ -128,11 +127,19 @@ def text_to_html(text: str, links: Collection[str] | None = None) -> Markup:
             return url
         return f'<a href="{url}">{url}</a>'
 
-    parts = []
-    for paragraph in paragraphs:
-        linked = URL.sub(link, str(escape(paragraph)))
-        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    return Markup("\n".join(parts))
+    # Escaping and linking leave line ends and spaces as they are (a URL ends at a space):
+    # done once over the whole text, then cut into paragraphs.
+    linked = URL.sub(link, str(escape(text.strip())))
+    return Markup(
+        "\n".join(
+            "<p>" + paragraph.replace("\n", "<br>\n") + "</p>"
+            for paragraph in _PARAGRAPH_BREAK.split(linked)
+            if paragraph.strip()
+        )
+    )
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def render_email(template: str, **context: Any) -> tuple[str, str, str]:

@@ -38,10 +38,11 @@ log = logging.getLogger(__name__)
 
 def links() -> Links:
     """Absolute links under ``BASE_URL`` (``outgoing.links``), in a request as in a worker."""
+    unsubscribe = urls.url_with("public.unsubscribe", "token")
     return Links(
         demarche=lambda d: urls.url("public.demarche", slug=d.slug),
-        unsubscribe=lambda participant_id, scope: urls.url(
-            "public.unsubscribe", token=unsubscribe_token(participant_id, scope)
+        unsubscribe=lambda participant_id, scope: unsubscribe(
+            unsubscribe_token(participant_id, scope)
         ),
         # A preview's link (answers nothing); the sending's composer makes the real ones.
         questionnaire=lambda demarche_id, participant_id: questionnaire_url(
@@ -75,11 +76,18 @@ def build(letter: Letter) -> flask_mail.Message:
     """The email of a letter: text part, the same text as HTML, unsubscription headers."""
     # The layout straight from Jinja (compiled once, cached by the environment): it reads
     # only what it is given, so Flask's context processors need not run for each message.
-    html = current_app.jinja_env.get_template("emails/layout.html").render(
-        subject=letter.subject,
-        body=text_to_html(letter.text),
-        unsubscribe_url=letter.unsubscribe_url,
+    layout = current_app.jinja_env.get_template("emails/layout.html")
+    # Its own variables only ("shared"): the app's globals, which it does not read, are not
+    # copied into a context for every message.
+    context = layout.new_context(
+        {
+            "subject": letter.subject,
+            "body": text_to_html(letter.text),
+            "unsubscribe_url": letter.unsubscribe_url,
+        },
+        shared=True,
     )
+    html = layout.environment.concat(layout.root_render_func(context))
     text = letter.text
     if letter.unsubscribe_url:
         text = text.rstrip() + "\n\n-- \nSe désabonner : " + letter.unsubscribe_url + "\n"

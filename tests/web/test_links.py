@@ -31,3 +31,13 @@ def test_a_request_by_another_host_does_not_change_the_links(app):
         assert (
             links.url("public.demarche", slug="voirie") == "http://dialogue.test/demarches/voirie"
         )
+
+
+def test_a_link_built_once_for_a_mailing_is_the_link_url_builds(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "BASE_URL", "https://www.haute-garonne.fr/dialogue")
+    unsubscribe = links.url_with("public.unsubscribe", "token")
+    for token in ["eyJwIjoxMiwicyI6Im5ld3MifQ.Ab-_9", "a b/é?", "x.y", "0mark0", ""]:
+        assert unsubscribe(token) == links.url("public.unsubscribe", token=token)
+    # A value appearing elsewhere in the URL cannot be the placeholder's place.
+    demarche = links.url_with("public.demarche", "slug")
+    assert demarche("dialogue") == "https://www.haute-garonne.fr/dialogue/demarches/dialogue"
