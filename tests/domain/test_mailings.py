@@ -831,6 +831,45 @@ def test_a_slow_chunk_renews_its_claim_and_is_never_taken_for_a_dead_workers(
     assert {row.status for row in rows(mailing.id).values()} == {DeliveryStatus.SENT}
 
 
+def test_a_chunk_that_sends_too_long_hands_the_mailing_on(app, make_demarche, people):
+    """At a slow relay's rate (20 s a message), a chunk stops once it has sent for
+    CHUNK_TIME, before a worker's soft time limit would cut a message in flight: the rows
+    not tried go back to send, their attempts not counted, and the mailing is handed on."""
+    d = make_demarche("consultation")
+    seed_contributors(db.session, d, 30, as_of=utcnow(), news=True)
+    db.session.commit()
+    mailing = new_mailing(people, d)
+    clock = [utcnow()]
+    start(mailing, people, as_of=clock[0])
+
+    class Slow:
+        def send(self, letter):
+            clock[0] += timedelta(seconds=20)
+            return f"<{uuid.uuid4().hex}@test>"
+
+    class Opener:
+        def __enter__(self):
+            return Slow()
+
+        def __exit__(self, *exc):
+            return False
+
+    report, more = mailings.deliver_chunk(
+        db.session,
+        mailing.id,
+        Opener,
+        lambda m: mailer.composer(db.session, m),
+        now=lambda: clock[0],
+    )
+    sent = int(mailings.CHUNK_TIME.total_seconds() // 20) + 1  # the one started before it
+    assert report.yielded and more and report.sent == sent
+    final = rows(mailing.id).values()
+    assert sum(row.status == DeliveryStatus.SENT for row in final) == sent
+    waiting = [row for row in final if row.status == DeliveryStatus.PENDING]
+    assert len(waiting) == 30 - sent and {row.attempts for row in waiting} == {0}
+    assert not any(row.chunk for row in waiting)
+
+
 def test_parse_at_helper_is_utc():
     assert at("2026-11-25T10:00:00").utcoffset() == timedelta(0)
 

@@ -24,7 +24,7 @@ from ..outbox import PermanentDeliveryError, TemporaryDeliveryError
 from ..retry import FIRST_RETRY, backoff, exhausted
 from ..sql import database_unavailable, execute_dml
 from .letters import Composer, Letter, NotToSend
-from .policy import CHUNK, HEARTBEAT, RECORD_BATCH
+from .policy import CHUNK, CHUNK_TIME, HEARTBEAT, RECORD_BATCH
 from .unsubscribing import suppress
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,8 @@ def send_chunk(
     flight (maybe sent, never sent again). ``throttle`` is called before each message: it
     waits as long as the SMTP relay's rate needs. A deferred message (4xx) is tried again
     after ``backoff(attempts, retry_after)`` (``workflows.retry``). Once the composer has spent
-    its slice of time rendering, the rows not yet attempted go back to the queue
-    (``yielded``).
+    its slice of time rendering, or the chunk has sent for ``CHUNK_TIME``, the rows not yet
+    attempted go back to the queue (``yielded``).
     Interrupted by an exception (a worker's soft time limit), it records what it knows and
     gives back the rows not yet attempted — and the row in flight if its message had not
     left — before letting it go on.
@@ -147,6 +147,7 @@ def _send_rows(
 ) -> ChunkReport:
     position = 0
     covered: set[int] = set()  # the rows of the last batch marked (some may not be ours)
+    until = now() + CHUNK_TIME
     while position < len(ids) and not report.yielded:
         ledger.settle(now())  # a new connection starts a new batch
         covered = set()
@@ -159,8 +160,8 @@ def _send_rows(
             return report
         try:
             while position < len(ids):
-                if composer.sliced():  # the rest goes back, the mailing to the queue's end
-                    report.yielded = True
+                if composer.sliced() or now() >= until:
+                    report.yielded = True  # the rest goes back, the mailing to the queue's end
                     break
                 delivery_id = ids[position]
                 position += 1
