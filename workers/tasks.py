@@ -100,6 +100,7 @@ def deliver_mailing(mailing_id: int) -> dict[str, int | str] | None:
         throttle=mailer.throttle(),
         retry_after=timedelta(seconds=config["MAILING_RETRY_AFTER"]),
         batch=config["MAILING_RECORD_BATCH"],
+        parallel=config["MAILING_PARALLEL"],
     )
     if more:
         deliver_mailing.delay(mailing_id)

@@ -137,3 +137,38 @@ def test_data_is_the_one_smtplib_writes(message):
     if isinstance(message, str):  # smtplib wants ASCII text; ours passes it on the same way
         message = message.replace("é", "e")
     assert written(mail._SMTP) == written(smtplib.SMTP)
+
+
+def _html_per_paragraph(text: str, links=None) -> str:
+    """The HTML part as it was written before, paragraph by paragraph: the reference."""
+    import html
+    import re
+
+    from markupsafe import escape
+
+    def link(match):
+        url = match.group(0)
+        if links is not None and html.unescape(url) not in links:
+            return url
+        return f'<a href="{url}">{url}</a>'
+
+    parts = []
+    for paragraph in [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]:
+        linked = mail.URL.sub(link, str(escape(paragraph)))
+        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  \n \n\t\n",
+        "Bonjour Camille,\n\nVotre avis : « <b>plus</b> de bus & de vélos ».\nMerci.\n",
+        'Lien : https://dialogue.test/d?x=1&y=2\n\n\n  https://autre.fr/a"b\n\nFin https://x.fr',
+        "Un paragraphe\n   \n\n  indenté\r\nsuite\u00a0\n\n\u2028\n\nhttps://dialogue.test/",
+    ],
+)
+@pytest.mark.parametrize("links", [None, {"https://dialogue.test/d?x=1&y=2"}])
+def test_the_html_part_is_the_one_written_paragraph_by_paragraph(text, links):
+    assert mail.text_to_html(text, links=links) == _html_per_paragraph(text, links)

@@ -831,43 +831,77 @@ def test_a_slow_chunk_renews_its_claim_and_is_never_taken_for_a_dead_workers(
     assert {row.status for row in rows(mailing.id).values()} == {DeliveryStatus.SENT}
 
 
+class _SlowRelay:
+    """A relay taking ``step`` of the fake clock for each message."""
+
+    def __init__(self, clock: list, step: timedelta) -> None:
+        self.clock, self.step = clock, step
+
+    def send(self, letter):
+        self.clock[0] += self.step
+        return f"<{uuid.uuid4().hex}@test>"
+
+    def __call__(self):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def test_a_chunk_that_sends_too_long_hands_the_mailing_on(app, make_demarche, people):
-    """At a slow relay's rate (20 s a message), a chunk stops once it has sent for
-    CHUNK_TIME, before a worker's soft time limit would cut a message in flight: the rows
-    not tried go back to send, their attempts not counted, and the mailing is handed on."""
+    """At a slow relay's rate (15 s a message), a chunk stops once CHUNK_TIME has passed
+    since its task began, before a worker's soft time limit would cut a message in flight:
+    the rows not tried go back to send, their attempts not counted, and the mailing is handed
+    on."""
     d = make_demarche("consultation")
-    seed_contributors(db.session, d, 30, as_of=utcnow(), news=True)
+    seed_contributors(db.session, d, 40, as_of=utcnow(), news=True)
     db.session.commit()
     mailing = new_mailing(people, d)
     clock = [utcnow()]
     start(mailing, people, as_of=clock[0])
-
-    class Slow:
-        def send(self, letter):
-            clock[0] += timedelta(seconds=20)
-            return f"<{uuid.uuid4().hex}@test>"
-
-    class Opener:
-        def __enter__(self):
-            return Slow()
-
-        def __exit__(self, *exc):
-            return False
-
     report, more = mailings.deliver_chunk(
         db.session,
         mailing.id,
-        Opener,
+        _SlowRelay(clock, timedelta(seconds=15)),
         lambda m: mailer.composer(db.session, m),
         now=lambda: clock[0],
     )
-    sent = int(mailings.CHUNK_TIME.total_seconds() // 20) + 1  # the one started before it
-    assert report.yielded and more and report.sent == sent
+    sent = int(mailings.CHUNK_TIME / timedelta(seconds=15))  # 450 s: none after the 30th
+    assert report.yielded and more and report.sent == sent == 30
     final = rows(mailing.id).values()
     assert sum(row.status == DeliveryStatus.SENT for row in final) == sent
     waiting = [row for row in final if row.status == DeliveryStatus.PENDING]
-    assert len(waiting) == 30 - sent and {row.attempts for row in waiting} == {0}
+    assert len(waiting) == 40 - sent and {row.attempts for row in waiting} == {0}
     assert not any(row.chunk for row in waiting)
+
+
+@pytest.mark.parametrize(
+    ("recipients", "parallel", "claimed"),
+    [(300, 4, 100), (300, 1, 300), (800, 4, 200), (1_000, 2, 500), (120, 4, 100)],
+)
+def test_a_small_mailing_shares_its_rows_among_its_parallel_chunks(
+    app, make_demarche, people, recipients, parallel, claimed
+):
+    """Chunks of 500 (CHUNK), but a mailing of 800 still goes over four connections: its
+    chunks share its rows, never fewer than MIN_CHUNK each."""
+    d = make_demarche("consultation")
+    seed_contributors(db.session, d, recipients, as_of=utcnow(), news=True)
+    db.session.commit()
+    mailing = new_mailing(people, d)
+    clock = [utcnow()]
+    start(mailing, people, as_of=clock[0])
+    report, _ = mailings.deliver_chunk(
+        db.session,
+        mailing.id,
+        _SlowRelay(clock, timedelta(0)),
+        lambda m: mailer.composer(db.session, m),
+        size=mailings.CHUNK,
+        parallel=parallel,
+    )
+    assert report.sent == claimed
 
 
 def test_parse_at_helper_is_utc():

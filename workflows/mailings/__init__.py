@@ -17,7 +17,7 @@ from .editing import cancel, create_mailing, get_mailing, schedule, update_maili
 from .feedback import feedback_progress, send_feedback
 from .letters import Composer, Letter, Links, sample_recipient, subject_line
 from .placeholders import PLACEHOLDERS, Placeholder, available
-from .policy import CHUNK_TIME, CONSENTS, MAX_BODY, MAX_SUBJECT, RECORD_BATCH, SCOPES, STALE
+from .policy import CHUNK, CHUNK_TIME, CONSENTS, MAX_BODY, MAX_SUBJECT, RECORD_BATCH, SCOPES, STALE
 from .previewing import SAMPLE_NAME, Preview, draft, preview
 from .reminders import schedule_reminders
 from .sending import chunks_wanted, counts, deliver_chunk, skip_reasons, start, sweep
@@ -39,6 +39,7 @@ __all__ = [
     "SAMPLE_NAME",
     "SCOPES",
     "RECORD_BATCH",
+    "CHUNK",
     "CHUNK_TIME",
     "STALE",
     "Spacer",

@@ -86,7 +86,7 @@ class ChunkReport:
     failed: int = 0
     skipped: int = 0
     unreachable: str = ""  # why the SMTP relay could not be reached (the rest went back)
-    yielded: bool = False  # its renders took its share of time: the rest went back
+    yielded: bool = False  # out of time (CHUNK_TIME, or renders): the rest went back
 
 
 def send_chunk(
@@ -99,6 +99,7 @@ def send_chunk(
     throttle: Callable[[], None] | None = None,
     retry_after: timedelta = FIRST_RETRY,
     batch: int = RECORD_BATCH,
+    until: datetime | None = None,
 ) -> ChunkReport:
     """Send the chunk's rows in order over one connection (reopened after a lost one).
 
@@ -107,8 +108,8 @@ def send_chunk(
     flight (maybe sent, never sent again). ``throttle`` is called before each message: it
     waits as long as the SMTP relay's rate needs. A deferred message (4xx) is tried again
     after ``backoff(attempts, retry_after)`` (``workflows.retry``). Once the composer has spent
-    its slice of time rendering, or the chunk has sent for ``CHUNK_TIME``, the rows not yet
-    attempted go back to the queue (``yielded``).
+    its slice of time rendering, or at ``until`` (default: ``CHUNK_TIME`` from now), the rows
+    not yet attempted go back to the queue (``yielded``).
     Interrupted by an exception (a worker's soft time limit), it records what it knows and
     gives back the rows not yet attempted — and the row in flight if its message had not
     left — before letting it go on.
@@ -122,7 +123,17 @@ def send_chunk(
     ledger = _Ledger(session, token)
     try:
         return _send_rows(
-            session, ledger, ids, opener, composer, now, throttle, report, retry_after, batch
+            session,
+            ledger,
+            ids,
+            opener,
+            composer,
+            now,
+            throttle,
+            report,
+            retry_after,
+            batch,
+            until or now() + CHUNK_TIME,
         )
     except Exception:  # a time limit, a lost database: what was not attempted goes back
         with contextlib.suppress(Exception):  # (if the database is what failed: the sweep)
@@ -144,10 +155,10 @@ def _send_rows(
     report: ChunkReport,
     retry_after: timedelta,
     batch: int,
+    until: datetime,
 ) -> ChunkReport:
     position = 0
     covered: set[int] = set()  # the rows of the last batch marked (some may not be ours)
-    until = now() + CHUNK_TIME
     while position < len(ids) and not report.yielded:
         ledger.settle(now())  # a new connection starts a new batch
         covered = set()
@@ -160,13 +171,13 @@ def _send_rows(
             return report
         try:
             while position < len(ids):
+                if throttle is not None:
+                    throttle()  # (its wait counts in the chunk's time)
                 if composer.sliced() or now() >= until:
                     report.yielded = True  # the rest goes back, the mailing to the queue's end
                     break
                 delivery_id = ids[position]
                 position += 1
-                if throttle is not None:
-                    throttle()
                 ledger.heartbeat(now())
                 if delivery_id not in covered:
                     window = ids[position - 1 : position - 1 + max(batch, 1)]

@@ -48,11 +48,14 @@ MAX_SUBJECT, MAX_BODY = 300, 50_000
 #: decisions read, its recipients read, the connection, the task's hand-off): at 500 they are
 #: a tenth of a message's cost, at 100 a third (bench/mailing.py).
 CHUNK = 500
+#: A mailing too small for ``MAILING_PARALLEL`` chunks of CHUNK shares its rows among them,
+#: in chunks of at least this many.
+MIN_CHUNK = 100
 #: A chunk sends for this long at most, then gives its other rows back and hands the mailing on
 #: (to the back of the queue): at a slow relay's rate, 500 messages could outlast the
 #: worker's soft time limit (540 s), whose interruption leaves the message in flight
-#: uncertain. The last message started before it, with its four SMTP exchanges
-#: (``MAIL_TIMEOUT`` each), still ends within the limit.
+#: uncertain. Counted from the task's start; the last message started before it, with its
+#: four SMTP exchanges (``MAIL_TIMEOUT``, 10 s by default, each), still ends within the limit.
 CHUNK_TIME = timedelta(seconds=450)
 #: How many rows of a chunk are marked in flight at once, their outcomes written together (one
 #: transaction a batch, not one a message): after a worker's death, at most this many

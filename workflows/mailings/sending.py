@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from ..sql import execute_dml
 from .audiences import recipients
 from .delivery import DELIVERIES, ChunkReport, Opener, claim, release, send_chunk
 from .letters import Composer
-from .policy import ACTIVE, CHUNK, RECORD_BATCH, STALE, SURVEY_STAGES
+from .policy import ACTIVE, CHUNK, CHUNK_TIME, MIN_CHUNK, RECORD_BATCH, STALE, SURVEY_STAGES
 from .survey import send_survey
 
 
@@ -152,11 +153,16 @@ def deliver_chunk(
     now: Callable[[], datetime] = utcnow,
     retry_after: timedelta = FIRST_RETRY,
     batch: int = RECORD_BATCH,
+    parallel: int = 1,
 ) -> tuple[ChunkReport | None, bool]:
-    """One worker's turn on a mailing: claim a chunk, send it, finish the mailing if it is
-    done. Returns the chunk's report (None: nothing to claim) and whether rows are still due
-    (the caller then hands the mailing on)."""
-    token = claim(session, mailing_id, size=size, as_of=now())
+    """One worker's turn on a mailing: claim a chunk (``chunk_size``), send it for at most
+    ``CHUNK_TIME`` from now, finish the mailing if it is done. Returns the chunk's report
+    (None: nothing to claim) and whether rows are still due (the caller then hands the
+    mailing on)."""
+    until = now() + CHUNK_TIME
+    token = claim(
+        session, mailing_id, size=chunk_size(session, mailing_id, size, parallel), as_of=now()
+    )
     report = None
     if token is not None:
         mailing = session.get(Mailing, mailing_id)
@@ -175,12 +181,23 @@ def deliver_chunk(
             throttle=throttle,
             retry_after=retry_after,
             batch=batch,
+            until=until,
         )
     finish_if_done(session, mailing_id, as_of=now())
     more = (
         report is not None and not report.unreachable and has_due_rows(session, mailing_id, now())
     )
     return report, more
+
+
+def chunk_size(session: Session, mailing_id: int, most: int, parallel: int) -> int:
+    """How many rows a chunk claims: ``most``, or less for a mailing too small to give each of
+    its ``parallel`` chunks that many (a mailing of 800 still goes over four connections),
+    never under MIN_CHUNK."""
+    if parallel <= 1 or most <= MIN_CHUNK:
+        return most
+    rows = session.scalar(select(func.count()).where(Delivery.mailing_id == mailing_id)) or 0
+    return min(most, max(MIN_CHUNK, math.ceil(rows / parallel)))
 
 
 def chunks_wanted(session: Session, mailing_id: int, parallel: int, as_of: datetime) -> int:
