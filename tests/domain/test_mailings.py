@@ -851,17 +851,23 @@ class _SlowRelay:
         return False
 
 
+def _started(make_demarche, people, recipients: int) -> tuple[Mailing, list]:
+    """A news mailing to ``recipients`` contributors, started; the fake clock it started at."""
+    d = make_demarche("consultation")
+    seed_contributors(db.session, d, recipients, as_of=utcnow(), news=True)
+    db.session.commit()
+    mailing = new_mailing(people, d)
+    clock = [utcnow()]
+    start(mailing, people, as_of=clock[0])
+    return mailing, clock
+
+
 def test_a_chunk_that_sends_too_long_hands_the_mailing_on(app, make_demarche, people):
     """At a slow relay's rate (15 s a message), a chunk stops once CHUNK_TIME has passed
     since its task began, before a worker's soft time limit would cut a message in flight:
     the rows not tried go back to send, their attempts not counted, and the mailing is handed
     on."""
-    d = make_demarche("consultation")
-    seed_contributors(db.session, d, 40, as_of=utcnow(), news=True)
-    db.session.commit()
-    mailing = new_mailing(people, d)
-    clock = [utcnow()]
-    start(mailing, people, as_of=clock[0])
+    mailing, clock = _started(make_demarche, people, 40)
     report, more = mailings.deliver_chunk(
         db.session,
         mailing.id,
@@ -887,12 +893,7 @@ def test_a_small_mailing_shares_its_rows_among_its_parallel_chunks(
 ):
     """Chunks of 500 (CHUNK), but a mailing of 800 still goes over four connections: its
     chunks share its rows, never fewer than MIN_CHUNK each."""
-    d = make_demarche("consultation")
-    seed_contributors(db.session, d, recipients, as_of=utcnow(), news=True)
-    db.session.commit()
-    mailing = new_mailing(people, d)
-    clock = [utcnow()]
-    start(mailing, people, as_of=clock[0])
+    mailing, clock = _started(make_demarche, people, recipients)
     report, _ = mailings.deliver_chunk(
         db.session,
         mailing.id,
